@@ -1,0 +1,144 @@
+package ca
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"regexp"
+	"strings"
+
+	"github.com/BurntSushi/toml"
+)
+
+// ConfigFile is the name of the CA configuration in the home.
+const ConfigFile = "certmint.toml"
+
+// Config is certmint.toml: the CAs, where their CRLs and certificates are
+// published, and how long CRLs live.
+type Config struct {
+	// BaseURL is the http:// folder where public/ is served. The CDP of every
+	// certificate is BaseURL/<issuer-slug>.crl and its AIA caIssuers
+	// BaseURL/<issuer-slug>.crt.
+	BaseURL  string         `toml:"base_url"`
+	Root     CAConfig       `toml:"root"`
+	Issuing  CAConfig       `toml:"issuing"`
+	CRL      CRLConfig      `toml:"crl"`
+	Database DatabaseConfig `toml:"database"`
+}
+
+// CAConfig names one CA.
+type CAConfig struct {
+	Slug string `toml:"slug"` // folder name and public/ file name
+	CN   string `toml:"cn"`
+	Key  string `toml:"key"`  // "rsa:4096", "ecdsa:P-384"
+	Days int    `toml:"days"` // validity given at init
+}
+
+// CRLConfig: how long each CRL is valid (nextUpdate - thisUpdate).
+type CRLConfig struct {
+	IssuingDays int `toml:"issuing_days"` // default 7
+	RootDays    int `toml:"root_days"`    // default 180
+}
+
+// DatabaseConfig: empty URL means the SQLite file certmint.db in the home.
+type DatabaseConfig struct {
+	URL string `toml:"url"`
+}
+
+// Defaults for a new CA.
+const (
+	DefaultRootDays       = 20 * 365
+	DefaultIssuingDays    = 10 * 365
+	DefaultCRLIssuingDays = 7
+	DefaultCRLRootDays    = 180
+)
+
+func (c *Config) applyDefaults() {
+	if c.CRL.IssuingDays == 0 {
+		c.CRL.IssuingDays = DefaultCRLIssuingDays
+	}
+	if c.CRL.RootDays == 0 {
+		c.CRL.RootDays = DefaultCRLRootDays
+	}
+}
+
+// CRLURL is the CDP written into certificates issued by the CA with slug.
+func (c *Config) CRLURL(slug string) string { return c.BaseURL + "/" + slug + ".crl" }
+
+// CertURL is the AIA caIssuers URL for the CA with slug.
+func (c *Config) CertURL(slug string) string { return c.BaseURL + "/" + slug + ".crt" }
+
+// ValidateBaseURL checks a base URL and returns it without a trailing slash.
+// The documents require a CDP that validators fetch over plain HTTP:
+// 004: "The URL should be defined as http:// rather than https://";
+// 000: "References at least one CRL Distribution point that uses HTTP".
+func ValidateBaseURL(s string) (string, error) {
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" {
+		return "", fmt.Errorf("base URL %q is not a URL: give the http:// folder where public/ will be served, e.g. http://pki.example.com/pki", s)
+	}
+	if u.Scheme != "http" {
+		return "", fmt.Errorf("base URL %q must use http://, not %s://: validators fetch CRLs without TLS (004: \"The URL should be defined as http:// rather than https://\")", s, u.Scheme)
+	}
+	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		return "", fmt.Errorf("base URL %q must not have user info, a query or a fragment", s)
+	}
+	if p := u.Port(); p != "" {
+		if !regexp.MustCompile(`^[0-9]{1,5}$`).MatchString(p) {
+			return "", fmt.Errorf("base URL %q has an invalid port", s)
+		}
+	}
+	return strings.TrimRight(s, "/"), nil
+}
+
+var slugRe = regexp.MustCompile(`[^a-z0-9]+`)
+
+// Slug turns a CA name into a file and URL name: "Contoso Issuing CA 1" ->
+// "contoso-issuing-ca-1".
+func Slug(cn string) string {
+	s := strings.Trim(slugRe.ReplaceAllString(strings.ToLower(cn), "-"), "-")
+	if len(s) > 48 {
+		s = strings.TrimRight(s[:48], "-")
+	}
+	return s
+}
+
+// LoadConfig reads certmint.toml strictly.
+func LoadConfig(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var c Config
+	md, err := toml.NewDecoder(bytes.NewReader(data)).Decode(&c)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if und := md.Undecoded(); len(und) > 0 {
+		return nil, fmt.Errorf("%s: unknown key %q", path, und[0].String())
+	}
+	c.applyDefaults()
+	if _, err := ValidateBaseURL(c.BaseURL); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if c.Root.Slug == "" || c.Issuing.Slug == "" {
+		return nil, errors.New(path + ": root.slug and issuing.slug are required")
+	}
+	if c.CRL.IssuingDays < 1 || c.CRL.RootDays < 1 {
+		return nil, errors.New(path + ": crl.issuing_days and crl.root_days must be at least 1")
+	}
+	return &c, nil
+}
+
+// Encode writes the configuration as commented TOML.
+func (c *Config) Encode() ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteString("# certmint CA configuration. Written by `certmint init`; edit with care:\n")
+	b.WriteString("# base_url is already inside every issued certificate.\n\n")
+	if err := toml.NewEncoder(&b).Encode(c); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}

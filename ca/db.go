@@ -1,0 +1,173 @@
+package ca
+
+import (
+	"context"
+	"database/sql"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/user"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/cloudflare/cfssl/certdb"
+	cfsql "github.com/cloudflare/cfssl/certdb/sql"
+	"github.com/jmoiron/sqlx"
+	_ "modernc.org/sqlite" // pure-Go SQLite: certmint builds with CGO disabled
+)
+
+//go:embed schema/sqlite.sql
+var sqliteSchema string
+
+// DBFile is the SQLite database in the home.
+const DBFile = "certmint.db"
+
+// schemaVersion is stored in certmint_meta; bump it with a migration.
+const schemaVersion = "1"
+
+func init() {
+	// sqlx knows "sqlite3" but not modernc's "sqlite"; its placeholders are "?".
+	sqlx.BindDriver("sqlite", sqlx.QUESTION)
+}
+
+// DB is the issuance database: cfssl's certdb Accessor for certificates,
+// plus certmint's tables (CRL numbers, audit trail).
+type DB struct {
+	X     *sqlx.DB
+	Certs *cfsql.Accessor
+}
+
+// sqliteDSN opens path in WAL mode (readers never block the writer) with a
+// long busy timeout and IMMEDIATE transactions, so concurrent certmint
+// processes wait for each other instead of failing with "database is locked".
+// Timestamps are stored in SQLite's format so cfssl's "CURRENT_TIMESTAMP <
+// expiry" comparisons are sound.
+func sqliteDSN(path string) string {
+	return "file:" + filepath.ToSlash(path) +
+		"?_time_format=sqlite&_txlock=immediate" +
+		"&_pragma=busy_timeout(60000)&_pragma=journal_mode(WAL)" +
+		"&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)"
+}
+
+// OpenSQLite opens (creating when create is set) the SQLite database.
+func OpenSQLite(path string, create bool) (*DB, error) {
+	if !create {
+		if _, err := os.Stat(path); err != nil {
+			return nil, fmt.Errorf("issuance database: %w", err)
+		}
+	}
+	x, err := sqlx.Open("sqlite", sqliteDSN(path))
+	if err != nil {
+		return nil, fmt.Errorf("issuance database: %w", err)
+	}
+	db := &DB{X: x, Certs: cfsql.NewAccessor(x)}
+	if create {
+		if err := db.migrate(); err != nil {
+			x.Close()
+			return nil, err
+		}
+	}
+	return db, nil
+}
+
+func (db *DB) migrate() error {
+	for _, stmt := range strings.Split(sqliteSchema, ";") {
+		if strings.TrimSpace(stripSQLComments(stmt)) == "" {
+			continue
+		}
+		if _, err := db.X.Exec(stmt); err != nil {
+			return fmt.Errorf("issuance database: creating schema: %w", err)
+		}
+	}
+	_, err := db.X.Exec(`INSERT INTO certmint_meta(key, value) VALUES('schema_version', ?)
+		ON CONFLICT(key) DO NOTHING`, schemaVersion)
+	return err
+}
+
+func stripSQLComments(s string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if !strings.HasPrefix(strings.TrimSpace(l), "--") {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+// Close closes the database.
+func (db *DB) Close() error { return db.X.Close() }
+
+// Metadata is what certmint keeps in cfssl's metadata column.
+type Metadata struct {
+	Template string   `json:"template"`
+	Subject  string   `json:"subject"`
+	Files    []string `json:"files,omitempty"`
+	Renews   string   `json:"renews,omitempty"` // serial of the certificate this one replaced
+}
+
+// InsertCertificate records an issued certificate through cfssl's Accessor.
+func (db *DB) InsertCertificate(rec certdb.CertificateRecord, meta Metadata) error {
+	data, err := json.Marshal(meta)
+	if err != nil {
+		return err
+	}
+	rec.MetadataJSON = data
+	if err := db.Certs.InsertCertificate(rec); err != nil {
+		return fmt.Errorf("issuance database: recording certificate %s: %w", rec.Serial, err)
+	}
+	return nil
+}
+
+// Event is one entry of the audit trail.
+type Event struct {
+	Action   string // init, issue, revoke, renew, crl, repair
+	Serial   string
+	CALabel  string
+	Template string
+	Subject  string
+	Detail   string
+}
+
+// Audit appends an event with the time, OS user and host.
+func (db *DB) Audit(ctx context.Context, ev Event) error {
+	return auditExec(ctx, db.X, ev)
+}
+
+func auditTx(ctx context.Context, tx *sqlx.Tx, ev Event) error { return auditExec(ctx, tx, ev) }
+
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	Rebind(string) string
+}
+
+func auditExec(ctx context.Context, x execer, ev Event) error {
+	host, _ := os.Hostname()
+	_, err := x.ExecContext(ctx, x.Rebind(`INSERT INTO audit_log(at, action, serial, ca_label, template, subject, detail, os_user, host)
+		VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		time.Now().UTC(), ev.Action, nullable(ev.Serial), nullable(ev.CALabel), nullable(ev.Template),
+		nullable(ev.Subject), nullable(ev.Detail), osUser(), host)
+	if err != nil {
+		return fmt.Errorf("issuance database: writing audit trail: %w", err)
+	}
+	return nil
+}
+
+func nullable(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
+
+func osUser() string {
+	if u, err := user.Current(); err == nil {
+		return u.Username
+	}
+	for _, k := range []string{"USER", "USERNAME"} {
+		if v := os.Getenv(k); v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// ErrNotFound is a serial the database does not know.
+var ErrNotFound = errors.New("not found")

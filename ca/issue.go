@@ -1,0 +1,392 @@
+package ca
+
+import (
+	"context"
+	"crypto"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"database/sql"
+	"encoding/hex"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"math/big"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/certmint/certmint/bundle"
+	"github.com/certmint/certmint/internal/fsutil"
+	"github.com/certmint/certmint/internal/keys"
+	"github.com/certmint/certmint/san"
+	"github.com/certmint/certmint/templates"
+	"github.com/cloudflare/cfssl/certdb"
+)
+
+// IssueRequest is one certificate to issue from a template.
+type IssueRequest struct {
+	Template *templates.Template
+	Subject  pkix.Name          // CN and the other fields
+	SANs     []san.Name         // as asked; the template may add the CN
+	Days     int                // 0: the template's validity.days
+	Out      string             // folder for the bundle
+	Base     string             // file base name; "" derives it from the CN
+	Formats  []templates.Format // nil: the template's output.formats
+	// Password protects the .pfx and an encrypted .key; required when the
+	// formats need it (bundle.NeedsPassword).
+	Password     string
+	FriendlyName string
+	PFXName      string
+	// WritePassword stores the password in BASE.password (0600), for a
+	// generated password (--random-password).
+	WritePassword bool
+	Force         bool
+	Now           time.Time
+}
+
+// Issued is the result of an issuance.
+type Issued struct {
+	Cert     *x509.Certificate
+	Serial   string // hex, as openssl and Windows show it
+	Template string
+	SANs     []san.Name
+	Files    []string  // every file of the bundle
+	Findings []Finding // lint warnings that did not stop issuance
+}
+
+// PasswordFile returns the BASE.password file of the bundle, if one was written.
+func (i *Issued) PasswordFile() string {
+	for _, f := range i.Files {
+		if strings.HasSuffix(f, ".password") {
+			return f
+		}
+	}
+	return ""
+}
+
+// CheckRequest runs every check of Issue that needs no key, so a command can
+// refuse bad input before asking for passwords.
+func (s *Store) CheckRequest(ctx context.Context, req IssueRequest) error {
+	p, err := s.plan(ctx, req, false)
+	if err != nil {
+		return err
+	}
+	return s.precheckFiles(p)
+}
+
+// SerialHex formats a serial the way openssl -serial prints it.
+func SerialHex(n *big.Int) string {
+	s := strings.ToUpper(n.Text(16))
+	if len(s)%2 == 1 {
+		s = "0" + s
+	}
+	return s
+}
+
+// ParseSerial reads a serial in hex, with or without colons, spaces or a
+// 0x prefix (as openssl, Windows and certmint print it).
+func ParseSerial(s string) (*big.Int, error) {
+	clean := strings.NewReplacer(":", "", " ", "", "-", "").Replace(strings.TrimSpace(s))
+	clean = strings.TrimPrefix(strings.TrimPrefix(clean, "0x"), "0X")
+	if clean == "" {
+		return nil, errors.New("empty serial number")
+	}
+	if len(clean) > 40 {
+		return nil, fmt.Errorf("serial %q is longer than 20 bytes", s)
+	}
+	if len(clean)%2 == 1 {
+		clean = "0" + clean
+	}
+	b, err := hex.DecodeString(clean)
+	if err != nil {
+		return nil, fmt.Errorf("serial %q is not hexadecimal (as printed by `certmint list` or `openssl x509 -serial`)", s)
+	}
+	return new(big.Int).SetBytes(b), nil
+}
+
+// plan is an issuance checked and ready: everything the user could get wrong
+// is found before any key is generated or anything is written.
+type plan struct {
+	req      IssueRequest
+	sans     []san.Name
+	validity time.Duration
+	formats  []templates.Format
+	base     string
+}
+
+// UsageError is a request that cannot be issued as given.
+type UsageError struct {
+	Msg  string
+	Hint string
+}
+
+func (e *UsageError) Error() string    { return e.Msg }
+func (e *UsageError) HintText() string { return e.Hint }
+
+// NeedsPassword reports whether the request's files need a bundle password.
+func (r IssueRequest) NeedsPassword() bool {
+	formats := r.Formats
+	if formats == nil {
+		formats = r.Template.Output.Formats
+	}
+	return bundle.NeedsPassword(formats, r.Template.Key.Encrypt)
+}
+
+func (s *Store) plan(ctx context.Context, req IssueRequest, needPassword bool) (*plan, error) {
+	t := req.Template
+	if t == nil {
+		return nil, errors.New("no template")
+	}
+	p := &plan{req: req, formats: req.Formats}
+	if p.formats == nil {
+		p.formats = t.Output.Formats
+	}
+	if t.Issuer != templates.IssuerIssuing {
+		return nil, &UsageError{Msg: fmt.Sprintf("template %q is self-signed (issuer = %q); this command issues from the CA", t.Name, t.Issuer)}
+	}
+	p.sans = t.ResolveSANs(req.Subject.CommonName, req.SANs)
+	if errs := t.CheckRequest(req.Subject, p.sans); len(errs) > 0 {
+		return nil, errs[0]
+	}
+
+	days := req.Days
+	if days == 0 {
+		days = t.Validity.Days
+	}
+	if days < 0 {
+		return nil, &UsageError{Msg: fmt.Sprintf("--days %d: validity must be positive", days)}
+	}
+	if t.Validity.MaxDays > 0 && days > t.Validity.MaxDays {
+		return nil, &UsageError{
+			Msg:  fmt.Sprintf("--days %d exceeds the %d days template %q allows", days, t.Validity.MaxDays, t.Name),
+			Hint: fmt.Sprintf("use --days %d or less", t.Validity.MaxDays)}
+	}
+	p.validity = time.Duration(days) * 24 * time.Hour
+	now := req.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	if end := now.Add(p.validity); end.After(s.Issuing.Cert.NotAfter) {
+		return nil, &UsageError{
+			Msg:  fmt.Sprintf("a certificate valid for %d days would outlive the issuing CA, which expires on %s", days, s.Issuing.Cert.NotAfter.Format("2006-01-02")),
+			Hint: "use fewer --days, or renew the issuing CA"}
+	}
+
+	p.base = req.Base
+	if p.base == "" {
+		p.base = fsutil.SafeName(req.Subject.CommonName)
+	} else if p.base != fsutil.SafeName(p.base) || strings.ContainsAny(p.base, `/\`) {
+		return nil, &UsageError{Msg: fmt.Sprintf("--name %q is not a usable file name", req.Base), Hint: fmt.Sprintf("try --name %q", fsutil.SafeName(req.Base))}
+	}
+	if needPassword && bundle.NeedsPassword(p.formats, t.Key.Encrypt) && req.Password == "" {
+		return nil, &UsageError{Msg: "the .pfx (or encrypted key) needs a password",
+			Hint: "set CERTMINT_PASSWORD, or use --password-file FILE or --random-password"}
+	}
+
+	if t.UniqueCN && !req.Force {
+		if serial, err := s.validSerialForCN(ctx, t.Name, req.Subject.CommonName, now); err != nil {
+			return nil, err
+		} else if serial != "" {
+			return nil, &UsageError{
+				Msg:  fmt.Sprintf("a valid %s certificate for %q already exists (serial %s); this template issues one certificate per appliance", t.Name, req.Subject.CommonName, serial),
+				Hint: "renew it with `certmint renew " + serial + "`, or issue again with --force"}
+		}
+	}
+	return p, nil
+}
+
+// Issue makes a key and a certificate from the template, records it, and
+// writes its bundle. Nothing is written and nothing is recorded when any
+// step fails; the certificate is recorded before its files appear, so no
+// certificate is ever released that the database does not know.
+func (s *Store) Issue(ctx context.Context, req IssueRequest) (*Issued, error) {
+	p, err := s.plan(ctx, req, true)
+	if err != nil {
+		return nil, err
+	}
+	// Check every target before the expensive work, so an existing file or
+	// an unwritable folder costs nothing.
+	if err := s.precheckFiles(p); err != nil {
+		return nil, err
+	}
+	caKey, err := s.Key(s.Issuing)
+	if err != nil {
+		return nil, err
+	}
+	spec := keys.Spec{Type: string(req.Template.Key.Type), Bits: req.Template.Key.Bits, Curve: string(req.Template.Key.Curve)}
+	key, err := keys.Generate(spec)
+	if err != nil {
+		return nil, err
+	}
+	cert, findings, err := s.signKey(p, key, caKey)
+	if err != nil {
+		return nil, err
+	}
+	files, err := bundle.Build(bundle.Options{
+		Dir: req.Out, Base: p.base, Formats: p.formats,
+		Key: key, Leaf: cert, Chain: s.bundleChain(),
+		Password: req.Password, EncryptKey: req.Template.Key.Encrypt,
+		PFX: req.Template.Output.PFXEncryption, FriendlyName: req.FriendlyName, PFXName: req.PFXName,
+		WritePassword: req.WritePassword,
+	})
+	if err != nil {
+		return nil, err
+	}
+	staged, err := fsutil.Stage(files, req.Force)
+	if err != nil {
+		return nil, err
+	}
+	var paths []string
+	for _, f := range files {
+		abs, _ := filepath.Abs(f.Path)
+		paths = append(paths, abs)
+	}
+	meta := Metadata{Template: req.Template.Name, Subject: cert.Subject.String(), Files: paths}
+	if err := s.DB.InsertCertificate(recordFor(cert, s.Issuing, req.Template.Name), meta); err != nil {
+		staged.Abort()
+		return nil, err
+	}
+	if err := staged.Commit(); err != nil {
+		// Not released: forget it, so the database matches the disk.
+		s.deleteRecord(cert)
+		return nil, err
+	}
+	if err := s.DB.Audit(ctx, Event{Action: "issue", Serial: SerialHex(cert.SerialNumber), CALabel: s.Issuing.Slug,
+		Template: req.Template.Name, Subject: cert.Subject.String(), Detail: strings.Join(san.Strings(p.sans), ", ")}); err != nil {
+		return nil, err
+	}
+	return &Issued{Cert: cert, Serial: SerialHex(cert.SerialNumber), Template: req.Template.Name, SANs: p.sans, Files: paths, Findings: findings}, nil
+}
+
+func (s *Store) precheckFiles(p *plan) error {
+	// Build the names only (no key yet): reuse bundle.Build's naming with a
+	// placeholder certificate would be heavier than listing them here.
+	var files []fsutil.File
+	add := func(name string, shared bool) {
+		files = append(files, fsutil.File{Path: filepath.Join(p.req.Out, name), Shared: shared})
+	}
+	for _, f := range p.formats {
+		switch f {
+		case templates.FormatCRT:
+			add(p.base+".crt", false)
+		case templates.FormatKey:
+			add(p.base+".key", false)
+		case templates.FormatPFX:
+			if p.req.PFXName != "" {
+				add(p.req.PFXName, false)
+			} else {
+				add(p.base+".pfx", false)
+			}
+		case templates.FormatChain:
+			add(p.base+"-chain.pem", false)
+		}
+	}
+	if p.req.WritePassword {
+		add(p.base+".password", false)
+	}
+	return fsutil.CheckTargets(files, p.req.Force)
+}
+
+// signKey has the issuing CA sign a CSR for key under the template's
+// profile, and lints the result.
+func (s *Store) signKey(p *plan, key crypto.Signer, caKey crypto.Signer) (*x509.Certificate, []Finding, error) {
+	csr, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{Subject: p.req.Subject}, key)
+	if err != nil {
+		return nil, nil, fmt.Errorf("creating the request: %w", err)
+	}
+	csrPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: csr})
+	return s.signCSR(p, csrPEM, caKey)
+}
+
+func (s *Store) signCSR(p *plan, csrPEM []byte, caKey crypto.Signer) (*x509.Certificate, []Finding, error) {
+	t := p.req.Template
+	prof, err := s.leafProfile(t, s.Issuing, profileOptions{Validity: p.validity})
+	if err != nil {
+		return nil, nil, err
+	}
+	sg, err := newSigner(s.Issuing.Cert, caKey, t.Signature.Hash, prof)
+	if err != nil {
+		return nil, nil, err
+	}
+	out, err := sg.Sign(signRequest(csrPEM, san.Values(p.sans), s.Issuing.Slug))
+	if err != nil {
+		return nil, nil, fmt.Errorf("signing: %w", err)
+	}
+	block, _ := pem.Decode(out)
+	if block == nil {
+		return nil, nil, errors.New("signing: the signer returned no certificate")
+	}
+	cert, err := x509.ParseCertificate(block.Bytes)
+	if err != nil {
+		return nil, nil, err
+	}
+	findings, err := lintGate(cert.Raw, t)
+	if err != nil {
+		return nil, findings, err
+	}
+	return cert, findings, nil
+}
+
+func (s *Store) bundleChain() []bundle.CA {
+	return []bundle.CA{{Slug: s.Issuing.Slug, Cert: s.Issuing.Cert}, {Slug: s.Root.Slug, Cert: s.Root.Cert}}
+}
+
+// recordFor builds cfssl's certdb record: serial in decimal and AKI in
+// lowercase hex, as cfssl's own signer stores them.
+func recordFor(cert *x509.Certificate, issuer *Authority, template string) certdb.CertificateRecord {
+	issued := time.Now().UTC()
+	notBefore := cert.NotBefore.UTC()
+	rec := certdb.CertificateRecord{
+		Serial:     cert.SerialNumber.String(),
+		AKI:        hex.EncodeToString(cert.AuthorityKeyId),
+		CALabel:    issuer.Slug,
+		Status:     "good",
+		Expiry:     cert.NotAfter.UTC(),
+		PEM:        string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw})),
+		IssuedAt:   &issued,
+		NotBefore:  &notBefore,
+		CommonName: sql.NullString{String: cert.Subject.CommonName, Valid: cert.Subject.CommonName != ""},
+	}
+	var sans []string
+	sans = append(sans, cert.DNSNames...)
+	for _, ip := range cert.IPAddresses {
+		sans = append(sans, ip.String())
+	}
+	sans = append(sans, cert.EmailAddresses...)
+	for _, u := range cert.URIs {
+		sans = append(sans, u.String())
+	}
+	rec.SetSANs(sans)
+	return rec
+}
+
+func (s *Store) deleteRecord(cert *x509.Certificate) {
+	s.DB.X.Exec(s.DB.X.Rebind(`DELETE FROM certificates WHERE serial_number = ? AND authority_key_identifier = ?`),
+		cert.SerialNumber.String(), hex.EncodeToString(cert.AuthorityKeyId))
+}
+
+// validSerialForCN returns the serial of a good, unexpired certificate of
+// the template with that CN, or "".
+func (s *Store) validSerialForCN(ctx context.Context, template, cn string, now time.Time) (string, error) {
+	rows, err := s.DB.X.QueryxContext(ctx, s.DB.X.Rebind(`SELECT serial_number, metadata FROM certificates
+		WHERE common_name = ? AND status = 'good' AND expiry > ?`), cn, now.UTC())
+	if err != nil {
+		return "", fmt.Errorf("issuance database: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var serial string
+		var meta sql.NullString
+		if err := rows.Scan(&serial, &meta); err != nil {
+			return "", err
+		}
+		if strings.Contains(meta.String, `"template":"`+template+`"`) {
+			n, _ := new(big.Int).SetString(serial, 10)
+			if n != nil {
+				return SerialHex(n), nil
+			}
+		}
+	}
+	return "", rows.Err()
+}

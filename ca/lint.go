@@ -1,0 +1,153 @@
+package ca
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/certmint/certmint/templates"
+	zx509 "github.com/zmap/zcrypto/x509"
+	"github.com/zmap/zlint/v3"
+	"github.com/zmap/zlint/v3/lint"
+)
+
+// lintSources are the zlint sources whose error-level findings stop an
+// issuance: the RFCs certmint's certificates must follow, and the
+// community lints. ETSI, EV, S/MIME and the code-signing BR lints describe
+// public-trust programmes, not a private CA.
+var lintSources = lint.SourceList{
+	lint.RFC3279, lint.RFC5280, lint.RFC5480, lint.RFC5891, lint.RFC8813,
+	lint.Community,
+	lint.CABFBaselineRequirements, lint.MozillaRootStorePolicy, lint.AppleRootStorePolicy, lint.ChromeRootStorePolicy,
+}
+
+// privateCAExclusions are lints that do not apply to a private CA: they
+// encode the CA/Browser Forum Baseline Requirements and browser root
+// programme rules for publicly trusted certificates. This is the one list;
+// a template may exempt more only where its seed rule forces it.
+var privateCAExclusions = map[string]string{
+	// Certificate policies: BR 7.1.2.7.9 requires a CA/B Forum policy OID in
+	// publicly trusted certificates; a private CA asserts no public policy.
+	"e_sub_cert_certificate_policies_missing": "BR policy OIDs are for publicly trusted certificates",
+	"e_sub_cert_cert_policy_empty":            "BR policy OIDs are for publicly trusted certificates",
+	// Validity limits: BR 6.3.2 (398 days, falling to 200 from March 2026).
+	// certmint applies each seed's own limit instead (Apple's 825 days for
+	// TLS servers that macOS clients reach, template validity.max_days).
+	"e_tls_server_cert_valid_time_longer_than_398_days": "BR validity limit for publicly trusted TLS",
+	"w_tls_server_cert_valid_time_longer_than_397_days": "BR validity limit for publicly trusted TLS",
+	"e_server_cert_valid_time_longer_than_200_days":     "BR validity limit for publicly trusted TLS",
+	// Public suffixes: private PKI names live in internal zones
+	// (W701.ACME.LOCAL and MAC01.local in 000, company.com examples in 003).
+	"e_dnsname_not_valid_tld": "internal names under .local, .lan, .corp are what a private CA serves",
+	// BR 7.1.2.7.12: no reserved IP addresses in public certificates; a
+	// private PKI names hosts by their 10.x / 192.168.x addresses (003:
+	// "if someone adds a printer using IP address 1.2.3.4, then this address
+	// has to be in SAN").
+	"e_ext_san_contains_reserved_ip": "private addresses are what a private CA certifies",
+	// BR-only recommendations that contradict the seeds or RFC 5280 practice.
+	"w_ext_subject_key_identifier_not_recommended_subscriber": "RFC 5280 4.2.1.2 recommends the SKI; cfssl writes it",
+	"w_server_cert_valid_time_longer_than_199_days":           "BR validity limit for publicly trusted TLS",
+	"w_sub_cert_aia_contains_internal_names":                  "the AIA points at the private CA's own web server",
+	"w_subject_common_name_included":                          "1E, SafeQ and Defender read the CN (000, 003, 004)",
+}
+
+var (
+	lintRegOnce sync.Once
+	lintReg     lint.Registry
+	lintRegErr  error
+)
+
+func lintRegistry() (lint.Registry, error) {
+	lintRegOnce.Do(func() {
+		var excl []string
+		for name := range privateCAExclusions {
+			excl = append(excl, name)
+		}
+		lintReg, lintRegErr = lint.GlobalRegistry().Filter(lint.FilterOptions{
+			IncludeSources: lintSources,
+			ExcludeNames:   excl,
+		})
+	})
+	return lintReg, lintRegErr
+}
+
+// Finding is one lint result at warning level or above.
+type Finding struct {
+	Lint    string
+	Status  string // "warn", "error", "fatal"
+	Source  string
+	Details string
+}
+
+// LintError lists the error-level findings that stopped an issuance.
+type LintError struct{ Findings []Finding }
+
+func (e *LintError) Error() string {
+	var parts []string
+	for _, f := range e.Findings {
+		s := f.Lint
+		if f.Details != "" {
+			s += " (" + f.Details + ")"
+		}
+		parts = append(parts, s)
+	}
+	return "the certificate fails lint checks, so it was not released: " + strings.Join(parts, "; ")
+}
+
+// HintText implements the CLI's hint interface.
+func (e *LintError) HintText() string {
+	return "fix the template or the request; a template may exempt a lint only where its seed rule forces it ([[lint.exempt]])"
+}
+
+// Lint runs zlint over a certificate and returns every finding at warning
+// level or above, minus the template's exemptions. Only error and fatal
+// findings are meant to stop issuance.
+func Lint(der []byte, t *templates.Template) ([]Finding, error) {
+	reg, err := lintRegistry()
+	if err != nil {
+		return nil, err
+	}
+	zc, err := zx509.ParseCertificate(der)
+	if err != nil {
+		return nil, fmt.Errorf("lint: %w", err)
+	}
+	res := zlint.LintCertificateEx(zc, reg)
+	var out []Finding
+	for name, r := range res.Results {
+		if r.Status < lint.Warn || (t != nil && t.LintExempt(name)) {
+			continue
+		}
+		src := ""
+		if l := reg.ByName(name); l != nil {
+			src = string(l.Source)
+		}
+		out = append(out, Finding{Lint: name, Status: r.Status.String(), Source: src, Details: r.Details})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Lint < out[j].Lint })
+	return out, nil
+}
+
+// lintGate returns a *LintError when a finding is error or fatal.
+func lintGate(der []byte, t *templates.Template) ([]Finding, error) {
+	findings, err := Lint(der, t)
+	if err != nil {
+		return nil, err
+	}
+	var bad []Finding
+	for _, f := range findings {
+		if f.Status == "error" || f.Status == "fatal" {
+			bad = append(bad, f)
+		}
+	}
+	if len(bad) > 0 {
+		return findings, &LintError{Findings: bad}
+	}
+	return findings, nil
+}
+
+// KnownLint reports whether zlint has a lint by that name, so templates
+// cannot exempt a misspelt one.
+func KnownLint(name string) bool {
+	return lint.GlobalRegistry().ByName(name) != nil
+}

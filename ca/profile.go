@@ -1,0 +1,117 @@
+package ca
+
+import (
+	"crypto"
+	"crypto/x509"
+	"fmt"
+	"time"
+
+	"github.com/certmint/certmint/internal/keys"
+	"github.com/certmint/certmint/templates"
+	"github.com/cloudflare/cfssl/config"
+	cflog "github.com/cloudflare/cfssl/log"
+	"github.com/cloudflare/cfssl/signer"
+	"github.com/cloudflare/cfssl/signer/local"
+)
+
+func init() {
+	// cfssl logs "[INFO] signed certificate ..." to stderr for every signature.
+	cflog.Level = cflog.LevelWarning
+}
+
+// cfssl's names for the usages (config.KeyUsage / config.ExtKeyUsage).
+var cfsslKeyUsage = map[templates.KeyUsage]string{
+	"digitalSignature":  "digital signature",
+	"contentCommitment": "content commitment",
+	"keyEncipherment":   "key encipherment",
+	"dataEncipherment":  "data encipherment",
+	"keyAgreement":      "key agreement",
+	"encipherOnly":      "encipher only",
+	"decipherOnly":      "decipher only",
+}
+
+var cfsslExtKeyUsage = map[templates.ExtKeyUsage]string{
+	"serverAuth":      "server auth",
+	"clientAuth":      "client auth",
+	"codeSigning":     "code signing",
+	"emailProtection": "email protection",
+	"timeStamping":    "timestamping",
+	"OCSPSigning":     "ocsp signing",
+}
+
+// profileOptions adjust a template's profile for one request.
+type profileOptions struct {
+	Validity time.Duration
+	NoCDP    bool // 004: "If you are not carrying out certificate validation, remove the CRL URL reference"
+}
+
+// leafProfile compiles a template into a cfssl signing profile: its key
+// usages, validity and backdate, and the issuer's CDP and AIA URLs.
+func (s *Store) leafProfile(t *templates.Template, issuer *Authority, o profileOptions) (*config.SigningProfile, error) {
+	p := &config.SigningProfile{
+		Expiry:   o.Validity,
+		Backdate: time.Duration(t.Validity.Backdate),
+	}
+	if p.Backdate == 0 {
+		// cfssl treats 0 as "5 minutes"; a template without backdate gets
+		// notBefore = now (rounded to the minute by cfssl).
+		p.NotBefore = time.Time{}
+	}
+	for _, ku := range t.Usage.KeyUsage {
+		name, ok := cfsslKeyUsage[ku]
+		if !ok {
+			return nil, fmt.Errorf("key usage %q cannot be issued by a template", ku)
+		}
+		p.Usage = append(p.Usage, name)
+	}
+	for _, eku := range t.Usage.ExtKeyUsage {
+		p.Usage = append(p.Usage, cfsslExtKeyUsage[eku])
+	}
+	if t.Revocation.CRLDistributionPoint && !o.NoCDP {
+		p.CRL = s.Config.CRLURL(issuer.Slug)
+	}
+	if t.Revocation.AIA {
+		p.IssuerURL = []string{s.Config.CertURL(issuer.Slug)}
+	}
+	return p, nil
+}
+
+// caProfile is the profile of the issuing CA, signed by the root: a CA
+// limited to end-entity certificates (pathlen 0), with the root's CDP and
+// AIA so validators can check the issuing CA's own revocation.
+func (s *Store) caProfile(root *Authority, validity time.Duration) *config.SigningProfile {
+	return &config.SigningProfile{
+		Usage:    []string{"cert sign", "crl sign"},
+		Expiry:   validity,
+		Backdate: time.Hour,
+		CAConstraint: config.CAConstraint{
+			IsCA: true, MaxPathLen: 0, MaxPathLenZero: true,
+		},
+		CRL:       s.Config.CRLURL(root.Slug),
+		IssuerURL: []string{s.Config.CertURL(root.Slug)},
+	}
+}
+
+// newSigner wraps cfssl's local signer around a CA key with one profile.
+func newSigner(caCert *x509.Certificate, caKey crypto.Signer, hash templates.Hash, p *config.SigningProfile) (*local.Signer, error) {
+	spec, err := keys.Describe(caKey)
+	if err != nil {
+		return nil, err
+	}
+	alg := hash.SignatureAlgorithm(templates.KeyType(spec.Type))
+	policy := &config.Signing{
+		Default:  p,
+		Profiles: map[string]*config.SigningProfile{"certmint": p},
+	}
+	return local.NewSigner(caKey, caCert, alg, policy)
+}
+
+// signRequest is the cfssl request for a CSR under the "certmint" profile.
+func signRequest(csrPEM []byte, hosts []string, label string) signer.SignRequest {
+	if hosts == nil {
+		// cfssl keeps the CSR's SANs when Hosts is nil; an empty, non-nil
+		// list means "no SANs", which is what the template decided.
+		hosts = []string{}
+	}
+	return signer.SignRequest{Request: string(csrPEM), Hosts: hosts, Profile: "certmint", Label: label}
+}

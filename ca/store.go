@@ -1,0 +1,189 @@
+// Package ca is certmint's certificate authority: the CA home on disk (the
+// configuration, the root and issuing CA certificates and their encrypted
+// keys, public/), the issuance database, and issuance itself through cfssl's
+// local signer with a signing profile compiled from a template.
+package ca
+
+import (
+	"crypto"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/certmint/certmint/internal/keys"
+)
+
+// Layout of a home.
+const (
+	CertFile  = "ca.crt"
+	KeyFile   = "ca.key"
+	PublicDir = "public"
+)
+
+// Store is an opened CA home.
+type Store struct {
+	Home    string
+	Config  *Config
+	DB      *DB
+	Root    *Authority
+	Issuing *Authority
+
+	password func() (string, error)
+	pwCache  string
+}
+
+// Authority is one CA of the home.
+type Authority struct {
+	Slug string
+	Cert *x509.Certificate
+	dir  string
+	key  crypto.Signer
+}
+
+// KeyPath is the encrypted private key of the CA.
+func (a *Authority) KeyPath() string { return filepath.Join(a.dir, KeyFile) }
+
+// CertPath is the PEM certificate of the CA.
+func (a *Authority) CertPath() string { return filepath.Join(a.dir, CertFile) }
+
+// NotFoundError says the home has not been initialised.
+type NotFoundError struct{ Home string }
+
+func (e *NotFoundError) Error() string {
+	return fmt.Sprintf("no CA in %s", e.Home)
+}
+
+// HintText implements the CLI's hint interface.
+func (e *NotFoundError) HintText() string {
+	return "run `certmint init --root-cn ... --issuing-cn ... --base-url http://...` first, or point --home (CERTMINT_HOME) at an existing CA"
+}
+
+// Open loads the home: configuration, CA certificates, database. Keys stay
+// encrypted until a command needs one; password is asked for then, once.
+func Open(home string, password func() (string, error)) (*Store, error) {
+	cfgPath := filepath.Join(home, ConfigFile)
+	if _, err := os.Stat(cfgPath); errors.Is(err, fs.ErrNotExist) {
+		return nil, &NotFoundError{Home: home}
+	}
+	cfg, err := LoadConfig(cfgPath)
+	if err != nil {
+		return nil, err
+	}
+	s := &Store{Home: home, Config: cfg, password: password}
+	if s.Root, err = loadAuthority(home, cfg.Root.Slug); err != nil {
+		return nil, err
+	}
+	if s.Issuing, err = loadAuthority(home, cfg.Issuing.Slug); err != nil {
+		return nil, err
+	}
+	if cfg.Database.URL != "" {
+		return nil, fmt.Errorf("%s: database.url is set but this build supports only the SQLite database", cfgPath)
+	}
+	if s.DB, err = OpenSQLite(filepath.Join(home, DBFile), false); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close releases the database.
+func (s *Store) Close() error {
+	if s.DB != nil {
+		return s.DB.Close()
+	}
+	return nil
+}
+
+func loadAuthority(home, slug string) (*Authority, error) {
+	a := &Authority{Slug: slug, dir: filepath.Join(home, slug)}
+	data, err := os.ReadFile(a.CertPath())
+	if err != nil {
+		return nil, fmt.Errorf("CA %s: %w", slug, err)
+	}
+	block, _ := pem.Decode(data)
+	if block == nil || block.Type != "CERTIFICATE" {
+		return nil, fmt.Errorf("CA %s: %s holds no PEM certificate", slug, a.CertPath())
+	}
+	if a.Cert, err = x509.ParseCertificate(block.Bytes); err != nil {
+		return nil, fmt.Errorf("CA %s: %w", slug, err)
+	}
+	return a, nil
+}
+
+// Authorities returns the CAs, root first.
+func (s *Store) Authorities() []*Authority { return []*Authority{s.Root, s.Issuing} }
+
+// Authority returns the CA with the given slug.
+func (s *Store) Authority(slug string) (*Authority, error) {
+	for _, a := range s.Authorities() {
+		if a.Slug == slug {
+			return a, nil
+		}
+	}
+	return nil, fmt.Errorf("no CA %q in %s", slug, s.Home)
+}
+
+// WrongPasswordError says the CA password does not open a CA key.
+type WrongPasswordError struct{ Path string }
+
+func (e *WrongPasswordError) Error() string {
+	return fmt.Sprintf("the CA password does not decrypt %s", e.Path)
+}
+
+// HintText implements the CLI's hint interface.
+func (e *WrongPasswordError) HintText() string {
+	return "check CERTMINT_CA_PASSWORD or the file given with --ca-password-file"
+}
+
+// Key decrypts and returns the CA's private key, asking for the password the
+// first time a key is needed.
+func (s *Store) Key(a *Authority) (crypto.Signer, error) {
+	if a.key != nil {
+		return a.key, nil
+	}
+	if s.pwCache == "" {
+		if s.password == nil {
+			return nil, errors.New("the CA key is needed but no CA password source was given")
+		}
+		pw, err := s.password()
+		if err != nil {
+			return nil, err
+		}
+		s.pwCache = pw
+	}
+	k, err := readCAKey(a.KeyPath(), s.pwCache)
+	if err != nil {
+		return nil, err
+	}
+	if !keys.Match(k, a.Cert.PublicKey) {
+		return nil, fmt.Errorf("%s does not belong to %s", a.KeyPath(), a.CertPath())
+	}
+	a.key = k
+	return k, nil
+}
+
+func readCAKey(path, password string) (crypto.Signer, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading CA key: %w", err)
+	}
+	k, err := keys.ParsePEM(data, password)
+	switch {
+	case errors.Is(err, keys.ErrWrongPassword):
+		return nil, &WrongPasswordError{Path: path}
+	case err != nil:
+		return nil, fmt.Errorf("reading CA key %s: %w", path, err)
+	}
+	return k, nil
+}
+
+// Chain returns the certificates above an issued leaf: issuing CA, root.
+func (s *Store) Chain() []*x509.Certificate {
+	return []*x509.Certificate{s.Issuing.Cert, s.Root.Cert}
+}
+
+// PublicDir is the folder of files to be served.
+func (s *Store) PublicDir() string { return filepath.Join(s.Home, PublicDir) }

@@ -1,0 +1,84 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/urfave/cli/v2"
+)
+
+// version is stamped by `make release` with -ldflags "-X main.version=...".
+var version = "dev"
+
+func newApp(stdout, stderr io.Writer) *cli.App {
+	app := &cli.App{
+		Name:    "certmint",
+		Usage:   "a small certificate authority that issues certificates vendors accept",
+		Version: version,
+		Description: "certmint runs a root and an issuing CA in one folder (--home, default ./pki), issues\n" +
+			"certificates from templates named after the job (1E, YSoft SafeQ, Defender for IoT, generic\n" +
+			"server/client/code-signing), writes the files the device needs, and publishes CRLs.\n\n" +
+			"Start with: certmint init --root-cn \"Contoso Root CA\" --issuing-cn \"Contoso Issuing CA\" --base-url http://pki.contoso.com",
+		Writer:               stdout,
+		ErrWriter:            stderr,
+		HideHelpCommand:      true,
+		EnableBashCompletion: false,
+		Commands: []*cli.Command{
+			initCommand(),
+			templatesCommand(),
+			issueCommand(),
+			crlCommand(),
+		},
+		// Exit codes are decided in run, not by urfave/cli.
+		ExitErrHandler: func(*cli.Context, error) {},
+		OnUsageError: func(c *cli.Context, err error, isSubcommand bool) error {
+			return usageErrorf("%v", err)
+		},
+	}
+	for _, cmd := range app.Commands {
+		setUsageHandler(cmd)
+	}
+	return app
+}
+
+// setUsageHandler makes flag errors of every command a usage error (exit 2):
+// urfave/cli v2 does not pass the app's OnUsageError to subcommands.
+func setUsageHandler(cmd *cli.Command) {
+	if cmd.OnUsageError == nil {
+		cmd.OnUsageError = func(c *cli.Context, err error, isSubcommand bool) error {
+			return usageErrorf("%v (see `certmint %s --help`)", err, c.Command.FullName())
+		}
+	}
+	for _, sub := range cmd.Subcommands {
+		setUsageHandler(sub)
+	}
+}
+
+// run executes certmint and returns its exit status.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	app := newApp(stdout, stderr)
+	err := app.RunContext(ctx, args)
+	if err == nil {
+		return 0
+	}
+	return report(stderr, err)
+}
+
+// out is what commands print with: stdout for results, stderr for
+// messages, and the --json switch.
+type out struct {
+	stdout, stderr io.Writer
+}
+
+func output(c *cli.Context) out {
+	return out{stdout: c.App.Writer, stderr: c.App.ErrWriter}
+}
+
+func (o out) warnf(format string, args ...any) {
+	fmt.Fprintf(o.stderr, "certmint: warning: "+format+"\n", args...)
+}
+
+func (o out) infof(format string, args ...any) {
+	fmt.Fprintf(o.stdout, format+"\n", args...)
+}

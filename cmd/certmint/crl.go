@@ -1,0 +1,50 @@
+package main
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/certmint/certmint/ca"
+	"github.com/urfave/cli/v2"
+)
+
+func crlCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "crl",
+		Usage: "sign and publish a fresh CRL for every CA into public/",
+		Flags: []cli.Flag{homeFlag, caPasswordFileFlag, jsonFlag},
+		Action: func(c *cli.Context) error {
+			if err := noArgs(c); err != nil {
+				return err
+			}
+			s, err := ca.Open(c.String(homeFlag.Name), caPassword(c, false).Resolve)
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			pub, err := s.PublishCRLs(c.Context, time.Now())
+			if err != nil {
+				return err
+			}
+			o := output(c)
+			if c.Bool(jsonFlag.Name) {
+				type row struct {
+					CA         string `json:"ca"`
+					Number     int64  `json:"number"`
+					Entries    int    `json:"entries"`
+					NextUpdate string `json:"next_update"`
+					Path       string `json:"path"`
+				}
+				var rows []row
+				for _, p := range pub {
+					rows = append(rows, row{p.Slug, p.Number, p.Entries, p.NextUpdate.Format(time.RFC3339), p.Path})
+				}
+				return json.NewEncoder(o.stdout).Encode(rows)
+			}
+			for _, p := range pub {
+				o.infof("%s: CRL number %d, %d revoked, next update %s (%s)", p.Slug, p.Number, p.Entries, p.NextUpdate.Format("2006-01-02 15:04 MST"), p.Path)
+			}
+			return nil
+		},
+	}
+}

@@ -1,0 +1,87 @@
+package main
+
+import (
+	"errors"
+
+	"fmt"
+	"github.com/certmint/certmint/ca"
+	"io"
+	"strings"
+
+	"github.com/certmint/certmint/internal/fsutil"
+	"github.com/certmint/certmint/templates"
+)
+
+// usageError is a mistake in how certmint was called: exit status 2.
+type usageError struct {
+	msg  string
+	hint string
+}
+
+func (e *usageError) Error() string    { return e.msg }
+func (e *usageError) HintText() string { return e.hint }
+
+func usageErrorf(format string, args ...any) error {
+	return &usageError{msg: fmt.Sprintf(format, args...)}
+}
+
+func usageHint(hint, format string, args ...any) error {
+	return &usageError{msg: fmt.Sprintf(format, args...), hint: hint}
+}
+
+// hinter is implemented by errors that know what the user should type.
+type hinter interface{ HintText() string }
+
+// failure is an operation that failed or a requirement not met: exit 1.
+// It is the default for any error that is not a usage error.
+
+// report prints err as certmint's error lines and returns the exit status.
+func report(w io.Writer, err error) int {
+	code := 1
+	var ue *usageError
+	var cue *ca.UsageError
+	var re *templates.RequestError
+	if errors.As(err, &ue) || errors.As(err, &cue) || errors.As(err, &re) {
+		code = 2
+	}
+	var tl templates.ErrorList
+	if errors.As(err, &tl) {
+		for _, e := range tl {
+			fmt.Fprintf(w, "certmint: error: %s\n", e.Error())
+		}
+	} else {
+		msg := err.Error()
+		for i, line := range strings.Split(msg, "\n") {
+			if i == 0 {
+				fmt.Fprintf(w, "certmint: error: %s\n", line)
+			} else {
+				fmt.Fprintf(w, "certmint:   %s\n", line)
+			}
+		}
+	}
+	if h := hintFor(err); h != "" {
+		fmt.Fprintf(w, "certmint: hint: %s\n", h)
+	}
+	return code
+}
+
+func hintFor(err error) string {
+	var h hinter
+	if errors.As(err, &h) && h.HintText() != "" {
+		return h.HintText()
+	}
+	var ex *fsutil.ExistsError
+	if errors.As(err, &ex) {
+		return "nothing was written; add --force to replace the existing files, or choose another --out or --name"
+	}
+	var te *templates.Error
+	var tl templates.ErrorList
+	if errors.As(err, &te) || errors.As(err, &tl) {
+		return "fix the template; `certmint templates show server` prints a complete example"
+	}
+	var nf *templates.NotFoundError
+	if errors.As(err, &nf) {
+		return "built-in templates: " + strings.Join(templates.BuiltinNames(), ", ")
+	}
+	return ""
+}

@@ -1,0 +1,93 @@
+package main
+
+import (
+	"github.com/certmint/certmint/internal/secret"
+	"github.com/urfave/cli/v2"
+)
+
+// Flags shared by several commands, declared once.
+var (
+	homeFlag = &cli.StringFlag{
+		Name: "home", Value: "pki", EnvVars: []string{"CERTMINT_HOME"},
+		Usage: "the CA home `DIR`",
+	}
+	caPasswordFileFlag = &cli.StringFlag{
+		Name:  "ca-password-file",
+		Usage: "read the CA key password from `FILE` (or set CERTMINT_CA_PASSWORD, or type it when asked)",
+	}
+	passwordFileFlag = &cli.StringFlag{
+		Name:  "password-file",
+		Usage: "read the .pfx / key password from `FILE` (or set CERTMINT_PASSWORD, or type it when asked)",
+	}
+	passwordFlag = &cli.StringFlag{
+		Name:  "password",
+		Usage: "the .pfx / key password on the command line (visible to other users; prefer --password-file)",
+	}
+	randomPasswordFlag = &cli.BoolFlag{
+		Name:  "random-password",
+		Usage: "generate the .pfx / key password and write it to BASE.password (0600)",
+	}
+	forceFlag = &cli.BoolFlag{
+		Name:  "force",
+		Usage: "replace existing files",
+	}
+	jsonFlag = &cli.BoolFlag{
+		Name:  "json",
+		Usage: "print the result as JSON on stdout",
+	}
+)
+
+// caPassword is the source of the CA key password.
+func caPassword(c *cli.Context, confirm bool) secret.Source {
+	o := output(c)
+	return secret.Source{
+		What:         "CA password",
+		File:         c.String(caPasswordFileFlag.Name),
+		Env:          "CERTMINT_CA_PASSWORD",
+		Alternatives: "--ca-password-file FILE",
+		Confirm:      confirm,
+		Warn:         func(m string) { o.warnf("%s", m) },
+	}
+}
+
+// bundlePassword is the source of the .pfx / key password.
+func bundlePassword(c *cli.Context) secret.Source {
+	o := output(c)
+	return secret.Source{
+		What:         "bundle password",
+		Value:        c.String(passwordFlag.Name),
+		File:         c.String(passwordFileFlag.Name),
+		Env:          "CERTMINT_PASSWORD",
+		Alternatives: "--password-file FILE or --random-password",
+		Confirm:      true,
+		Warn:         func(m string) { o.warnf("%s", m) },
+	}
+}
+
+// requireFlags reports missing required flags as a usage error; urfave/cli's
+// own required-flag error is unexported and cannot be mapped to exit 2.
+func requireFlags(c *cli.Context, names ...string) error {
+	var missing []string
+	for _, n := range names {
+		if !c.IsSet(n) || c.String(n) == "" {
+			missing = append(missing, "--"+n)
+		}
+	}
+	switch len(missing) {
+	case 0:
+		return nil
+	case 1:
+		return usageErrorf("%s is required (see `certmint %s --help`)", missing[0], c.Command.FullName())
+	}
+	return usageErrorf("%v are required (see `certmint %s --help`)", missing, c.Command.FullName())
+}
+
+// noArgs refuses stray positional arguments, which usually mean a flag
+// value with a space was not quoted.
+func noArgs(c *cli.Context) error {
+	if c.Args().Len() > 0 {
+		return usageHint("quote values that contain spaces, e.g. --cn \"My Server\"",
+			"unexpected argument %q", c.Args().First())
+	}
+	return nil
+}

@@ -1,0 +1,108 @@
+package main
+
+import (
+	"encoding/json"
+	"path/filepath"
+
+	"github.com/certmint/certmint/ca"
+	"github.com/certmint/certmint/internal/keys"
+	"github.com/urfave/cli/v2"
+)
+
+func initCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "init",
+		Usage: "create the root CA, the issuing CA, the database and the first CRLs",
+		Description: "The root CA is self-signed (CA:TRUE, pathlen:1); the issuing CA is signed by it (pathlen:0,\n" +
+			"CDP and AIA pointing at the root's files under --base-url). Both keys are encrypted with the\n" +
+			"CA password (CERTMINT_CA_PASSWORD, --ca-password-file, or asked on the terminal).",
+		Flags: []cli.Flag{
+			homeFlag,
+			&cli.StringFlag{Name: "root-cn", Usage: "common name of the root CA, e.g. \"Contoso Root CA\""},
+			&cli.StringFlag{Name: "issuing-cn", Usage: "common name of the issuing CA, e.g. \"Contoso Issuing CA 1\""},
+			&cli.StringFlag{Name: "base-url", Usage: "http:// `URL` where public/ will be served; CDP and AIA URLs start with it"},
+			&cli.StringFlag{Name: "org", Usage: "organization (O) of both CAs"},
+			&cli.StringFlag{Name: "ou", Usage: "organizational unit (OU) of both CAs"},
+			&cli.StringFlag{Name: "country", Usage: "two-letter country (C) of both CAs"},
+			&cli.StringFlag{Name: "key", Value: "rsa:4096", Usage: "CA key type: rsa:2048, rsa:3072, rsa:4096, ecdsa:P-256, ecdsa:P-384"},
+			&cli.StringFlag{Name: "issuing-key", Usage: "issuing CA key type, if different from --key (ecdsa:P-256 signs much faster)"},
+			&cli.IntFlag{Name: "root-days", Value: ca.DefaultRootDays, Usage: "root CA validity in days"},
+			&cli.IntFlag{Name: "issuing-days", Value: ca.DefaultIssuingDays, Usage: "issuing CA validity in days"},
+			caPasswordFileFlag,
+			jsonFlag,
+		},
+		Action: initAction,
+	}
+}
+
+func initAction(c *cli.Context) error {
+	if err := noArgs(c); err != nil {
+		return err
+	}
+	if err := requireFlags(c, "root-cn", "issuing-cn", "base-url"); err != nil {
+		return err
+	}
+	rootKey, err := keys.ParseSpec(c.String("key"))
+	if err != nil {
+		return usageErrorf("--key: %v", err)
+	}
+	issKey := rootKey
+	if c.IsSet("issuing-key") {
+		if issKey, err = keys.ParseSpec(c.String("issuing-key")); err != nil {
+			return usageErrorf("--issuing-key: %v", err)
+		}
+	}
+	if _, err := ca.ValidateBaseURL(c.String("base-url")); err != nil {
+		return usageHint("e.g. --base-url http://pki.contoso.com/pki (any port: http://pki.contoso.com:8080)", "--base-url: %v", err)
+	}
+	home := c.String(homeFlag.Name)
+	if err := ca.CheckHomeFree(home); err != nil {
+		return err
+	}
+	pw, err := caPassword(c, true).Resolve()
+	if err != nil {
+		return err
+	}
+	s, err := ca.Init(c.Context, ca.InitOptions{
+		Home: home, RootCN: c.String("root-cn"), IssuingCN: c.String("issuing-cn"),
+		BaseURL: c.String("base-url"), Org: c.String("org"), OU: c.String("ou"), Country: c.String("country"),
+		RootKey: rootKey, IssuingKey: issKey,
+		RootDays: c.Int("root-days"), IssuingDays: c.Int("issuing-days"),
+		Password: pw,
+	})
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+
+	o := output(c)
+	if c.Bool(jsonFlag.Name) {
+		type caJSON struct {
+			Slug     string `json:"slug"`
+			Subject  string `json:"subject"`
+			Cert     string `json:"cert"`
+			NotAfter string `json:"not_after"`
+			CRLURL   string `json:"crl_url"`
+			CertURL  string `json:"cert_url"`
+		}
+		var cas []caJSON
+		for _, a := range s.Authorities() {
+			cas = append(cas, caJSON{a.Slug, a.Cert.Subject.String(), a.CertPath(), a.Cert.NotAfter.UTC().Format("2006-01-02T15:04:05Z"),
+				s.Config.CRLURL(a.Slug), s.Config.CertURL(a.Slug)})
+		}
+		return json.NewEncoder(o.stdout).Encode(map[string]any{"home": s.Home, "cas": cas, "public": s.PublicDir()})
+	}
+	o.infof("Created a CA in %s", s.Home)
+	for _, a := range s.Authorities() {
+		role := "issuing CA"
+		if a == s.Root {
+			role = "root CA   "
+		}
+		o.infof("  %s %s  (%s, expires %s)", role, a.Cert.Subject.CommonName, a.CertPath(), a.Cert.NotAfter.Format("2006-01-02"))
+	}
+	o.infof("  public/     %s: serve it at %s", s.PublicDir(), s.Config.BaseURL)
+	o.infof("              (CRLs: %s, %s)", s.Config.CRLURL(s.Root.Slug), s.Config.CRLURL(s.Issuing.Slug))
+	o.infof("The CA keys are encrypted with the CA password; keep it safe, nothing can recover it.")
+	o.infof("Next: certmint issue --home %s --template server --cn www.example.com", filepath.Clean(home))
+	return nil
+}

@@ -1,0 +1,164 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"time"
+
+	"github.com/certmint/certmint/ca"
+	"github.com/certmint/certmint/internal/secret"
+	"github.com/certmint/certmint/san"
+	"github.com/certmint/certmint/templates"
+	"github.com/urfave/cli/v2"
+)
+
+func issueCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "issue",
+		Usage: "make a new key and certificate from a template and write its bundle files",
+		Description: "Writes the template's files into --out (default: the current folder), named after the CN\n" +
+			"or --name: BASE.crt, BASE.key, BASE.pfx, BASE-chain.pem and one <ca>.cer per CA.\n" +
+			"The .pfx password comes from CERTMINT_PASSWORD, --password-file, --random-password or a prompt.",
+		Flags: []cli.Flag{
+			homeFlag,
+			&cli.StringFlag{Name: "template", Aliases: []string{"t"}, Usage: "built-in template `NAME` or FILE.toml (see `certmint templates`)"},
+			&cli.StringFlag{Name: "cn", Usage: "common name"},
+			&cli.StringSliceFlag{Name: "san", Usage: "subject alternative name, repeatable: DNS:name, IP:1.2.3.4, email:a@b, URI:https://x, or a bare name or address"},
+			&cli.StringFlag{Name: "subject", Usage: "other subject fields, e.g. \"C=US,O=Contoso Inc.,OU=Contoso Labs\""},
+			&cli.StringFlag{Name: "out", Value: ".", Usage: "output `DIR`"},
+			&cli.StringFlag{Name: "name", Usage: "file base `NAME` (default: the CN)"},
+			&cli.StringFlag{Name: "format", Usage: "comma-separated files to write instead of the template's: crt,key,pfx,chain,cer"},
+			&cli.StringFlag{Name: "friendly-name", Usage: "PKCS#12 friendlyName shown by Windows and macOS (default: the CN)"},
+			&cli.IntFlag{Name: "days", Usage: "validity in days (default: the template's)"},
+			forceFlag,
+			jsonFlag,
+			passwordFileFlag, randomPasswordFlag, passwordFlag,
+			caPasswordFileFlag,
+		},
+		Action: issueAction,
+	}
+}
+
+// issueRequest turns flags into a request; bad values are usage errors.
+func issueRequest(c *cli.Context) (ca.IssueRequest, error) {
+	var req ca.IssueRequest
+	if err := noArgs(c); err != nil {
+		return req, err
+	}
+	if err := requireFlags(c, "template", "cn"); err != nil {
+		return req, err
+	}
+	t, err := templates.Load(c.String("template"))
+	if err != nil {
+		return req, err
+	}
+	req.Template = t
+	if c.IsSet("subject") {
+		if req.Subject, err = templates.ParseSubject(c.String("subject")); err != nil {
+			return req, usageHint("e.g. --subject \"C=US,O=Contoso Inc.,OU=Contoso Labs\"", "--subject: %v", err)
+		}
+	}
+	req.Subject.CommonName = c.String("cn")
+	if req.SANs, err = san.ParseList(c.StringSlice("san")); err != nil {
+		return req, usageHint("e.g. --san www.example.com --san IP:10.0.0.5", "--san: %v", err)
+	}
+	if c.IsSet("format") {
+		if req.Formats, err = templates.ParseFormats(c.String("format")); err != nil {
+			return req, usageErrorf("--format: %v", err)
+		}
+	}
+	if c.Int("days") < 0 {
+		return req, usageErrorf("--days must be positive")
+	}
+	req.Days = c.Int("days")
+	req.Out = c.String("out")
+	if st, err := os.Stat(req.Out); err != nil || !st.IsDir() {
+		return req, usageHint("create it first, or give an existing folder", "--out %s is not an existing folder", req.Out)
+	}
+	req.Base = c.String("name")
+	req.FriendlyName = c.String("friendly-name")
+	req.Force = c.Bool(forceFlag.Name)
+	return req, nil
+}
+
+// resolveBundlePassword fills req.Password when the files need one.
+func resolveBundlePassword(c *cli.Context, req *ca.IssueRequest) error {
+	if !req.NeedsPassword() {
+		return nil
+	}
+	if c.Bool(randomPasswordFlag.Name) {
+		if c.IsSet(passwordFlag.Name) || c.IsSet(passwordFileFlag.Name) {
+			return usageErrorf("--random-password cannot be combined with --password or --password-file")
+		}
+		pw, err := secret.Random(24)
+		if err != nil {
+			return err
+		}
+		req.Password, req.WritePassword = pw, true
+		return nil
+	}
+	pw, err := bundlePassword(c).Resolve()
+	if err != nil {
+		return err
+	}
+	req.Password = pw
+	return nil
+}
+
+func issueAction(c *cli.Context) error {
+	req, err := issueRequest(c)
+	if err != nil {
+		return err
+	}
+	s, err := ca.Open(c.String(homeFlag.Name), caPassword(c, false).Resolve)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	if err := s.CheckRequest(c.Context, req); err != nil {
+		return err
+	}
+	if err := resolveBundlePassword(c, &req); err != nil {
+		return err
+	}
+	res, err := s.Issue(c.Context, req)
+	if err != nil {
+		return err
+	}
+	return printIssued(c, res)
+}
+
+type issuedJSON struct {
+	Serial   string   `json:"serial"`
+	Subject  string   `json:"subject"`
+	SANs     []string `json:"sans"`
+	Template string   `json:"template"`
+	NotAfter string   `json:"not_after"`
+	Files    []string `json:"files"`
+}
+
+func printIssued(c *cli.Context, res *ca.Issued) error {
+	o := output(c)
+	for _, f := range res.Findings {
+		o.warnf("lint %s (%s): %s", f.Lint, f.Source, f.Details)
+	}
+	if c.Bool(jsonFlag.Name) {
+		return json.NewEncoder(o.stdout).Encode(issuedJSON{
+			Serial: res.Serial, Subject: res.Cert.Subject.String(), SANs: san.Strings(res.SANs),
+			Template: res.Template, NotAfter: res.Cert.NotAfter.UTC().Format(time.RFC3339), Files: res.Files,
+		})
+	}
+	o.infof("Issued %s certificate %q (serial %s)", res.Template, res.Cert.Subject.CommonName, res.Serial)
+	if len(res.SANs) > 0 {
+		o.infof("  SANs: %v", san.Strings(res.SANs))
+	}
+	for _, f := range res.Files {
+		o.infof("  %s", f)
+	}
+	days := int(time.Until(res.Cert.NotAfter).Hours() / 24)
+	o.infof("It expires on %s (%d days).", res.Cert.NotAfter.Format("2006-01-02"), days)
+	if res.PasswordFile() != "" {
+		o.infof("The bundle password is in %s.", res.PasswordFile())
+	}
+	return nil
+}

@@ -1,0 +1,69 @@
+package main
+
+import (
+	"encoding/json"
+
+	"github.com/certmint/certmint/templates"
+	"github.com/urfave/cli/v2"
+)
+
+func templatesCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "templates",
+		Usage: "list the built-in templates, or print one as TOML",
+		Subcommands: []*cli.Command{
+			{
+				Name:   "list",
+				Usage:  "list the built-in templates",
+				Flags:  []cli.Flag{jsonFlag},
+				Action: templatesListAction,
+			},
+			{
+				Name:      "show",
+				Usage:     "print a template as TOML (a starting point for your own)",
+				ArgsUsage: "NAME|FILE.toml",
+				Action:    templatesShowAction,
+			},
+		},
+		Action: templatesListAction,
+	}
+}
+
+func templatesListAction(c *cli.Context) error {
+	if err := noArgs(c); err != nil {
+		return err
+	}
+	all, err := templates.Builtins()
+	if err != nil {
+		return err
+	}
+	o := output(c)
+	if c.Bool(jsonFlag.Name) {
+		type row struct {
+			Name        string `json:"name"`
+			Description string `json:"description"`
+			Source      string `json:"source"`
+		}
+		var rows []row
+		for _, t := range all {
+			rows = append(rows, row{t.Name, t.Description, t.Source})
+		}
+		return json.NewEncoder(o.stdout).Encode(rows)
+	}
+	for _, t := range all {
+		o.infof("%s", t.Describe())
+	}
+	return nil
+}
+
+func templatesShowAction(c *cli.Context) error {
+	if c.Args().Len() != 1 {
+		return usageHint("certmint templates show server", "templates show takes one template name or .toml file")
+	}
+	t, err := templates.Load(c.Args().First())
+	if err != nil {
+		return err
+	}
+	_, err = output(c).stdout.Write(t.Text())
+	return err
+}

@@ -1,0 +1,296 @@
+// Package fsutil writes files the way a CA must: atomically (temp file in the
+// same folder, fsync, explicit chmod, rename), never over an existing file
+// unless asked, and for a bundle all or nothing.
+package fsutil
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+)
+
+// Modes used across certmint. Private material is 0600 whatever the umask:
+// the mode is set with Chmod after creation, which the umask does not touch.
+const (
+	ModePrivate fs.FileMode = 0o600 // keys, .pfx, password files
+	ModePublic  fs.FileMode = 0o644 // certificates, CRLs, chains
+	ModeDir     fs.FileMode = 0o755 // output folders
+	ModeHome    fs.FileMode = 0o700 // the CA home
+)
+
+// TempPrefix starts the name of every temporary file certmint writes, so a
+// crash leaves only files that doctor can recognise and remove.
+const TempPrefix = ".certmint-tmp-"
+
+// ExistsError reports a target that is already there and --force was not given.
+type ExistsError struct{ Path string }
+
+func (e *ExistsError) Error() string {
+	return fmt.Sprintf("%s already exists", e.Path)
+}
+
+// File is one file of a set to be written.
+type File struct {
+	Path string
+	Data []byte
+	Mode fs.FileMode
+	// Shared marks a file several sets write with the same content (a CA
+	// certificate beside each bundle): an identical existing file is kept
+	// and not an error.
+	Shared bool
+}
+
+// WriteFile writes data to path atomically with the given mode. Without
+// force it fails with *ExistsError when path exists, and never replaces a
+// file that appears meanwhile.
+func WriteFile(path string, data []byte, mode fs.FileMode, force bool) error {
+	st, err := Stage([]File{{Path: path, Data: data, Mode: mode}}, force)
+	if err != nil {
+		return err
+	}
+	return st.Commit()
+}
+
+// Staged is a set of files written to temporary names beside their targets,
+// waiting for Commit (rename into place) or Abort (remove).
+type Staged struct {
+	files []File
+	temps []string
+	force bool
+	done  bool
+}
+
+// Stage checks every target first (folder writable, target absent unless
+// force) and then writes each file to a temporary name beside it. Nothing
+// visible changes until Commit. On error no temporary file is left.
+func Stage(files []File, force bool) (*Staged, error) {
+	seen := map[string]bool{}
+	var todo []File
+	for _, f := range files {
+		clean := filepath.Clean(f.Path)
+		if seen[clean] {
+			return nil, fmt.Errorf("two files of one set are both named %s", f.Path)
+		}
+		seen[clean] = true
+		if f.Shared && sameContent(f.Path, f.Data) {
+			continue
+		}
+		if err := checkTarget(f.Path, force); err != nil {
+			return nil, err
+		}
+		todo = append(todo, f)
+	}
+	st := &Staged{files: todo, force: force}
+	for _, f := range todo {
+		tmp, err := writeTemp(f)
+		if err != nil {
+			st.Abort()
+			return nil, err
+		}
+		st.temps = append(st.temps, tmp)
+	}
+	return st, nil
+}
+
+// CheckTargets runs Stage's checks without writing: every folder exists and
+// no target exists unless force (identical shared files excepted).
+func CheckTargets(files []File, force bool) error {
+	for _, f := range files {
+		if f.Shared {
+			continue
+		}
+		if err := checkTarget(f.Path, force); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Paths lists the final paths of the staged files.
+func (s *Staged) Paths() []string {
+	out := make([]string, len(s.files))
+	for i, f := range s.files {
+		out[i] = f.Path
+	}
+	return out
+}
+
+// Commit moves every staged file into place. Without force, a target that
+// appeared since Stage is not replaced: Commit undoes the files it already
+// placed and returns *ExistsError.
+func (s *Staged) Commit() error {
+	if s.done {
+		return errors.New("fsutil: staged files already committed or aborted")
+	}
+	s.done = true
+	var placed []string
+	for i, f := range s.files {
+		if err := place(s.temps[i], f.Path, s.force); err != nil {
+			for _, p := range placed {
+				os.Remove(p)
+			}
+			for _, t := range s.temps[i:] {
+				os.Remove(t)
+			}
+			return err
+		}
+		placed = append(placed, f.Path)
+	}
+	for _, f := range s.files {
+		syncDir(filepath.Dir(f.Path))
+	}
+	return nil
+}
+
+// Abort removes the temporary files. It is safe to call after Commit.
+func (s *Staged) Abort() {
+	if s.done {
+		return
+	}
+	s.done = true
+	for _, t := range s.temps {
+		os.Remove(t)
+	}
+}
+
+func sameContent(path string, data []byte) bool {
+	st, err := os.Lstat(path)
+	if err != nil || !st.Mode().IsRegular() || st.Size() != int64(len(data)) {
+		return false
+	}
+	old, err := os.ReadFile(path)
+	return err == nil && bytes.Equal(old, data)
+}
+
+func checkTarget(path string, force bool) error {
+	dir := filepath.Dir(path)
+	st, err := os.Stat(dir)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("folder %s does not exist", dir)
+		}
+		return err
+	}
+	if !st.IsDir() {
+		return fmt.Errorf("%s is not a folder", dir)
+	}
+	fi, err := os.Lstat(path)
+	switch {
+	case err == nil && fi.IsDir():
+		return fmt.Errorf("%s is a folder, not a file", path)
+	case err == nil && !force:
+		return &ExistsError{Path: path}
+	case err != nil && !errors.Is(err, fs.ErrNotExist):
+		return err
+	}
+	return nil
+}
+
+func writeTemp(f File) (string, error) {
+	dir := filepath.Dir(f.Path)
+	tf, err := os.CreateTemp(dir, TempPrefix+"*")
+	if err != nil {
+		return "", fmt.Errorf("cannot write in %s: %w", dir, unwrapPathError(err))
+	}
+	name := tf.Name()
+	fail := func(err error) (string, error) {
+		tf.Close()
+		os.Remove(name)
+		return "", fmt.Errorf("writing %s: %w", f.Path, err)
+	}
+	// CreateTemp makes the file 0600, so a secret is never readable by others,
+	// not even for a moment; Chmod then sets the final mode regardless of umask.
+	if _, err := tf.Write(f.Data); err != nil {
+		return fail(err)
+	}
+	if err := tf.Sync(); err != nil {
+		return fail(err)
+	}
+	if err := tf.Close(); err != nil {
+		return fail(err)
+	}
+	if runtime.GOOS != "windows" {
+		if err := os.Chmod(name, f.Mode); err != nil {
+			os.Remove(name)
+			return "", fmt.Errorf("writing %s: %w", f.Path, err)
+		}
+	}
+	return name, nil
+}
+
+// place moves tmp to path. Without force it uses a hard link, which fails
+// if path exists, so a file created by someone else meanwhile survives.
+func place(tmp, path string, force bool) error {
+	if force {
+		if err := os.Rename(tmp, path); err != nil {
+			return fmt.Errorf("writing %s: %w", path, unwrapPathError(err))
+		}
+		return nil
+	}
+	if err := os.Link(tmp, path); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			os.Remove(tmp)
+			return &ExistsError{Path: path}
+		}
+		// Filesystems without hard links (some network shares, FAT): fall
+		// back to a checked rename.
+		if _, serr := os.Lstat(path); serr == nil {
+			os.Remove(tmp)
+			return &ExistsError{Path: path}
+		}
+		if err := os.Rename(tmp, path); err != nil {
+			return fmt.Errorf("writing %s: %w", path, unwrapPathError(err))
+		}
+		return nil
+	}
+	return os.Remove(tmp)
+}
+
+func syncDir(dir string) {
+	if runtime.GOOS == "windows" {
+		return
+	}
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
+}
+
+func unwrapPathError(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// IsTemp reports whether a file name is one of certmint's temporary files.
+func IsTemp(name string) bool { return strings.HasPrefix(filepath.Base(name), TempPrefix) }
+
+// SafeName turns a common name into a file base name that is valid on
+// Windows, macOS and Linux: path separators, reserved characters and
+// control characters become '_', and a wildcard becomes "wildcard".
+func SafeName(s string) string {
+	s = strings.ReplaceAll(s, "*", "wildcard")
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r < 0x20 || r == 0x7f:
+			b.WriteRune('_')
+		case strings.ContainsRune(`<>:"/\|?`, r):
+			b.WriteRune('_')
+		default:
+			b.WriteRune(r)
+		}
+	}
+	out := strings.Trim(b.String(), " .")
+	if out == "" {
+		return "certificate"
+	}
+	return out
+}

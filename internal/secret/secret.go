@@ -1,0 +1,199 @@
+// Package secret finds the passwords certmint needs without requiring them
+// on the command line: a file, an environment variable, or a terminal prompt.
+package secret
+
+import (
+	"bufio"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"math/big"
+	"os"
+	"runtime"
+	"strings"
+
+	"golang.org/x/term"
+)
+
+// maxFileSize bounds a password file: a password is a line, not a document,
+// and a wrong path (a 2 GB log) must not be read whole.
+const maxFileSize = 64 << 10
+
+// Source says where one password may come from, in the order Resolve tries.
+type Source struct {
+	What  string // "CA password", "bundle password": for prompts and errors
+	Value string // given on argv (--password): works, but warns
+	File  string // --*-password-file
+	// Alternatives names the flags that give the password, for the hint
+	// when none was given ("--password-file FILE or --random-password").
+	Alternatives string
+	Env          string // environment variable name
+	Confirm      bool   // prompt twice when the password is new
+	// Warn receives warnings (argv use, loose file permissions). May be nil.
+	Warn func(string)
+	// Prompt reads from a terminal. Nil means "use the process terminal".
+	Prompt func(prompt string) (string, error)
+}
+
+// ErrNone is returned when no source gives a password and no terminal is
+// available to ask for one.
+var ErrNone = errors.New("no password given")
+
+// MissingError says which sources were tried, so the message can tell the
+// user what to set.
+type MissingError struct{ Src Source }
+
+func (e *MissingError) Error() string {
+	return fmt.Sprintf("no %s given", e.Src.What)
+}
+
+// HintText says every way to give the password.
+func (e *MissingError) HintText() string {
+	var ways []string
+	if e.Src.Env != "" {
+		ways = append(ways, "set "+e.Src.Env)
+	}
+	if e.Src.Alternatives != "" {
+		ways = append(ways, "use "+e.Src.Alternatives)
+	}
+	ways = append(ways, "run on a terminal to be asked")
+	return strings.Join(ways, ", or ")
+}
+
+func (e *MissingError) Unwrap() error { return ErrNone }
+
+// Resolve returns the password from the first source that has one: the
+// argv value, then the file, then the environment, then a terminal prompt.
+// A file is more specific than the environment, so it wins.
+func (s Source) Resolve() (string, error) {
+	if s.Value != "" {
+		s.warn("a password on the command line can be read by other users and stays in shell history; use a password file or " + orDefault(s.Env, "an environment variable"))
+		return s.Value, nil
+	}
+	if s.File != "" {
+		return s.readFile()
+	}
+	if s.Env != "" {
+		if v, ok := os.LookupEnv(s.Env); ok && v != "" {
+			return v, nil
+		}
+	}
+	prompt := s.Prompt
+	if prompt == nil {
+		if !term.IsTerminal(int(os.Stdin.Fd())) {
+			return "", &MissingError{Src: s}
+		}
+		prompt = terminalPrompt
+	}
+	pw, err := prompt(fmt.Sprintf("%s: ", capitalize(s.What)))
+	if err != nil {
+		return "", err
+	}
+	if pw == "" {
+		return "", fmt.Errorf("empty %s", s.What)
+	}
+	if s.Confirm {
+		again, err := prompt(fmt.Sprintf("%s again: ", capitalize(s.What)))
+		if err != nil {
+			return "", err
+		}
+		if again != pw {
+			return "", fmt.Errorf("the two %ss do not match", s.What)
+		}
+	}
+	return pw, nil
+}
+
+func (s Source) readFile() (string, error) {
+	f, err := os.Open(s.File)
+	if err != nil {
+		return "", fmt.Errorf("reading %s file: %w", s.What, err)
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err == nil {
+		if st.IsDir() {
+			return "", fmt.Errorf("%s file %s is a folder", s.What, s.File)
+		}
+		if runtime.GOOS != "windows" && st.Mode().Perm()&0o077 != 0 {
+			s.warn(fmt.Sprintf("%s file %s can be read by other users (mode %04o); run chmod 600 %s", s.What, s.File, st.Mode().Perm(), s.File))
+		}
+	}
+	data, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
+	if err != nil {
+		return "", fmt.Errorf("reading %s file %s: %w", s.What, s.File, err)
+	}
+	if len(data) > maxFileSize {
+		return "", fmt.Errorf("%s file %s is larger than %d KiB: give a file that holds only the password", s.What, s.File, maxFileSize>>10)
+	}
+	// The password is the first line; a trailing newline (echo pw > file)
+	// or a Windows CRLF is not part of it.
+	line, _, _ := strings.Cut(string(data), "\n")
+	line = strings.TrimSuffix(line, "\r")
+	if line == "" {
+		return "", fmt.Errorf("%s file %s is empty", s.What, s.File)
+	}
+	return line, nil
+}
+
+func (s Source) warn(msg string) {
+	if s.Warn != nil {
+		s.Warn(msg)
+	}
+}
+
+func terminalPrompt(prompt string) (string, error) {
+	// Prompts go to stderr so stdout stays clean for --json.
+	fmt.Fprint(os.Stderr, prompt)
+	pw, err := term.ReadPassword(int(os.Stdin.Fd()))
+	fmt.Fprintln(os.Stderr)
+	if err != nil {
+		return "", fmt.Errorf("reading password: %w", err)
+	}
+	return string(pw), nil
+}
+
+// ReadLine is a Prompt that reads one line from r, for tests and pipes.
+func ReadLine(r io.Reader) func(string) (string, error) {
+	br := bufio.NewReader(r)
+	return func(string) (string, error) {
+		line, err := br.ReadString('\n')
+		if err != nil && line == "" {
+			return "", err
+		}
+		return strings.TrimRight(line, "\r\n"), nil
+	}
+}
+
+// passwordAlphabet leaves out characters that are easily confused when a
+// password is read aloud or typed from paper (0/O, 1/l/I).
+const passwordAlphabet = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+// Random returns a password of n characters from crypto/rand. With the
+// 57-character alphabet, 24 characters carry about 140 bits.
+func Random(n int) (string, error) {
+	var b strings.Builder
+	max := big.NewInt(int64(len(passwordAlphabet)))
+	for i := 0; i < n; i++ {
+		v, err := rand.Int(rand.Reader, max)
+		if err != nil {
+			return "", err
+		}
+		b.WriteByte(passwordAlphabet[v.Int64()])
+	}
+	return b.String(), nil
+}
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}

@@ -1,0 +1,239 @@
+// Package san parses and validates subject alternative names as given on the
+// command line: "DNS:name", "IP:1.2.3.4", "email:a@b", "URI:https://x", or a
+// bare value whose kind is inferred (an IP address is an IP, a value with
+// "://" a URI, one with "@" an email address, anything else DNS).
+package san
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+	"net/url"
+	"strings"
+)
+
+// Kind is the GeneralName type of a SAN entry (RFC 5280 section 4.2.1.6).
+type Kind string
+
+const (
+	DNS   Kind = "DNS"
+	IP    Kind = "IP"
+	Email Kind = "email"
+	URI   Kind = "URI"
+)
+
+// Name is one subject alternative name.
+type Name struct {
+	Kind  Kind
+	Value string // as given, without the prefix; IPs in canonical form
+}
+
+// String returns the name with its kind prefix, as Parse accepts it.
+func (n Name) String() string { return string(n.Kind) + ":" + n.Value }
+
+// IsWildcard reports a DNS name whose first label is "*".
+func (n Name) IsWildcard() bool { return n.Kind == DNS && strings.HasPrefix(n.Value, "*.") }
+
+// IP returns the address of an IP name.
+func (n Name) IP() net.IP { return net.ParseIP(n.Value) }
+
+// Error describes a SAN value that cannot be used.
+type Error struct {
+	Value  string
+	Reason string
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("invalid SAN %q: %s", e.Value, e.Reason) }
+
+// maxLen bounds one value: a DNS name is at most 253 octets, and nothing
+// longer than a few KiB belongs in a certificate name.
+const maxLen = 2048
+
+// Parse reads one SAN value.
+func Parse(s string) (Name, error) {
+	raw := s
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return Name{}, &Error{raw, "empty value"}
+	}
+	if len(s) > maxLen {
+		return Name{}, &Error{raw[:32] + "...", fmt.Sprintf("longer than %d characters", maxLen)}
+	}
+	kind, value, hasPrefix := splitPrefix(s)
+	if !hasPrefix {
+		kind, value = infer(s), s
+	}
+	switch kind {
+	case DNS:
+		if err := ValidateDNS(value, true); err != nil {
+			return Name{}, &Error{raw, err.Error()}
+		}
+		return Name{DNS, value}, nil
+	case IP:
+		a, err := netip.ParseAddr(value)
+		if err != nil || a.Zone() != "" {
+			return Name{}, &Error{raw, "not an IPv4 or IPv6 address"}
+		}
+		return Name{IP, a.Unmap().String()}, nil
+	case Email:
+		local, domain, ok := strings.Cut(value, "@")
+		if !ok || local == "" || strings.ContainsAny(local, " \t<>()[],;:\\\"") {
+			return Name{}, &Error{raw, "not an email address (want name@example.com)"}
+		}
+		if err := ValidateDNS(domain, false); err != nil {
+			return Name{}, &Error{raw, "email domain: " + err.Error()}
+		}
+		return Name{Email, value}, nil
+	case URI:
+		u, err := url.Parse(value)
+		if err != nil || u.Scheme == "" || (u.Host == "" && u.Opaque == "") {
+			return Name{}, &Error{raw, "not an absolute URI (want scheme://host/...)"}
+		}
+		return Name{URI, value}, nil
+	}
+	return Name{}, &Error{raw, "unknown kind"}
+}
+
+// infer gives a bare value its kind: an IP address is an IP, a value with
+// "://" a URI, one with "@" an email address, anything else a DNS name.
+func infer(s string) Kind {
+	switch {
+	case isIP(s):
+		return IP
+	case strings.Contains(s, "://"):
+		return URI
+	case strings.Contains(s, "@"):
+		return Email
+	}
+	return DNS
+}
+
+func isIP(s string) bool {
+	_, err := netip.ParseAddr(s)
+	return err == nil
+}
+
+// splitPrefix recognises the kind prefixes, case-insensitively, including
+// the spellings OpenSSL and Windows print ("IP Address:", "DNS Name=").
+func splitPrefix(s string) (Kind, string, bool) {
+	i := strings.IndexAny(s, ":=")
+	if i <= 0 {
+		return "", s, false
+	}
+	p := strings.ToLower(strings.TrimSpace(s[:i]))
+	v := strings.TrimSpace(s[i+1:])
+	switch p {
+	case "dns", "dns name":
+		return DNS, v, true
+	case "ip", "ip address":
+		return IP, v, true
+	case "email", "rfc822", "rfc822name":
+		return Email, v, true
+	case "uri":
+		return URI, v, true
+	}
+	return "", s, false
+}
+
+// ParseList parses values that may each hold a comma-separated list, which is
+// how a PowerShell array ("a", "b") reaches a POSIX shell: "a," and "b".
+// Empty items (a trailing comma) are skipped; duplicates are dropped.
+func ParseList(values []string) ([]Name, error) {
+	var out []Name
+	seen := map[string]bool{}
+	for _, v := range values {
+		for _, item := range strings.Split(v, ",") {
+			item = strings.Trim(strings.TrimSpace(item), `"'`)
+			if item == "" {
+				continue
+			}
+			n, err := Parse(item)
+			if err != nil {
+				return nil, err
+			}
+			if key := n.key(); !seen[key] {
+				seen[key] = true
+				out = append(out, n)
+			}
+		}
+	}
+	return out, nil
+}
+
+// key compares DNS names and emails case-insensitively, as matching does.
+func (n Name) key() string {
+	if n.Kind == DNS || n.Kind == Email {
+		return string(n.Kind) + ":" + strings.ToLower(n.Value)
+	}
+	return n.String()
+}
+
+// Contains reports whether list holds n (DNS case-insensitively).
+func Contains(list []Name, n Name) bool {
+	for _, m := range list {
+		if m.key() == n.key() {
+			return true
+		}
+	}
+	return false
+}
+
+// ValidateDNS checks a DNS name: labels of letters, digits, hyphens and
+// underscores (service labels), 1-63 octets each, 253 in all, no leading or
+// trailing hyphen. With wildcard, "*" may be the whole first label.
+func ValidateDNS(name string, wildcard bool) error {
+	if name == "" {
+		return fmt.Errorf("empty DNS name")
+	}
+	name = strings.TrimSuffix(name, ".")
+	if len(name) > 253 {
+		return fmt.Errorf("DNS name longer than 253 characters")
+	}
+	labels := strings.Split(name, ".")
+	for i, l := range labels {
+		if l == "*" && i == 0 && wildcard {
+			if len(labels) < 3 {
+				return fmt.Errorf("wildcard %q must be followed by at least two labels (*.example.com)", name)
+			}
+			continue
+		}
+		if l == "" {
+			return fmt.Errorf("empty label in DNS name %q", name)
+		}
+		if len(l) > 63 {
+			return fmt.Errorf("label %q is longer than 63 characters", l)
+		}
+		if strings.Contains(l, "*") {
+			return fmt.Errorf("%q: a wildcard may only be the whole first label (*.example.com)", name)
+		}
+		if l[0] == '-' || l[len(l)-1] == '-' {
+			return fmt.Errorf("label %q starts or ends with a hyphen", l)
+		}
+		for _, r := range l {
+			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+				return fmt.Errorf("%q is not a valid DNS name: character %q is not allowed (use punycode for international names)", name, r)
+			}
+		}
+	}
+	return nil
+}
+
+// Strings returns the names in the form Parse reads.
+func Strings(list []Name) []string {
+	out := make([]string, len(list))
+	for i, n := range list {
+		out[i] = n.String()
+	}
+	return out
+}
+
+// Values returns the names without prefix, which is how cfssl's signer
+// takes hosts: it infers the kind the same way (IP, email with @, URI with a
+// scheme, otherwise DNS).
+func Values(list []Name) []string {
+	out := make([]string, len(list))
+	for i, n := range list {
+		out[i] = n.Value
+	}
+	return out
+}

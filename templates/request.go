@@ -1,0 +1,260 @@
+package templates
+
+import (
+	"crypto/x509/pkix"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+
+	"github.com/certmint/certmint/san"
+)
+
+// RequestError is a request (CN, subject, SANs) that the template does not
+// allow. Rule is the template key it breaks; Hint says what to type.
+type RequestError struct {
+	Template string
+	Rule     string
+	Msg      string
+	Hint     string
+}
+
+func (e *RequestError) Error() string {
+	return fmt.Sprintf("template %q: %s", e.Template, e.Msg)
+}
+
+// HintText implements the CLI's hint interface.
+func (e *RequestError) HintText() string { return e.Hint }
+
+// ubCommonName is the upper bound of a CN in RFC 5280 appendix A.
+const ubCommonName = 64
+
+// ResolveSANs returns the SANs a certificate for cn gets: those asked for,
+// plus the CN itself when the template copies it and it is a DNS name or an
+// IP address (000: "CN=<computername> or ... DNS Name=<computername>";
+// 003: "SAN must contain all addresses/domain names").
+func (t *Template) ResolveSANs(cn string, sans []san.Name) []san.Name {
+	out := slices.Clone(sans)
+	if !t.SAN.CNInSAN {
+		return out
+	}
+	var n san.Name
+	if a, err := netip.ParseAddr(cn); err == nil && t.SAN.AllowIP {
+		n = san.Name{Kind: san.IP, Value: a.Unmap().String()}
+	} else if t.SAN.AllowDNS && san.ValidateDNS(cn, t.SAN.AllowWildcard) == nil {
+		n = san.Name{Kind: san.DNS, Value: cn}
+	} else {
+		return out
+	}
+	if !san.Contains(out, n) {
+		out = append([]san.Name{n}, out...)
+	}
+	return out
+}
+
+// CheckRequest reports every way a subject and SAN list break the template.
+// sans must already be resolved (ResolveSANs).
+func (t *Template) CheckRequest(subj pkix.Name, sans []san.Name) []*RequestError {
+	var errs []*RequestError
+	bad := func(rule, hint, format string, args ...any) {
+		errs = append(errs, &RequestError{Template: t.Name, Rule: rule, Msg: fmt.Sprintf(format, args...), Hint: hint})
+	}
+
+	var missing []string
+	for _, f := range t.Subject.Require {
+		if len(SubjectValues(subj, f)) == 0 {
+			missing = append(missing, string(f))
+		}
+	}
+	if len(missing) > 0 && !(len(missing) == 1 && missing[0] == "CN") {
+		var ex []string
+		for _, m := range missing {
+			if m != "CN" {
+				ex = append(ex, m+"="+exampleValue(m))
+			}
+		}
+		bad("subject.require", fmt.Sprintf("add --subject %q", strings.Join(ex, ",")),
+			"requires the subject fields %s; missing %s", joinAnd(fieldNames(t.Subject.Require)), joinAnd(missing))
+	}
+	if err := t.CheckCN(subj.CommonName); err != nil {
+		errs = append(errs, err)
+	}
+
+	for _, n := range sans {
+		switch {
+		case n.Kind == san.DNS && !t.SAN.AllowDNS:
+			bad("san.allow_dns", "remove the --san value", "does not allow DNS names in the SAN (%s)", n)
+		case n.IsWildcard() && !t.SAN.AllowWildcard:
+			bad("san.allow_wildcard", "name each host, e.g. --san host1.example.com", "does not allow wildcard names (%s)", n)
+		case n.Kind == san.IP && !t.SAN.AllowIP:
+			bad("san.allow_ip", "use a DNS name instead", "does not allow IP addresses in the SAN (%s)", n)
+		case n.Kind == san.Email && !t.SAN.AllowEmail:
+			bad("san.allow_email", "remove the --san value", "does not allow email addresses in the SAN (%s)", n)
+		case n.Kind == san.URI && !t.SAN.AllowURI:
+			bad("san.allow_uri", "remove the --san value", "does not allow URIs in the SAN (%s)", n)
+		}
+	}
+	if t.SAN.RequireDNS && !slices.ContainsFunc(sans, func(n san.Name) bool { return n.Kind == san.DNS }) {
+		bad("san.require_dns", "add --san DNS:host.example.com", "requires at least one DNS name in the SAN")
+	} else if t.SAN.Require && len(sans) == 0 {
+		bad("san.require", "add --san with every name and address clients use", "requires at least one subject alternative name")
+	}
+	return errs
+}
+
+// CheckCN reports a common name that does not have the template's form.
+func (t *Template) CheckCN(cn string) *RequestError {
+	e := func(hint, format string, args ...any) *RequestError {
+		return &RequestError{Template: t.Name, Rule: "subject.cn", Msg: fmt.Sprintf(format, args...), Hint: hint}
+	}
+	if strings.TrimSpace(cn) == "" {
+		return e("give --cn NAME", "the common name is empty")
+	}
+	if len(cn) > ubCommonName {
+		return e("use a shorter CN and put long names in --san", "the common name is %d characters; X.509 allows at most %d", len(cn), ubCommonName)
+	}
+	for _, r := range cn {
+		if r < 0x20 || r == 0x7f {
+			return e("remove control characters from --cn", "the common name contains a control character")
+		}
+	}
+	switch t.Subject.CN {
+	case CNDNS:
+		if err := san.ValidateDNS(cn, t.SAN.AllowWildcard); err != nil {
+			return e("use the appliance's domain name, e.g. --cn sensor1.contoso.com", "the common name must be a domain name: %v", err)
+		}
+	case CNFQDN:
+		if err := san.ValidateDNS(cn, false); err != nil {
+			return e("use the computer's FQDN, e.g. --cn W701.ACME.LOCAL", "the common name must be the fully qualified domain name: %v", err)
+		}
+		if !strings.Contains(strings.TrimSuffix(cn, "."), ".") {
+			return e(fmt.Sprintf("use the FQDN, e.g. --cn %s.ACME.LOCAL", cn), "the common name %q is a bare host name; this template needs the fully qualified domain name", cn)
+		}
+	case CNHostname:
+		if err := san.ValidateDNS(cn, false); err != nil {
+			return e("use the name the `hostname` command prints on the device", "the common name must be a host name: %v", err)
+		}
+	}
+	return nil
+}
+
+// ParseSubject reads "C=US,O=Contoso Inc.,OU=Contoso Labs". A comma inside a
+// value is written \, as in RFC 4514.
+func ParseSubject(s string) (pkix.Name, error) {
+	var n pkix.Name
+	err := MergeSubject(&n, s)
+	return n, err
+}
+
+// MergeSubject adds the fields of s to n.
+func MergeSubject(n *pkix.Name, s string) error {
+	for _, part := range splitRDN(s) {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		k, v, ok := strings.Cut(part, "=")
+		k, v = strings.ToUpper(strings.TrimSpace(k)), strings.TrimSpace(v)
+		if !ok || v == "" {
+			return fmt.Errorf("subject field %q is not KEY=VALUE (e.g. C=US,O=Contoso,OU=OT)", part)
+		}
+		switch k {
+		case "CN":
+			n.CommonName = v
+		case "C":
+			if len(v) != 2 {
+				return fmt.Errorf("country %q must be a two-letter ISO 3166 code such as US or DE", v)
+			}
+			n.Country = append(n.Country, strings.ToUpper(v))
+		case "ST", "S":
+			n.Province = append(n.Province, v)
+		case "L":
+			n.Locality = append(n.Locality, v)
+		case "O":
+			n.Organization = append(n.Organization, v)
+		case "OU":
+			n.OrganizationalUnit = append(n.OrganizationalUnit, v)
+		default:
+			return fmt.Errorf("subject field %q is not supported (use CN, C, ST, L, O, OU)", k)
+		}
+		if len(v) > 64 {
+			return fmt.Errorf("subject field %s is longer than 64 characters", k)
+		}
+	}
+	return nil
+}
+
+// splitRDN splits on commas that are not escaped with a backslash.
+func splitRDN(s string) []string {
+	var parts []string
+	var cur strings.Builder
+	for i := 0; i < len(s); i++ {
+		switch {
+		case s[i] == '\\' && i+1 < len(s):
+			cur.WriteByte(s[i+1])
+			i++
+		case s[i] == ',':
+			parts = append(parts, cur.String())
+			cur.Reset()
+		default:
+			cur.WriteByte(s[i])
+		}
+	}
+	return append(parts, cur.String())
+}
+
+// SubjectValues returns the values of one field of a name.
+func SubjectValues(n pkix.Name, f SubjectField) []string {
+	switch f {
+	case "CN":
+		if n.CommonName == "" {
+			return nil
+		}
+		return []string{n.CommonName}
+	case "C":
+		return n.Country
+	case "ST":
+		return n.Province
+	case "L":
+		return n.Locality
+	case "O":
+		return n.Organization
+	case "OU":
+		return n.OrganizationalUnit
+	}
+	return nil
+}
+
+func exampleValue(f string) string {
+	switch f {
+	case "C":
+		return "US"
+	case "O":
+		return "Contoso Inc."
+	case "OU":
+		return "Contoso Labs"
+	case "ST":
+		return "Washington"
+	case "L":
+		return "Redmond"
+	}
+	return "..."
+}
+
+func fieldNames(fs []SubjectField) []string {
+	out := make([]string, len(fs))
+	for i, f := range fs {
+		out[i] = string(f)
+	}
+	return out
+}
+
+func joinAnd(s []string) string {
+	switch len(s) {
+	case 0:
+		return ""
+	case 1:
+		return s[0]
+	}
+	return strings.Join(s[:len(s)-1], ", ") + " and " + s[len(s)-1]
+}

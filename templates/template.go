@@ -1,0 +1,172 @@
+// Package templates defines certmint's certificate templates: typed TOML
+// documents that say both how to issue a certificate and what a conforming
+// certificate must have, so `issue` and `check` read the same rules.
+//
+// Keys read by issuance: issuer, subject, key, signature, validity, usage,
+// san, revocation, output, lint. Keys read by checking: the same, where
+// "key_usage" and "ext_key_usage" are the least a certificate must have
+// and allowed_* widen what is accepted beyond what is issued.
+package templates
+
+import (
+	"time"
+)
+
+// Template is one decoded, validated template.
+type Template struct {
+	Name        string `toml:"name"`
+	Description string `toml:"description"`
+	// Source cites the seed document and section the template encodes.
+	Source string `toml:"source"`
+	// Issuer is "issuing" (the home's issuing CA) or "self" (self-signed).
+	Issuer Issuer `toml:"issuer"`
+	// AllowSelfSigned says whether check accepts a self-signed certificate.
+	// 000: "1E web server deliberately does not work with self-signed certificates".
+	AllowSelfSigned bool `toml:"allow_self_signed"`
+	// UniqueCN refuses a second valid certificate with the same CN from this
+	// template (004: "a unique certificate for each sensor").
+	UniqueCN bool `toml:"unique_cn"`
+
+	Subject    SubjectRules    `toml:"subject"`
+	Key        KeyRules        `toml:"key"`
+	Signature  SignatureRules  `toml:"signature"`
+	Validity   ValidityRules   `toml:"validity"`
+	Usage      UsageRules      `toml:"usage"`
+	SAN        SANRules        `toml:"san"`
+	Revocation RevocationRules `toml:"revocation"`
+	Output     OutputRules     `toml:"output"`
+	Lint       LintRules       `toml:"lint"`
+	// Cite maps a rule (a dotted key such as "usage.key_usage") to the seed
+	// sentence it comes from; check prints it beside the rule's result.
+	Cite map[string]string `toml:"cite"`
+
+	file string // where the template came from, for messages
+	src  []byte // the TOML text as written, comments included
+	// lines maps dotted keys to their line in src.
+	lines map[string]int
+}
+
+// SubjectRules: which distinguished-name fields must be present, and the
+// form of the common name.
+type SubjectRules struct {
+	Require []SubjectField `toml:"require"`
+	CN      CNForm         `toml:"cn"`
+}
+
+// KeyRules: the key issue generates (type, bits or curve) and the keys check
+// accepts (allowed_*).
+type KeyRules struct {
+	Type          KeyType   `toml:"type"`
+	Bits          int       `toml:"bits"`
+	Curve         Curve     `toml:"curve"`
+	AllowedTypes  []KeyType `toml:"allowed_types"`
+	AllowedBits   []int     `toml:"allowed_bits"`
+	AllowedCurves []Curve   `toml:"allowed_curves"`
+	// Encrypt writes BASE.key as encrypted PKCS#8 with the bundle password.
+	Encrypt bool `toml:"encrypt"`
+}
+
+// SignatureRules: the hash the CA signs with, and the hashes check accepts.
+type SignatureRules struct {
+	Hash    Hash   `toml:"hash"`
+	Allowed []Hash `toml:"allowed"`
+}
+
+// ValidityRules: lifetime in days, the most a certificate may have, and how
+// far notBefore lies in the past (004: "Valid from = Valid past date").
+type ValidityRules struct {
+	Days     int      `toml:"days"`
+	MaxDays  int      `toml:"max_days"`
+	Backdate Duration `toml:"backdate"`
+}
+
+// UsageRules: key usage bits and extended key usages. Issued exactly; a
+// checked certificate must have at least these.
+type UsageRules struct {
+	KeyUsage    []KeyUsage    `toml:"key_usage"`
+	ExtKeyUsage []ExtKeyUsage `toml:"ext_key_usage"`
+}
+
+// SANRules: which subject alternative names are required and allowed.
+type SANRules struct {
+	// Require: at least one SAN of any allowed kind.
+	Require bool `toml:"require"`
+	// RequireDNS: at least one DNS name.
+	RequireDNS bool `toml:"require_dns"`
+	// CNInSAN: the CN, when it is a DNS name or IP, is copied into the SAN
+	// (and check requires it there).
+	CNInSAN       bool `toml:"cn_in_san"`
+	AllowDNS      bool `toml:"allow_dns"`
+	AllowWildcard bool `toml:"allow_wildcard"`
+	AllowIP       bool `toml:"allow_ip"`
+	AllowEmail    bool `toml:"allow_email"`
+	AllowURI      bool `toml:"allow_uri"`
+}
+
+// RevocationRules: the HTTP CRL distribution point and the AIA caIssuers URL
+// of the issuing CA, written into every certificate.
+type RevocationRules struct {
+	CRLDistributionPoint bool `toml:"crl_distribution_point"`
+	AIA                  bool `toml:"aia"`
+}
+
+// OutputRules: the bundle files written by default, and the PKCS#12 flavour.
+type OutputRules struct {
+	Formats       []Format      `toml:"formats"`
+	PFXEncryption PFXEncryption `toml:"pfx_encryption"`
+}
+
+// LintRules: zlint findings this template must accept because its seed rule
+// forces them. Each exemption gives its reason.
+type LintRules struct {
+	Exempt []LintExemption `toml:"exempt"`
+}
+
+// LintExemption names one zlint lint and why it does not apply.
+type LintExemption struct {
+	Name   string `toml:"name"`
+	Reason string `toml:"reason"`
+}
+
+// File is where the template was read from: a path, or "builtin:NAME.toml".
+func (t *Template) File() string { return t.file }
+
+// Text is the template as written, comments included.
+func (t *Template) Text() []byte { return t.src }
+
+// Builtin reports whether the template is one of certmint's own.
+func (t *Template) Builtin() bool { return len(t.file) > 8 && t.file[:8] == "builtin:" }
+
+// Validity returns the lifetime issue gives by default.
+func (t *Template) DefaultValidity() time.Duration {
+	return time.Duration(t.Validity.Days) * 24 * time.Hour
+}
+
+// HasFormat reports whether the template writes the format by default.
+func (t *Template) HasFormat(f Format) bool {
+	for _, g := range t.Output.Formats {
+		if g == f {
+			return true
+		}
+	}
+	return false
+}
+
+// Citation returns the seed sentence for a rule, falling back to the
+// template's source.
+func (t *Template) Citation(rule string) string {
+	if c, ok := t.Cite[rule]; ok {
+		return c
+	}
+	return t.Source
+}
+
+// LintExempt reports whether the template exempts a lint.
+func (t *Template) LintExempt(name string) bool {
+	for _, e := range t.Lint.Exempt {
+		if e.Name == name {
+			return true
+		}
+	}
+	return false
+}
