@@ -311,6 +311,7 @@ func knownKeys() []string {
 		"revocation.crl_distribution_point", "revocation.aia",
 		"output.formats", "output.pfx_encryption",
 		"lint.exempt", "lint.exempt.name", "lint.exempt.reason",
+		"example.cn", "example.san", "example.subject",
 		"cite",
 	}
 }

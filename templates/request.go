@@ -258,3 +258,29 @@ func joinAnd(s []string) string {
 	}
 	return strings.Join(s[:len(s)-1], ", ") + " and " + s[len(s)-1]
 }
+
+// checkExample returns why the template's own example is not a valid
+// request, or "".
+func (t *Template) checkExample() string {
+	subj, err := ParseSubject(t.Example.Subject)
+	if err != nil {
+		return err.Error()
+	}
+	subj.CommonName = t.Example.CN
+	sans, err := san.ParseList(t.Example.SAN)
+	if err != nil {
+		return err.Error()
+	}
+	if errs := t.CheckRequest(subj, t.ResolveSANs(subj.CommonName, sans)); len(errs) > 0 {
+		return "the example request is refused: " + errs[0].Msg
+	}
+	return ""
+}
+
+// ExampleRequest returns the example's subject and SANs.
+func (t *Template) ExampleRequest() (pkix.Name, []san.Name) {
+	subj, _ := ParseSubject(t.Example.Subject)
+	subj.CommonName = t.Example.CN
+	sans, _ := san.ParseList(t.Example.SAN)
+	return subj, sans
+}

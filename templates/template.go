@@ -36,6 +36,9 @@ type Template struct {
 	Revocation RevocationRules `toml:"revocation"`
 	Output     OutputRules     `toml:"output"`
 	Lint       LintRules       `toml:"lint"`
+	// Example is a request that meets the template: documentation, and what
+	// the demo and the tests issue.
+	Example Example `toml:"example"`
 	// Cite maps a rule (a dotted key such as "usage.key_usage") to the seed
 	// sentence it comes from; check prints it beside the rule's result.
 	Cite map[string]string `toml:"cite"`
@@ -44,6 +47,13 @@ type Template struct {
 	src  []byte // the TOML text as written, comments included
 	// lines maps dotted keys to their line in src.
 	lines map[string]int
+}
+
+// Example is a sample request for a template.
+type Example struct {
+	CN      string   `toml:"cn"`
+	SAN     []string `toml:"san"`
+	Subject string   `toml:"subject"`
 }
 
 // SubjectRules: which distinguished-name fields must be present, and the

@@ -184,6 +184,16 @@ func (t *Template) validate() ErrorList {
 		}
 	}
 
+	// example: it must be a request the template accepts.
+	if t.Builtin() && t.Example.CN == "" {
+		bad("example.cn", "missing: a built-in template gives an example request")
+	}
+	if t.Example.CN != "" {
+		if err := t.checkExample(); err != "" {
+			bad("example", "%s", err)
+		}
+	}
+
 	// cite
 	known := knownKeys()
 	for k := range t.Cite {

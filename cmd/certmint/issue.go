@@ -30,6 +30,7 @@ func issueCommand() *cli.Command {
 			&cli.StringFlag{Name: "format", Usage: "comma-separated files to write instead of the template's: crt,key,pfx,chain,cer"},
 			&cli.StringFlag{Name: "friendly-name", Usage: "PKCS#12 friendlyName shown by Windows and macOS (default: the CN)"},
 			&cli.IntFlag{Name: "days", Usage: "validity in days (default: the template's)"},
+			&cli.BoolFlag{Name: "example", Usage: "issue the template's example request (its [example] CN, SANs and subject) to see what it produces"},
 			forceFlag,
 			jsonFlag,
 			passwordFileFlag, randomPasswordFlag, passwordFlag,
@@ -45,7 +46,7 @@ func issueRequest(c *cli.Context) (ca.IssueRequest, error) {
 	if err := noArgs(c); err != nil {
 		return req, err
 	}
-	if err := requireFlags(c, "template", "cn"); err != nil {
+	if err := requireFlags(c, "template"); err != nil {
 		return req, err
 	}
 	t, err := templates.Load(c.String("template"))
@@ -53,14 +54,27 @@ func issueRequest(c *cli.Context) (ca.IssueRequest, error) {
 		return req, err
 	}
 	req.Template = t
+	if c.Bool("example") {
+		if c.IsSet("cn") || c.IsSet("san") || c.IsSet("subject") {
+			return req, usageErrorf("--example issues the template's own example; it cannot be combined with --cn, --san or --subject")
+		}
+		if t.Example.CN == "" {
+			return req, usageErrorf("template %q has no [example]", t.Name)
+		}
+		req.Subject, req.SANs = t.ExampleRequest()
+	} else if err := requireFlags(c, "cn"); err != nil {
+		return req, err
+	}
 	if c.IsSet("subject") {
 		if req.Subject, err = templates.ParseSubject(c.String("subject")); err != nil {
 			return req, usageHint("e.g. --subject \"C=US,O=Contoso Inc.,OU=Contoso Labs\"", "--subject: %v", err)
 		}
 	}
-	req.Subject.CommonName = c.String("cn")
-	if req.SANs, err = san.ParseList(c.StringSlice("san")); err != nil {
-		return req, usageHint("e.g. --san www.example.com --san IP:10.0.0.5", "--san: %v", err)
+	if !c.Bool("example") {
+		req.Subject.CommonName = c.String("cn")
+		if req.SANs, err = san.ParseList(c.StringSlice("san")); err != nil {
+			return req, usageHint("e.g. --san www.example.com --san IP:10.0.0.5", "--san: %v", err)
+		}
 	}
 	if c.IsSet("format") {
 		if req.Formats, err = templates.ParseFormats(c.String("format")); err != nil {
