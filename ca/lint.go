@@ -45,6 +45,11 @@ var privateCAExclusions = map[string]string{
 	// "if someone adds a printer using IP address 1.2.3.4, then this address
 	// has to be in SAN").
 	"e_ext_san_contains_reserved_ip": "private addresses are what a private CA certifies",
+	// BR 7.1.2.7.7 and 7.1.2.7.8 require a CDP or OCSP and an AIA in public
+	// certificates. Templates decide: 004 says "If you are not carrying out
+	// certificate validation, remove the CRL URL reference in the certificate".
+	"e_missing_crl_distrib_point": "a template without revocation.crl_distribution_point is a deliberate choice (004)",
+	"e_sub_cert_aia_missing":      "a template without revocation.aia is a deliberate choice",
 	// BR-only recommendations that contradict the seeds or RFC 5280 practice.
 	"w_ext_subject_key_identifier_not_recommended_subscriber": "RFC 5280 4.2.1.2 recommends the SKI; cfssl writes it",
 	"w_server_cert_valid_time_longer_than_199_days":           "BR validity limit for publicly trusted TLS",

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -97,7 +96,7 @@ func Builtin(name string) (*Template, error) {
 	if err != nil || strings.ContainsAny(name, "/\\") {
 		return nil, &NotFoundError{Name: name}
 	}
-	return Parse("builtin/"+name+".toml", src)
+	return Parse("builtin:"+name+".toml", src)
 }
 
 // Builtins returns every built-in template, sorted by name.
@@ -142,7 +141,7 @@ func Parse(file string, src []byte) (*Template, error) {
 	t := &Template{file: file, src: src, lines: keyLines(src)}
 	md, err := toml.NewDecoder(bytes.NewReader(src)).Decode(t)
 	if err != nil {
-		return nil, decodeError(file, err)
+		return nil, decodeError(file, src, err)
 	}
 	var errs ErrorList
 	for _, k := range md.Undecoded() {
@@ -161,20 +160,34 @@ func Parse(file string, src []byte) (*Template, error) {
 		sort.SliceStable(errs, func(i, j int) bool { return errs[i].Line < errs[j].Line })
 		return nil, errs
 	}
-	if t.Builtin() && path.Base(file) != t.Name+".toml" {
+	if t.Builtin() && strings.TrimPrefix(file, "builtin:") != t.Name+".toml" {
 		return nil, &Error{File: file, Key: "name", Msg: "a built-in template's name must match its file name"}
 	}
 	return t, nil
 }
 
-func decodeError(file string, err error) error {
+func decodeError(file string, src []byte, err error) error {
 	var pe toml.ParseError
 	if errors.As(err, &pe) {
-		msg := lowerFirst(pe.Message)
+		line := pe.Position.Line
+		// The parser counts a newline it trips over as the next line; the
+		// byte offset says where the mistake really is.
+		if st := pe.Position.Start; st > 0 && st <= len(src) {
+			line = 1 + bytes.Count(src[:st], []byte("\n"))
+		}
+		msg := strings.TrimSuffix(lowerFirst(pe.Message), ".")
 		if pe.Usage != "" {
 			msg += " (" + strings.TrimSpace(pe.Usage) + ")"
 		}
-		return &Error{File: file, Line: pe.Position.Line, Key: pe.LastKey, Msg: msg}
+		key := pe.LastKey
+		// On a table header ("[signature" unterminated, "[san]" twice) the
+		// parser's last key is the table before; name the header instead.
+		if lines := strings.Split(string(src), "\n"); line >= 1 && line <= len(lines) {
+			if h := strings.TrimSpace(stripComment(lines[line-1])); strings.HasPrefix(h, "[") {
+				key = normKey(strings.Trim(h, "[]"))
+			}
+		}
+		return &Error{File: file, Line: line, Key: key, Msg: msg}
 	}
 	if m := typeErrRe.FindStringSubmatch(err.Error()); m != nil {
 		line, _ := strconv.Atoi(m[1])
