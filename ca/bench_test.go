@@ -97,4 +97,3 @@ func BenchmarkUnlockCAKey(b *testing.B) {
 		}
 	}
 }
-
