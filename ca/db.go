@@ -100,12 +100,19 @@ func stripSQLComments(s string) string {
 // Close closes the database.
 func (db *DB) Close() error { return db.X.Close() }
 
-// Metadata is what certmint keeps in cfssl's metadata column.
+// Metadata is what certmint keeps in cfssl's metadata column: enough to
+// renew the certificate the same way and to find its files.
 type Metadata struct {
-	Template string   `json:"template"`
-	Subject  string   `json:"subject"`
-	Files    []string `json:"files,omitempty"`
-	Renews   string   `json:"renews,omitempty"` // serial of the certificate this one replaced
+	Template     string   `json:"template"`
+	TemplateFile string   `json:"template_file,omitempty"` // a user template's path
+	Subject      string   `json:"subject"`
+	Files        []string `json:"files,omitempty"`
+	Out          string   `json:"out,omitempty"`
+	Base         string   `json:"base,omitempty"`
+	Formats      []string `json:"formats,omitempty"`
+	FriendlyName string   `json:"friendly_name,omitempty"`
+	PFXName      string   `json:"pfx_name,omitempty"`
+	Renews       string   `json:"renews,omitempty"` // serial of the certificate this one replaced
 }
 
 // InsertCertificate records an issued certificate through cfssl's Accessor.

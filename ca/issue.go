@@ -42,7 +42,10 @@ type IssueRequest struct {
 	// generated password (--random-password).
 	WritePassword bool
 	Force         bool
-	Now           time.Time
+	// Renews is the serial (hex) of the certificate this one replaces.
+	Renews   string
+	renewing *Record
+	Now      time.Time
 }
 
 // Issued is the result of an issuance.
@@ -184,7 +187,7 @@ func (s *Store) plan(ctx context.Context, req IssueRequest, needPassword bool) (
 			Hint: "set CERTMINT_PASSWORD, or use --password-file FILE or --random-password"}
 	}
 
-	if t.UniqueCN && !req.Force {
+	if t.UniqueCN && !req.Force && req.renewing == nil {
 		if serial, err := s.validSerialForCN(ctx, t.Name, req.Subject.CommonName, now); err != nil {
 			return nil, err
 		} else if serial != "" {
@@ -242,7 +245,19 @@ func (s *Store) Issue(ctx context.Context, req IssueRequest) (*Issued, error) {
 		abs, _ := filepath.Abs(f.Path)
 		paths = append(paths, abs)
 	}
-	meta := Metadata{Template: req.Template.Name, Subject: cert.Subject.String(), Files: paths}
+	meta := Metadata{Template: req.Template.Name, Subject: cert.Subject.String(), Files: paths,
+		Base: p.base, FriendlyName: req.FriendlyName, PFXName: req.PFXName, Renews: req.Renews}
+	if out, err := filepath.Abs(req.Out); err == nil {
+		meta.Out = out
+	}
+	if !req.Template.Builtin() {
+		if f, err := filepath.Abs(req.Template.File()); err == nil {
+			meta.TemplateFile = f
+		}
+	}
+	for _, f := range p.formats {
+		meta.Formats = append(meta.Formats, string(f))
+	}
 	if err := s.DB.InsertCertificate(recordFor(cert, s.Issuing, req.Template.Name), meta); err != nil {
 		staged.Abort()
 		return nil, err

@@ -50,6 +50,12 @@ var privateCAExclusions = map[string]string{
 	// certificate validation, remove the CRL URL reference in the certificate".
 	"e_missing_crl_distrib_point": "a template without revocation.crl_distribution_point is a deliberate choice (004)",
 	"e_sub_cert_aia_missing":      "a template without revocation.aia is a deliberate choice",
+	// BR 7.1.4.2.2: a public OV certificate with O must also carry C, ST or
+	// L. A private certificate's subject follows its seed instead (004 asks
+	// for C, O and OU, and nothing about locality).
+	"e_sub_cert_country_name_must_appear":  "subject fields follow the template's seed, not BR 7.1.4.2.2",
+	"e_sub_cert_locality_name_must_appear": "subject fields follow the template's seed, not BR 7.1.4.2.2",
+	"e_sub_cert_province_must_appear":      "subject fields follow the template's seed, not BR 7.1.4.2.2",
 	// BR-only recommendations that contradict the seeds or RFC 5280 practice.
 	"w_ext_subject_key_identifier_not_recommended_subscriber": "RFC 5280 4.2.1.2 recommends the SKI; cfssl writes it",
 	"w_server_cert_valid_time_longer_than_199_days":           "BR validity limit for publicly trusted TLS",

@@ -13,6 +13,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync"
 
 	"github.com/certmint/certmint/internal/keys"
 )
@@ -163,6 +164,32 @@ func (s *Store) Key(a *Authority) (crypto.Signer, error) {
 	}
 	a.key = k
 	return k, nil
+}
+
+// UnlockAll decrypts every CA key, in parallel: each costs a deliberately
+// slow KDF, and a command that signs with both should pay it once in time.
+func (s *Store) UnlockAll() error {
+	if _, err := s.Key(s.Issuing); err != nil { // asks for the password once
+		return err
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, len(s.Authorities()))
+	for i, a := range s.Authorities() {
+		if a.key != nil {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			k, err := readCAKey(a.KeyPath(), s.pwCache)
+			if err == nil && !keys.Match(k, a.Cert.PublicKey) {
+				err = fmt.Errorf("%s does not belong to %s", a.KeyPath(), a.CertPath())
+			}
+			a.key, errs[i] = k, err
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 func readCAKey(path, password string) (crypto.Signer, error) {

@@ -28,7 +28,12 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			initCommand(),
 			templatesCommand(),
 			issueCommand(),
+			renewCommand(),
+			revokeCommand(),
 			crlCommand(),
+			serveCommand(),
+			listCommand(),
+			statusCommand(),
 		},
 		// Exit codes are decided in run, not by urfave/cli.
 		ExitErrHandler: func(*cli.Context, error) {},

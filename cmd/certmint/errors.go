@@ -37,6 +37,10 @@ type hinter interface{ HintText() string }
 
 // report prints err as certmint's error lines and returns the exit status.
 func report(w io.Writer, err error) int {
+	var quiet silent
+	if errors.As(err, &quiet) {
+		return 1
+	}
 	code := 1
 	var ue *usageError
 	var cue *ca.UsageError

@@ -1,0 +1,104 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"text/tabwriter"
+	"time"
+
+	"github.com/certmint/certmint/ca"
+	"github.com/certmint/certmint/crl"
+	"github.com/certmint/certmint/templates"
+	"github.com/urfave/cli/v2"
+)
+
+func listCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "list",
+		Usage: "what was issued, its status and expiry",
+		Flags: []cli.Flag{
+			homeFlag,
+			&cli.StringFlag{Name: "status", Usage: "only valid, revoked or expired certificates"},
+			&cli.StringFlag{Name: "expiring", Usage: "only valid certificates expiring within `SPAN` (30d, 2w, 12h)"},
+			&cli.BoolFlag{Name: "all", Usage: "include the issuing CA's own certificate"},
+			jsonFlag,
+		},
+		Action: listAction,
+	}
+}
+
+type recordJSON struct {
+	Serial    string   `json:"serial"`
+	Subject   string   `json:"subject"`
+	CN        string   `json:"cn"`
+	SANs      []string `json:"sans"`
+	Template  string   `json:"template"`
+	Status    string   `json:"status"`
+	NotBefore string   `json:"not_before"`
+	NotAfter  string   `json:"not_after"`
+	RevokedAt string   `json:"revoked_at,omitempty"`
+	Reason    string   `json:"reason,omitempty"`
+	Issuer    string   `json:"issuer"`
+	Files     []string `json:"files,omitempty"`
+}
+
+func toJSON(r *ca.Record, now time.Time) recordJSON {
+	j := recordJSON{Serial: r.SerialHex(), Subject: r.Meta.Subject, CN: r.CN, SANs: r.SANs, Template: r.Meta.Template,
+		Status: r.State(now), NotBefore: r.NotBefore.UTC().Format(time.RFC3339), NotAfter: r.NotAfter.UTC().Format(time.RFC3339),
+		Issuer: r.CALabel, Files: r.Meta.Files}
+	if j.SANs == nil {
+		j.SANs = []string{}
+	}
+	if r.Status == "revoked" {
+		j.RevokedAt = r.RevokedAt.UTC().Format(time.RFC3339)
+		j.Reason = crl.ReasonName(r.Reason)
+	}
+	return j
+}
+
+func listAction(c *cli.Context) error {
+	if err := noArgs(c); err != nil {
+		return err
+	}
+	var expiring time.Duration
+	if c.IsSet("expiring") {
+		d, err := templates.ParseDuration(c.String("expiring"))
+		if err != nil || d <= 0 {
+			return usageHint("e.g. --expiring 30d", "--expiring: %q is not a time span", c.String("expiring"))
+		}
+		expiring = d
+	}
+	s, err := ca.Open(c.String(homeFlag.Name), nil)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	now := time.Now()
+	recs, err := s.List(c.Context, ca.ListOptions{State: c.String("status"), Expiring: expiring, CAs: c.Bool("all"), Now: now})
+	if err != nil {
+		return err
+	}
+	o := output(c)
+	if c.Bool(jsonFlag.Name) {
+		rows := make([]recordJSON, 0, len(recs))
+		for _, r := range recs {
+			rows = append(rows, toJSON(r, now))
+		}
+		return json.NewEncoder(o.stdout).Encode(rows)
+	}
+	if len(recs) == 0 {
+		o.infof("No certificates match.")
+		return nil
+	}
+	tw := tabwriter.NewWriter(o.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "SERIAL\tSTATUS\tEXPIRES\tDAYS\tTEMPLATE\tCN")
+	for _, r := range recs {
+		st := r.State(now)
+		if st == "revoked" {
+			st += " (" + crl.ReasonName(r.Reason) + ")"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", r.SerialHex(), st, r.NotAfter.Format("2006-01-02"),
+			int(r.NotAfter.Sub(now).Hours()/24), r.Meta.Template, r.CN)
+	}
+	return tw.Flush()
+}

@@ -1,0 +1,144 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/certmint/certmint/ca"
+	"github.com/certmint/certmint/crl"
+	"github.com/certmint/certmint/internal/secret"
+	"github.com/urfave/cli/v2"
+)
+
+func serveCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "serve",
+		Usage: "serve public/ (CRLs and CA certificates) over HTTP, re-signing CRLs before they expire",
+		Description: "Serves the home's public/ folder (or --dir) at / and at the path of the base URL, with the\n" +
+			"content types validators expect. With the CA password (CERTMINT_CA_PASSWORD or\n" +
+			"--ca-password-file) it re-signs each CRL when half its lifetime has passed.",
+		Flags: []cli.Flag{
+			homeFlag,
+			&cli.StringFlag{Name: "addr", Value: "127.0.0.1:8080", Usage: "listen `ADDRESS` (use :80 to serve the CDP on every interface)"},
+			&cli.StringFlag{Name: "dir", Usage: "serve this `DIR` instead of the home's public/ (no re-signing)"},
+			&cli.StringFlag{Name: "prefix", Usage: "URL path prefix to serve the files under (default: the base URL's path)"},
+			&cli.DurationFlag{Name: "check-every", Value: time.Minute, Usage: "how often to check whether a CRL needs re-signing"},
+			&cli.BoolFlag{Name: "quiet", Usage: "no access log"},
+			caPasswordFileFlag,
+		},
+		Action: serveAction,
+	}
+}
+
+func serveAction(c *cli.Context) error {
+	if err := noArgs(c); err != nil {
+		return err
+	}
+	o := output(c)
+	h := &crl.Handler{Dir: c.String("dir"), Prefix: c.String("prefix")}
+	var store *ca.Store
+	if h.Dir == "" || c.IsSet(homeFlag.Name) {
+		s, err := ca.Open(c.String(homeFlag.Name), nil)
+		if err != nil {
+			var nf *ca.NotFoundError
+			if errors.As(err, &nf) && h.Dir == "" {
+				return usageHint("give --dir FOLDER to serve any folder, or --home pointing at a CA", "%v", err)
+			}
+			return err
+		}
+		defer s.Close()
+		store = s
+		if h.Dir == "" {
+			h.Dir = s.PublicDir()
+		}
+		if h.Prefix == "" {
+			if u, err := url.Parse(s.Config.BaseURL); err == nil {
+				h.Prefix = u.Path
+			}
+		}
+	}
+	if st, err := os.Stat(h.Dir); err != nil || !st.IsDir() {
+		return usageErrorf("--dir %s is not a folder", h.Dir)
+	}
+	if !c.Bool("quiet") {
+		h.Log = func(r *http.Request, status, size int) {
+			fmt.Fprintf(o.stderr, "%s %s %s %d %d\n", time.Now().Format(time.RFC3339), r.Method, r.URL.Path, status, size)
+		}
+	}
+	if c.Duration("check-every") <= 0 {
+		return usageErrorf("--check-every must be positive")
+	}
+
+	ln, err := net.Listen("tcp", c.String("addr"))
+	if err != nil {
+		return fmt.Errorf("cannot listen on %s: %w", c.String("addr"), err)
+	}
+	ctx, cancel := context.WithCancel(c.Context)
+	defer cancel()
+
+	if store != nil && c.String("dir") == "" {
+		src := caPassword(c, false)
+		src.Prompt = nil
+		if pw, err := src.Resolve(); err != nil {
+			var miss *secret.MissingError
+			if !errors.As(err, &miss) {
+				return err
+			}
+			o.warnf("no CA password: CRLs will not be re-signed; run `certmint crl` before %s, or give CERTMINT_CA_PASSWORD / --ca-password-file", nextDue(store))
+		} else {
+			store, err = ca.Open(store.Home, func() (string, error) { return pw, nil })
+			if err != nil {
+				return err
+			}
+			defer store.Close()
+			for _, a := range store.Authorities() {
+				if _, err := store.Key(a); err != nil {
+					return err
+				}
+			}
+			go store.KeepCRLsFresh(ctx, c.Duration("check-every"), func(f string, args ...any) {
+				fmt.Fprintf(o.stderr, "certmint: "+f+"\n", args...)
+			})
+		}
+	}
+
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second}
+	fmt.Fprintf(o.stderr, "certmint: serving %s at http://%s%s/ (Ctrl-C stops)\n", filepath.Clean(h.Dir), ln.Addr(), h.Prefix)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	// Graceful shutdown: finish the responses in flight.
+	shutdownCtx, stop := context.WithTimeout(context.Background(), 5*time.Second)
+	defer stop()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return err
+	}
+	fmt.Fprintln(o.stderr, "certmint: stopped")
+	return nil
+}
+
+// nextDue is the earliest nextUpdate of the published CRLs.
+func nextDue(s *ca.Store) string {
+	r, err := s.Status(context.Background(), 0, 0, time.Now())
+	if err != nil || len(r.CRLs) == 0 {
+		return "they expire"
+	}
+	first := r.CRLs[0].NextUpdate
+	for _, l := range r.CRLs {
+		if l.NextUpdate.Before(first) {
+			first = l.NextUpdate
+		}
+	}
+	return first.Format("2006-01-02 15:04 MST")
+}

@@ -1,0 +1,189 @@
+package crl
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"errors"
+	"io"
+	"math/big"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func testCA(t testing.TB) (*x509.Certificate, *ecdsa.PrivateKey) {
+	t.Helper()
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "CRL Test CA"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour * 24 * 365),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _ := x509.ParseCertificate(der)
+	return c, key
+}
+
+func TestBuild(t *testing.T) {
+	ca, key := testCA(t)
+	now := time.Now()
+	entries := []Entry{
+		{Serial: big.NewInt(10), RevokedAt: now.Add(-time.Hour), Reason: Reasons["keyCompromise"]},
+		{Serial: big.NewInt(11), RevokedAt: now, Reason: Reasons["unspecified"]},
+		{Serial: big.NewInt(12), RevokedAt: now, Reason: Reasons["certificateHold"]},
+	}
+	der, err := Build(ca, key, 42, now, 7*24*time.Hour, entries)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rl, err := x509.ParseRevocationList(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rl.CheckSignatureFrom(ca); err != nil {
+		t.Error(err)
+	}
+	if rl.Number.Int64() != 42 {
+		t.Errorf("number %v", rl.Number)
+	}
+	if string(rl.AuthorityKeyId) != string(ca.SubjectKeyId) {
+		t.Errorf("AKI %x, want %x", rl.AuthorityKeyId, ca.SubjectKeyId)
+	}
+	if !rl.ThisUpdate.Before(now) || rl.NextUpdate.Sub(now) < 7*24*time.Hour-time.Second {
+		t.Errorf("thisUpdate %v nextUpdate %v", rl.ThisUpdate, rl.NextUpdate)
+	}
+	for i, e := range rl.RevokedCertificateEntries {
+		if e.ReasonCode != entries[i].Reason {
+			t.Errorf("entry %d reason %d, want %d", i, e.ReasonCode, entries[i].Reason)
+		}
+	}
+	if _, err := Build(ca, key, 0, now, time.Hour, nil); err == nil {
+		t.Error("CRL number 0 accepted")
+	}
+}
+
+func TestPublishNeverGoesBackwards(t *testing.T) {
+	ca, key := testCA(t)
+	dir := t.TempDir()
+	for _, n := range []int64{1, 2} {
+		der, _ := Build(ca, key, n, time.Now(), time.Hour, nil)
+		if err := Publish(dir, "ca", der); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old, _ := Build(ca, key, 2, time.Now(), time.Hour, nil)
+	var stale *StaleError
+	if err := Publish(dir, "ca", old); !errors.As(err, &stale) {
+		t.Errorf("publishing number 2 over 2: %v, want StaleError", err)
+	}
+	rl, _ := ReadFile(filepath.Join(dir, "ca.crl"))
+	pemRL, err := ReadFile(filepath.Join(dir, "ca.crl.pem"))
+	if err != nil || rl.Number.Int64() != 2 || pemRL.Number.Int64() != 2 {
+		t.Errorf("published numbers %v / %v (%v)", rl.Number, pemRL, err)
+	}
+	if err := Publish(dir, "ca", []byte("garbage")); err == nil {
+		t.Error("an unparsable CRL was published")
+	}
+	ents, _ := os.ReadDir(dir)
+	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), ".") {
+			t.Errorf("temporary file left: %s", e.Name())
+		}
+	}
+}
+
+func TestHandler(t *testing.T) {
+	ca, key := testCA(t)
+	dir := t.TempDir()
+	der, _ := Build(ca, key, 7, time.Now(), time.Hour, []Entry{{Serial: big.NewInt(5), RevokedAt: time.Now(), Reason: 1}})
+	if err := Publish(dir, "test-ca", der); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "test-ca.crt"), ca.Raw, 0o644)
+	os.WriteFile(filepath.Join(dir, ".certmint-tmp-123"), []byte("partial"), 0o600)
+	os.WriteFile(filepath.Join(filepath.Dir(dir), "secret.crl"), []byte("outside"), 0o600)
+	os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("x"), 0o644)
+
+	srv := httptest.NewServer(&Handler{Dir: dir, Prefix: "/pki"})
+	defer srv.Close()
+	get := func(method, path string, hdr map[string]string) (*http.Response, []byte) {
+		t.Helper()
+		req, _ := http.NewRequest(method, srv.URL+path, nil)
+		req.URL.Opaque = path // send the path as written, "..", "%2f" and all
+		for k, v := range hdr {
+			req.Header.Set(k, v)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp, body
+	}
+
+	tests := []struct {
+		method, path string
+		status       int
+		ctype        string
+	}{
+		{"GET", "/pki/test-ca.crl", 200, "application/pkix-crl"},
+		{"GET", "/test-ca.crl", 200, "application/pkix-crl"},
+		{"GET", "/pki/test-ca.crt", 200, "application/pkix-cert"},
+		{"GET", "/pki/test-ca.crl.pem", 200, "application/x-pem-file"},
+		{"HEAD", "/pki/test-ca.crl", 200, "application/pkix-crl"},
+		{"GET", "/pki/", 200, "text/html; charset=utf-8"},
+		{"GET", "/", 200, "text/html; charset=utf-8"},
+		{"POST", "/pki/test-ca.crl", 405, ""},
+		{"GET", "/pki/../secret.crl", 404, ""},
+		{"GET", "/..%2fsecret.crl", 404, ""},
+		{"GET", "/pki/%2e%2e/secret.crl", 404, ""},
+		{"GET", "/.certmint-tmp-123", 404, ""},
+		{"GET", "/notes.txt", 404, ""},
+		{"GET", "/pki/missing.crl", 404, ""},
+		{"GET", "/pki/sub/test-ca.crl", 404, ""},
+	}
+	for _, tc := range tests {
+		resp, body := get(tc.method, tc.path, nil)
+		if resp.StatusCode != tc.status {
+			t.Errorf("%s %s: status %d, want %d", tc.method, tc.path, resp.StatusCode, tc.status)
+			continue
+		}
+		if tc.ctype != "" && resp.Header.Get("Content-Type") != tc.ctype {
+			t.Errorf("%s %s: Content-Type %q, want %q", tc.method, tc.path, resp.Header.Get("Content-Type"), tc.ctype)
+		}
+		if tc.path == "/pki/test-ca.crl" && tc.method == "GET" && string(body) != string(der) {
+			t.Error("served CRL differs from the published file")
+		}
+	}
+
+	resp, _ := get("GET", "/pki/test-ca.crl", nil)
+	etag, lm := resp.Header.Get("ETag"), resp.Header.Get("Last-Modified")
+	if etag == "" || lm == "" {
+		t.Fatalf("ETag %q Last-Modified %q", etag, lm)
+	}
+	if r, _ := get("GET", "/pki/test-ca.crl", map[string]string{"If-None-Match": etag}); r.StatusCode != 304 {
+		t.Errorf("If-None-Match: %d, want 304", r.StatusCode)
+	}
+	if r, _ := get("GET", "/pki/test-ca.crl", map[string]string{"If-Modified-Since": lm}); r.StatusCode != 304 {
+		t.Errorf("If-Modified-Since: %d, want 304", r.StatusCode)
+	}
+	if r, _ := get("GET", "/pki/test-ca.crl", map[string]string{"If-None-Match": `"other"`}); r.StatusCode != 200 {
+		t.Errorf("stale ETag: %d, want 200", r.StatusCode)
+	}
+
+	_, body := get("GET", "/pki/", nil)
+	for _, want := range []string{"CN=CRL Test CA", "test-ca.crl", ">7<", ">1<"} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("index lacks %q:\n%s", want, body)
+		}
+	}
+}
