@@ -58,6 +58,10 @@ func OpenSQLite(path string, create bool) (*DB, error) {
 		if _, err := os.Stat(path); err != nil {
 			return nil, fmt.Errorf("issuance database: %w", err)
 		}
+	} else if f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600); err == nil {
+		// SQLite gives its -wal and -shm files the database file's mode:
+		// the audit trail names users and hosts, so keep it 0600.
+		f.Close()
 	}
 	x, err := sqlx.Open("sqlite", sqliteDSN(path))
 	if err != nil {

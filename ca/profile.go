@@ -52,11 +52,9 @@ func (s *Store) leafProfile(t *templates.Template, issuer *Authority, o profileO
 		Expiry:   o.Validity,
 		Backdate: time.Duration(t.Validity.Backdate),
 	}
-	if p.Backdate == 0 {
-		// cfssl treats 0 as "5 minutes"; a template without backdate gets
-		// notBefore = now (rounded to the minute by cfssl).
-		p.NotBefore = time.Time{}
-	}
+	// A template without backdate still gets cfssl's 5 minutes: cfssl
+	// rounds "now" to the nearest minute, so a true zero could put
+	// notBefore up to 30 s in the future, and 004 wants it in the past.
 	for _, ku := range t.Usage.KeyUsage {
 		name, ok := cfsslKeyUsage[ku]
 		if !ok {
