@@ -226,6 +226,13 @@ func (s *Store) Issue(ctx context.Context, req IssueRequest) (*Issued, error) {
 	if err != nil {
 		return nil, err
 	}
+	return s.release(ctx, p, key, cert, findings, "issue")
+}
+
+// release writes and records a signed certificate: build the bundle, stage
+// its files, record the certificate, move the files into place, audit.
+func (s *Store) release(ctx context.Context, p *plan, key crypto.Signer, cert *x509.Certificate, findings []Finding, action string) (*Issued, error) {
+	req := p.req
 	files, err := bundle.Build(bundle.Options{
 		Dir: req.Out, Base: p.base, Formats: p.formats,
 		Key: key, Leaf: cert, Chain: s.bundleChain(),
@@ -267,7 +274,7 @@ func (s *Store) Issue(ctx context.Context, req IssueRequest) (*Issued, error) {
 		s.deleteRecord(cert)
 		return nil, err
 	}
-	if err := s.DB.Audit(ctx, Event{Action: "issue", Serial: SerialHex(cert.SerialNumber), CALabel: s.Issuing.Slug,
+	if err := s.DB.Audit(ctx, Event{Action: action, Serial: SerialHex(cert.SerialNumber), CALabel: s.Issuing.Slug,
 		Template: req.Template.Name, Subject: cert.Subject.String(), Detail: strings.Join(san.Strings(p.sans), ", ")}); err != nil {
 		return nil, err
 	}
@@ -324,7 +331,9 @@ func (s *Store) signCSR(p *plan, csrPEM []byte, caKey crypto.Signer) (*x509.Cert
 	if err != nil {
 		return nil, nil, err
 	}
-	out, err := sg.Sign(signRequest(csrPEM, san.Values(p.sans), s.Issuing.Slug))
+	sr := signRequest(csrPEM, san.Values(p.sans), s.Issuing.Slug)
+	sr.Subject = cfsslSubject(p.req.Subject)
+	out, err := sg.Sign(sr)
 	if err != nil {
 		return nil, nil, fmt.Errorf("signing: %w", err)
 	}

@@ -3,12 +3,14 @@ package ca
 import (
 	"crypto"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"fmt"
 	"time"
 
 	"github.com/certmint/certmint/internal/keys"
 	"github.com/certmint/certmint/templates"
 	"github.com/cloudflare/cfssl/config"
+	"github.com/cloudflare/cfssl/csr"
 	cflog "github.com/cloudflare/cfssl/log"
 	"github.com/cloudflare/cfssl/signer"
 	"github.com/cloudflare/cfssl/signer/local"
@@ -51,6 +53,11 @@ func (s *Store) leafProfile(t *templates.Template, issuer *Authority, o profileO
 	p := &config.SigningProfile{
 		Expiry:   o.Validity,
 		Backdate: time.Duration(t.Validity.Backdate),
+		// Policy decides, the request proposes: from a CSR only the public
+		// key is taken. The subject comes from the checked request
+		// (SignRequest.Subject), the SANs from the checked list (Hosts),
+		// and every extension from this profile.
+		CSRWhitelist: &config.CSRWhitelist{PublicKey: true, PublicKeyAlgorithm: true},
 	}
 	// A template without backdate still gets cfssl's 5 minutes: cfssl
 	// rounds "now" to the nearest minute, so a true zero could put
@@ -102,6 +109,24 @@ func newSigner(caCert *x509.Certificate, caKey crypto.Signer, hash templates.Has
 		Profiles: map[string]*config.SigningProfile{"certmint": p},
 	}
 	return local.NewSigner(caKey, caCert, alg, policy)
+}
+
+// cfsslSubject carries a checked subject to cfssl's signer.
+func cfsslSubject(n pkix.Name) *signer.Subject {
+	sub := &signer.Subject{CN: n.CommonName}
+	add := func(vals []string, set func(*csr.Name, string)) {
+		for _, v := range vals {
+			var nm csr.Name
+			set(&nm, v)
+			sub.Names = append(sub.Names, nm)
+		}
+	}
+	add(n.Country, func(x *csr.Name, v string) { x.C = v })
+	add(n.Province, func(x *csr.Name, v string) { x.ST = v })
+	add(n.Locality, func(x *csr.Name, v string) { x.L = v })
+	add(n.Organization, func(x *csr.Name, v string) { x.O = v })
+	add(n.OrganizationalUnit, func(x *csr.Name, v string) { x.OU = v })
+	return sub
 }
 
 // signRequest is the cfssl request for a CSR under the "certmint" profile.

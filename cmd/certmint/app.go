@@ -28,6 +28,8 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			initCommand(),
 			templatesCommand(),
 			issueCommand(),
+			csrCommand(),
+			signCommand(),
 			renewCommand(),
 			revokeCommand(),
 			crlCommand(),

@@ -31,7 +31,14 @@ var (
 		Name:  "force",
 		Usage: "replace existing files",
 	}
-	jsonFlag = &cli.BoolFlag{
+	templateFlag = &cli.StringFlag{Name: "template", Aliases: []string{"t"}, Usage: "built-in template `NAME` or FILE.toml (see `certmint templates`)"}
+	cnFlag       = &cli.StringFlag{Name: "cn", Usage: "common name"}
+	sanFlag      = &cli.StringSliceFlag{Name: "san", Usage: "subject alternative name, repeatable: DNS:name, IP:1.2.3.4, email:a@b, URI:https://x, or a bare name or address"}
+	subjectFlag  = &cli.StringFlag{Name: "subject", Usage: "other subject fields, e.g. \"C=US,O=Contoso Inc.,OU=Contoso Labs\""}
+	outFlag      = &cli.StringFlag{Name: "out", Value: ".", Usage: "output `DIR`"}
+	nameFlag     = &cli.StringFlag{Name: "name", Usage: "file base `NAME` (default: the CN)"}
+	exampleFlag  = &cli.BoolFlag{Name: "example", Usage: "use the template's example request (its [example] CN, SANs and subject) to see what it produces"}
+	jsonFlag     = &cli.BoolFlag{
 		Name:  "json",
 		Usage: "print the result as JSON on stdout",
 	}

@@ -20,17 +20,11 @@ func issueCommand() *cli.Command {
 			"or --name: BASE.crt, BASE.key, BASE.pfx, BASE-chain.pem and one <ca>.cer per CA.\n" +
 			"The .pfx password comes from CERTMINT_PASSWORD, --password-file, --random-password or a prompt.",
 		Flags: []cli.Flag{
-			homeFlag,
-			&cli.StringFlag{Name: "template", Aliases: []string{"t"}, Usage: "built-in template `NAME` or FILE.toml (see `certmint templates`)"},
-			&cli.StringFlag{Name: "cn", Usage: "common name"},
-			&cli.StringSliceFlag{Name: "san", Usage: "subject alternative name, repeatable: DNS:name, IP:1.2.3.4, email:a@b, URI:https://x, or a bare name or address"},
-			&cli.StringFlag{Name: "subject", Usage: "other subject fields, e.g. \"C=US,O=Contoso Inc.,OU=Contoso Labs\""},
-			&cli.StringFlag{Name: "out", Value: ".", Usage: "output `DIR`"},
-			&cli.StringFlag{Name: "name", Usage: "file base `NAME` (default: the CN)"},
+			homeFlag, templateFlag, cnFlag, sanFlag, subjectFlag, outFlag, nameFlag,
 			&cli.StringFlag{Name: "format", Usage: "comma-separated files to write instead of the template's: crt,key,pfx,chain,cer"},
 			&cli.StringFlag{Name: "friendly-name", Usage: "PKCS#12 friendlyName shown by Windows and macOS (default: the CN)"},
 			&cli.IntFlag{Name: "days", Usage: "validity in days (default: the template's)"},
-			&cli.BoolFlag{Name: "example", Usage: "issue the template's example request (its [example] CN, SANs and subject) to see what it produces"},
+			exampleFlag,
 			forceFlag,
 			jsonFlag,
 			passwordFileFlag, randomPasswordFlag, passwordFlag,
@@ -81,18 +75,25 @@ func issueRequest(c *cli.Context) (ca.IssueRequest, error) {
 			return req, usageErrorf("--format: %v", err)
 		}
 	}
-	if c.Int("days") < 0 {
+	if c.IsSet("days") && c.Int("days") <= 0 {
 		return req, usageErrorf("--days must be positive")
 	}
 	req.Days = c.Int("days")
 	req.Out = c.String("out")
-	if st, err := os.Stat(req.Out); err != nil || !st.IsDir() {
-		return req, usageHint("create it first, or give an existing folder", "--out %s is not an existing folder", req.Out)
+	if err := checkOutDir(req.Out); err != nil {
+		return req, err
 	}
 	req.Base = c.String("name")
 	req.FriendlyName = c.String("friendly-name")
 	req.Force = c.Bool(forceFlag.Name)
 	return req, nil
+}
+
+func checkOutDir(dir string) error {
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return usageHint("create it first, or give an existing folder", "--out %s is not an existing folder", dir)
+	}
+	return nil
 }
 
 // resolveBundlePassword fills req.Password when the files need one.

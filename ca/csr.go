@@ -1,0 +1,209 @@
+package ca
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/asn1"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"math/big"
+	"net"
+	"net/url"
+	"slices"
+
+	"github.com/certmint/certmint/internal/keys"
+	"github.com/certmint/certmint/san"
+	"github.com/certmint/certmint/templates"
+)
+
+// CSR is a new key and a certificate request that meets a template, for an
+// enterprise CA (AD CS, a public CA) to sign.
+type CSR struct {
+	Key  crypto.Signer
+	DER  []byte
+	SANs []san.Name
+}
+
+// PEM encodes the request.
+func (c *CSR) PEM() []byte {
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: c.DER})
+}
+
+// NewCSR checks subject and SANs against the template, generates the
+// template's key, and builds a request carrying the SANs and, as requested
+// extensions, the template's key usage and extended key usage, so a CA that
+// honours requested extensions issues what the template says.
+func NewCSR(t *templates.Template, subject pkix.Name, sans []san.Name) (*CSR, error) {
+	names := t.ResolveSANs(subject.CommonName, sans)
+	if errs := t.CheckRequest(subject, names); len(errs) > 0 {
+		return nil, errs[0]
+	}
+	key, err := keys.Generate(keys.Spec{Type: string(t.Key.Type), Bits: t.Key.Bits, Curve: string(t.Key.Curve)})
+	if err != nil {
+		return nil, err
+	}
+	req := &x509.CertificateRequest{Subject: subject}
+	if err := setSANs(req, names); err != nil {
+		return nil, err
+	}
+	exts, err := usageExtensions(t)
+	if err != nil {
+		return nil, err
+	}
+	req.ExtraExtensions = exts
+	der, err := x509.CreateCertificateRequest(rand.Reader, req, key)
+	if err != nil {
+		return nil, fmt.Errorf("creating the request: %w", err)
+	}
+	return &CSR{Key: key, DER: der, SANs: names}, nil
+}
+
+func setSANs(req *x509.CertificateRequest, names []san.Name) error {
+	for _, n := range names {
+		switch n.Kind {
+		case san.DNS:
+			req.DNSNames = append(req.DNSNames, n.Value)
+		case san.IP:
+			req.IPAddresses = append(req.IPAddresses, net.ParseIP(n.Value))
+		case san.Email:
+			req.EmailAddresses = append(req.EmailAddresses, n.Value)
+		case san.URI:
+			u, err := url.Parse(n.Value)
+			if err != nil {
+				return err
+			}
+			req.URIs = append(req.URIs, u)
+		}
+	}
+	return nil
+}
+
+var (
+	oidKeyUsage    = asn1.ObjectIdentifier{2, 5, 29, 15}
+	oidExtKeyUsage = asn1.ObjectIdentifier{2, 5, 29, 37}
+)
+
+// usageExtensions encodes the template's KU (critical) and EKU.
+func usageExtensions(t *templates.Template) ([]pkix.Extension, error) {
+	// Encode through a throwaway certificate so the DER is exactly what
+	// crypto/x509 writes into certificates (no hand-written bit strings).
+	var ku x509.KeyUsage
+	for _, k := range t.Usage.KeyUsage {
+		ku |= k.X509()
+	}
+	var eku []x509.ExtKeyUsage
+	for _, e := range t.Usage.ExtKeyUsage {
+		eku = append(eku, e.X509())
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), KeyUsage: ku, ExtKeyUsage: eku}
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, k.Public(), k)
+	if err != nil {
+		return nil, err
+	}
+	c, err := x509.ParseCertificate(der)
+	if err != nil {
+		return nil, err
+	}
+	var out []pkix.Extension
+	for _, e := range c.Extensions {
+		if e.Id.Equal(oidKeyUsage) || e.Id.Equal(oidExtKeyUsage) {
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
+// maxCSRSize bounds a CSR read from a file.
+const maxCSRSize = 64 << 10
+
+// ParseCSR reads a PEM or DER request, verifies its signature, and refuses
+// weak keys: RSA below 2048 bits, curves other than P-256 and P-384.
+func ParseCSR(data []byte) (*x509.CertificateRequest, error) {
+	if len(data) > maxCSRSize {
+		return nil, fmt.Errorf("the request is larger than %d KiB", maxCSRSize>>10)
+	}
+	if block, _ := pem.Decode(data); block != nil {
+		if block.Type != "CERTIFICATE REQUEST" && block.Type != "NEW CERTIFICATE REQUEST" {
+			return nil, fmt.Errorf("PEM block is %q, not a CERTIFICATE REQUEST", block.Type)
+		}
+		data = block.Bytes
+	}
+	csr, err := x509.ParseCertificateRequest(data)
+	if err != nil {
+		return nil, fmt.Errorf("not a certificate request: %w", err)
+	}
+	if err := csr.CheckSignature(); err != nil {
+		return nil, fmt.Errorf("the request's signature does not verify: %w", err)
+	}
+	switch pub := csr.PublicKey.(type) {
+	case *rsa.PublicKey:
+		if pub.N.BitLen() < 2048 {
+			return nil, fmt.Errorf("the request's RSA key has %d bits; at least 2048 are required", pub.N.BitLen())
+		}
+		if pub.E < 3 || pub.E%2 == 0 {
+			return nil, errors.New("the request's RSA public exponent is invalid")
+		}
+	case *ecdsa.PublicKey:
+		if n := pub.Curve.Params().Name; n != "P-256" && n != "P-384" {
+			return nil, fmt.Errorf("the request's ECDSA curve %s is not accepted (use P-256 or P-384)", n)
+		}
+	default:
+		return nil, fmt.Errorf("the request's key type %T is not accepted (use RSA or ECDSA)", csr.PublicKey)
+	}
+	return csr, nil
+}
+
+// csrSANs returns a request's SANs.
+func csrSANs(csr *x509.CertificateRequest) []san.Name {
+	var out []san.Name
+	for _, d := range csr.DNSNames {
+		out = append(out, san.Name{Kind: san.DNS, Value: d})
+	}
+	for _, ip := range csr.IPAddresses {
+		if n, err := san.Parse("IP:" + ip.String()); err == nil {
+			out = append(out, n)
+		}
+	}
+	for _, e := range csr.EmailAddresses {
+		out = append(out, san.Name{Kind: san.Email, Value: e})
+	}
+	for _, u := range csr.URIs {
+		out = append(out, san.Name{Kind: san.URI, Value: u.String()})
+	}
+	return out
+}
+
+// checkKeyAllowed refuses a public key the template does not accept.
+func checkKeyAllowed(t *templates.Template, pub crypto.PublicKey) error {
+	spec, err := keys.Describe(pub)
+	if err != nil {
+		return err
+	}
+	if !slices.Contains(t.Key.AllowedTypes, templates.KeyType(spec.Type)) {
+		return &templates.RequestError{Template: t.Name, Rule: "key.allowed_types",
+			Msg: fmt.Sprintf("does not accept %s keys (allowed: %v)", spec.Type, t.Key.AllowedTypes)}
+	}
+	switch spec.Type {
+	case "rsa":
+		if !slices.Contains(t.Key.AllowedBits, spec.Bits) {
+			return &templates.RequestError{Template: t.Name, Rule: "key.allowed_bits",
+				Msg: fmt.Sprintf("does not accept %d-bit RSA keys (allowed: %v)", spec.Bits, t.Key.AllowedBits)}
+		}
+	case "ecdsa":
+		if !slices.Contains(t.Key.AllowedCurves, templates.Curve(spec.Curve)) {
+			return &templates.RequestError{Template: t.Name, Rule: "key.allowed_curves",
+				Msg: fmt.Sprintf("does not accept ECDSA %s keys (allowed: %v)", spec.Curve, t.Key.AllowedCurves)}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,61 @@
+package ca
+
+import (
+	"context"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"fmt"
+
+	"github.com/certmint/certmint/templates"
+)
+
+// SignCSR signs an external request under the template's rules: the
+// template's key usage, extended key usage, CDP, AIA and validity win; the
+// request's subject fields and SANs are checked against the template as if
+// they had been typed; its key must be one the template accepts. Only the
+// certificate files can be written (crt, chain, cer): the key stays with
+// whoever made the request.
+func (s *Store) SignCSR(ctx context.Context, req IssueRequest, csr *x509.CertificateRequest) (*Issued, error) {
+	t := req.Template
+	req.Subject = pkix.Name{
+		CommonName: csr.Subject.CommonName, Country: csr.Subject.Country, Province: csr.Subject.Province,
+		Locality: csr.Subject.Locality, Organization: csr.Subject.Organization, OrganizationalUnit: csr.Subject.OrganizationalUnit,
+	}
+	req.SANs = csrSANs(csr)
+	if req.Formats == nil {
+		for _, f := range t.Output.Formats {
+			if f == templates.FormatCRT || f == templates.FormatChain || f == templates.FormatCER {
+				req.Formats = append(req.Formats, f)
+			}
+		}
+		if len(req.Formats) == 0 {
+			req.Formats = []templates.Format{templates.FormatCRT, templates.FormatChain}
+		}
+	}
+	for _, f := range req.Formats {
+		if f == templates.FormatKey || f == templates.FormatPFX {
+			return nil, &UsageError{Msg: fmt.Sprintf("--format %s needs the private key, which stays with the requester", f),
+				Hint: "use --format crt,chain,cer"}
+		}
+	}
+	if err := checkKeyAllowed(t, csr.PublicKey); err != nil {
+		return nil, err
+	}
+	p, err := s.plan(ctx, req, false)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.precheckFiles(p); err != nil {
+		return nil, err
+	}
+	caKey, err := s.Key(s.Issuing)
+	if err != nil {
+		return nil, err
+	}
+	cert, findings, err := s.signCSR(p, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: csr.Raw}), caKey)
+	if err != nil {
+		return nil, err
+	}
+	return s.release(ctx, p, nil, cert, findings, "sign")
+}

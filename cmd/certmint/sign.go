@@ -1,0 +1,70 @@
+package main
+
+import (
+	"github.com/certmint/certmint/ca"
+	"github.com/certmint/certmint/internal/certfile"
+	"github.com/certmint/certmint/templates"
+	"github.com/urfave/cli/v2"
+)
+
+func signCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "sign",
+		Usage: "sign an external certificate request under a template's rules",
+		Description: "The template's key usage, extended key usage, CDP, AIA and validity are what the certificate\n" +
+			"gets, whatever the request asks; its subject and SANs must satisfy the template; its signature\n" +
+			"is verified and weak keys are refused. Writes BASE.crt and BASE-chain.pem (name: the CN or --name).",
+		Flags: []cli.Flag{
+			homeFlag, templateFlag,
+			&cli.StringFlag{Name: "csr", Usage: "the request `FILE` (PEM or DER)"},
+			outFlag, nameFlag,
+			&cli.StringFlag{Name: "format", Usage: "files to write: crt,chain,cer"},
+			&cli.IntFlag{Name: "days", Usage: "validity in days (default: the template's)"},
+			forceFlag, jsonFlag, caPasswordFileFlag,
+		},
+		Action: signAction,
+	}
+}
+
+func signAction(c *cli.Context) error {
+	if err := noArgs(c); err != nil {
+		return err
+	}
+	if err := requireFlags(c, "template", "csr"); err != nil {
+		return err
+	}
+	t, err := templates.Load(c.String("template"))
+	if err != nil {
+		return err
+	}
+	data, err := certfile.ReadFile(c.String("csr"))
+	if err != nil {
+		return err
+	}
+	csr, err := ca.ParseCSR(data)
+	if err != nil {
+		return usageErrorf("--csr %s: %v", c.String("csr"), err)
+	}
+	req := ca.IssueRequest{Template: t, Out: c.String("out"), Base: c.String("name"), Force: c.Bool(forceFlag.Name), Days: c.Int("days")}
+	if c.Int("days") < 0 {
+		return usageErrorf("--days must be positive")
+	}
+	if c.IsSet("format") {
+		if req.Formats, err = templates.ParseFormats(c.String("format")); err != nil {
+			return usageErrorf("--format: %v", err)
+		}
+	}
+	if err := checkOutDir(req.Out); err != nil {
+		return err
+	}
+	s, err := ca.Open(c.String(homeFlag.Name), caPassword(c, false).Resolve)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	res, err := s.SignCSR(c.Context, req, csr)
+	if err != nil {
+		return err
+	}
+	return printIssued(c, res)
+}
