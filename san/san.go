@@ -127,9 +127,9 @@ func splitPrefix(s string) (Kind, string, bool) {
 		return DNS, v, true
 	case "ip", "ip address":
 		return IP, v, true
-	case "email", "rfc822", "rfc822name":
+	case "email", "rfc822", "rfc822name", "rfc822 name":
 		return Email, v, true
-	case "uri":
+	case "uri", "url":
 		return URI, v, true
 	}
 	return "", s, false
@@ -190,6 +190,11 @@ func ValidateDNS(name string, wildcard bool) error {
 		return fmt.Errorf("DNS name longer than 253 characters")
 	}
 	labels := strings.Split(name, ".")
+	// RFC 3696 section 2: a top-level label is never all digits. Without
+	// this rule a mistyped address ("10.0.0.256") would become a DNS name.
+	if last := labels[len(labels)-1]; len(labels) > 1 && last != "" && strings.Trim(last, "0123456789") == "" {
+		return fmt.Errorf("%q is neither an IP address nor a DNS name: the last label is all digits", name)
+	}
 	for i, l := range labels {
 		if l == "*" && i == 0 && wildcard {
 			if len(labels) < 3 {

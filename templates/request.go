@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/certmint/certmint/san"
 )
@@ -39,7 +40,12 @@ func (t *Template) ResolveSANs(cn string, sans []san.Name) []san.Name {
 		return out
 	}
 	var n san.Name
-	if a, err := netip.ParseAddr(cn); err == nil && t.SAN.AllowIP {
+	if a, err := netip.ParseAddr(cn); err == nil {
+		// An address is copied only as an IP, never as a DNS name, and
+		// never with a zone (san.Parse refuses "fe80::1%eth0" too).
+		if !t.SAN.AllowIP || a.Zone() != "" {
+			return out
+		}
 		n = san.Name{Kind: san.IP, Value: a.Unmap().String()}
 	} else if t.SAN.AllowDNS && san.ValidateDNS(cn, t.SAN.AllowWildcard) == nil {
 		n = san.Name{Kind: san.DNS, Value: cn}
@@ -110,8 +116,9 @@ func (t *Template) CheckCN(cn string) *RequestError {
 	if strings.TrimSpace(cn) == "" {
 		return e("give --cn NAME", "the common name is empty")
 	}
-	if len(cn) > ubCommonName {
-		return e("use a shorter CN and put long names in --san", "the common name is %d characters; X.509 allows at most %d", len(cn), ubCommonName)
+	// The bound counts characters, not bytes (zlint e_subject_common_name_max_length).
+	if n := utf8.RuneCountInString(cn); n > ubCommonName {
+		return e("use a shorter CN and put long names in --san", "the common name is %d characters; X.509 allows at most %d", n, ubCommonName)
 	}
 	for _, r := range cn {
 		if r < 0x20 || r == 0x7f {
@@ -162,7 +169,7 @@ func MergeSubject(n *pkix.Name, s string) error {
 		case "CN":
 			n.CommonName = v
 		case "C":
-			if len(v) != 2 {
+			if len(v) != 2 || !isLetter(v[0]) || !isLetter(v[1]) {
 				return fmt.Errorf("country %q must be a two-letter ISO 3166 code such as US or DE", v)
 			}
 			n.Country = append(n.Country, strings.ToUpper(v))
@@ -177,12 +184,14 @@ func MergeSubject(n *pkix.Name, s string) error {
 		default:
 			return fmt.Errorf("subject field %q is not supported (use CN, C, ST, L, O, OU)", k)
 		}
-		if len(v) > 64 {
+		if utf8.RuneCountInString(v) > 64 {
 			return fmt.Errorf("subject field %s is longer than 64 characters", k)
 		}
 	}
 	return nil
 }
+
+func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
 
 // splitRDN splits on commas that are not escaped with a backslash.
 func splitRDN(s string) []string {

@@ -3,6 +3,8 @@ package templates
 import (
 	"crypto/x509"
 	"fmt"
+	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -271,6 +273,9 @@ func ParseFormats(s string) ([]Format, error) {
 		if err := f.UnmarshalText([]byte(p)); err != nil {
 			return nil, fmt.Errorf("format %w", err)
 		}
+		if slices.Contains(out, f) {
+			return nil, fmt.Errorf("format %q is listed twice", f)
+		}
 		out = append(out, f)
 	}
 	if len(out) == 0 {
@@ -344,7 +349,9 @@ func ParseDuration(s string) (time.Duration, error) {
 	}{{"w", 7 * 24 * time.Hour}, {"d", 24 * time.Hour}} {
 		if i := strings.Index(s, unit.suffix); i > 0 {
 			n, err := strconv.Atoi(s[:i])
-			if err != nil || n < 0 {
+			// Refuse what overflows: a wrapped, negative backdate would
+			// slip past validation and put notBefore in the future.
+			if err != nil || n < 0 || n > int(math.MaxInt64/unit.d) || total > math.MaxInt64-time.Duration(n)*unit.d {
 				return 0, fmt.Errorf("invalid duration %q: use forms like 1h, 30m, 7d, 2w", orig)
 			}
 			total += time.Duration(n) * unit.d
@@ -353,7 +360,7 @@ func ParseDuration(s string) (time.Duration, error) {
 	}
 	if s != "" {
 		d, err := time.ParseDuration(s)
-		if err != nil || d < 0 {
+		if err != nil || d < 0 || total > math.MaxInt64-d {
 			return 0, fmt.Errorf("invalid duration %q: use forms like 1h, 30m, 7d, 2w", orig)
 		}
 		total += d

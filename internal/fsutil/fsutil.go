@@ -101,7 +101,7 @@ func Stage(files []File, force bool) (*Staged, error) {
 // no target exists unless force (identical shared files excepted).
 func CheckTargets(files []File, force bool) error {
 	for _, f := range files {
-		if f.Shared {
+		if f.Shared && sameContent(f.Path, f.Data) {
 			continue
 		}
 		if err := checkTarget(f.Path, force); err != nil {
@@ -292,5 +292,23 @@ func SafeName(s string) string {
 	if out == "" {
 		return "certificate"
 	}
+	// Windows reserves device names, also before an extension: "CON.crt"
+	// and "aux.contoso.com.crt" cannot be created.
+	if first, rest, dot := strings.Cut(out, "."); isReservedWindowsName(strings.TrimRight(first, " ")) {
+		out = first + "_"
+		if dot {
+			out += "." + rest
+		}
+	}
 	return out
+}
+
+func isReservedWindowsName(s string) bool {
+	switch strings.ToUpper(s) {
+	case "CON", "PRN", "AUX", "NUL",
+		"COM0", "COM1", "COM2", "COM3", "COM4", "COM5", "COM6", "COM7", "COM8", "COM9",
+		"LPT0", "LPT1", "LPT2", "LPT3", "LPT4", "LPT5", "LPT6", "LPT7", "LPT8", "LPT9":
+		return true
+	}
+	return false
 }

@@ -29,10 +29,13 @@ type Spec struct {
 }
 
 func (s Spec) String() string {
-	if s.Type == "ecdsa" {
+	switch s.Type {
+	case "ecdsa":
 		return "ecdsa:" + s.Curve
+	case "rsa":
+		return fmt.Sprintf("rsa:%d", s.Bits)
 	}
-	return fmt.Sprintf("rsa:%d", s.Bits)
+	return s.Type // "ed25519" from Describe
 }
 
 // ParseSpec reads "rsa:4096", "rsa" (2048), "ecdsa:P-256", "ecdsa" (P-256),
@@ -153,7 +156,7 @@ func ParsePEM(data []byte, password string) (crypto.Signer, error) {
 			if password == "" {
 				return nil, ErrNeedPassword
 			}
-			k, _, err := pkcs8.ParsePrivateKey(block.Bytes, []byte(password))
+			k, err := parseEncrypted(block.Bytes, password)
 			if err != nil {
 				if strings.Contains(err.Error(), "incorrect password") {
 					return nil, ErrWrongPassword
@@ -171,15 +174,36 @@ func ParsePEM(data []byte, password string) (crypto.Signer, error) {
 			if _, enc := block.Headers["DEK-Info"]; enc {
 				return nil, errors.New("legacy PEM encryption (Proc-Type/DEK-Info) is not supported: convert with `openssl pkcs8 -topk8`")
 			}
-			return x509.ParsePKCS1PrivateKey(block.Bytes)
+			k, err := x509.ParsePKCS1PrivateKey(block.Bytes)
+			if err != nil {
+				return nil, fmt.Errorf("reading PKCS#1 RSA key: %w", err)
+			}
+			return k, nil
 		case "EC PRIVATE KEY":
 			if _, enc := block.Headers["DEK-Info"]; enc {
 				return nil, errors.New("legacy PEM encryption (Proc-Type/DEK-Info) is not supported: convert with `openssl pkcs8 -topk8`")
 			}
-			return x509.ParseECPrivateKey(block.Bytes)
+			k, err := x509.ParseECPrivateKey(block.Bytes)
+			if err != nil {
+				return nil, fmt.Errorf("reading SEC 1 EC key: %w", err)
+			}
+			return k, nil
 		}
 		// Skip other blocks (EC PARAMETERS, certificates) and keep looking.
 	}
+}
+
+// parseEncrypted decrypts PKCS#8. github.com/youmark/pkcs8 panics on some
+// malformed input (a ciphertext that is not whole blocks, an IV of the wrong
+// length: crypto/cipher panics), and a damaged key file must be an error.
+func parseEncrypted(der []byte, password string) (k any, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			k, err = nil, fmt.Errorf("malformed encrypted key: %v", r)
+		}
+	}()
+	k, _, err = pkcs8.ParsePrivateKey(der, []byte(password))
+	return k, err
 }
 
 func asSigner(k any) (crypto.Signer, error) {

@@ -4,6 +4,7 @@ package secret
 
 import (
 	"bufio"
+	"bytes"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -128,6 +129,8 @@ func (s Source) readFile() (string, error) {
 	}
 	// The password is the first line; a trailing newline (echo pw > file)
 	// or a Windows CRLF is not part of it.
+	// Notepad and PowerShell 5.1 write a UTF-8 byte-order mark first.
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	line, _, _ := strings.Cut(string(data), "\n")
 	line = strings.TrimSuffix(line, "\r")
 	if line == "" {
