@@ -44,6 +44,8 @@ type Options struct {
 	// WritePassword adds BASE.password (0600) holding Password, for
 	// generated passwords that exist nowhere else.
 	WritePassword bool
+	// Note selects the install note of the "note" format.
+	Note templates.NoteKind
 }
 
 // NeedsPassword reports whether the formats need a bundle password.
@@ -95,11 +97,7 @@ func Build(o Options) ([]fsutil.File, error) {
 			if err != nil {
 				return nil, err
 			}
-			name := o.Base + ".pfx"
-			if o.PFXName != "" {
-				name = o.PFXName
-			}
-			files = append(files, fsutil.File{Path: path(name), Data: data, Mode: fsutil.ModePrivate})
+			files = append(files, fsutil.File{Path: path(o.pfxName()), Data: data, Mode: fsutil.ModePrivate})
 		case templates.FormatChain:
 			if len(o.Chain) == 0 {
 				continue // a self-signed certificate has no chain
@@ -116,12 +114,25 @@ func Build(o Options) ([]fsutil.File, error) {
 			for _, ca := range o.Chain {
 				files = append(files, fsutil.File{Path: path(ca.Slug + ".cer"), Data: CertPEM(ca.Cert), Mode: fsutil.ModePublic, Shared: true})
 			}
+		case templates.FormatNote:
+			text, err := note(o.Note, o, o.pfxName())
+			if err != nil {
+				return nil, err
+			}
+			files = append(files, fsutil.File{Path: path(noteName(o.Base)), Data: []byte(text), Mode: fsutil.ModePublic})
 		}
 	}
 	if o.WritePassword && o.Password != "" {
 		files = append(files, fsutil.File{Path: path(o.Base + ".password"), Data: []byte(o.Password + "\n"), Mode: fsutil.ModePrivate})
 	}
 	return files, nil
+}
+
+func (o Options) pfxName() string {
+	if o.PFXName != "" {
+		return o.PFXName
+	}
+	return o.Base + ".pfx"
 }
 
 func (o Options) friendlyName() string {

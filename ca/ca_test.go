@@ -337,7 +337,7 @@ func TestIssueRefusals(t *testing.T) {
 		{"server without SAN or DNS CN", IssueRequest{Template: server, Subject: subj("Web Server")}, "requires at least one subject alternative name"},
 		{"wildcard not allowed", IssueRequest{Template: client, Subject: subj("a.example.com"), SANs: dns("*.example.com")}, "does not allow wildcard"},
 		{"days over max", IssueRequest{Template: server, Subject: subj("www.example.com"), Days: 900}, "exceeds the 825 days"},
-		{"outlives issuing CA", IssueRequest{Template: client, Subject: subj("a.example.com"), Days: 4000}, "would outlive the issuing CA"},
+		{"outlives issuing CA", IssueRequest{Template: client, Subject: subj("a.example.com"), Days: 4000, Password: "x"}, "would outlive the issuing CA"},
 		{"no password for pfx", IssueRequest{Template: client, Subject: subj("a.example.com")}, "needs a password"},
 		{"bad base name", IssueRequest{Template: client, Subject: subj("a.example.com"), Base: "a/b", Password: "x"}, "not a usable file name"},
 		{"existing file", IssueRequest{Template: server, Subject: subj("www.example.com"), Out: existing, Password: "x"}, "already exists"},

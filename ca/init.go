@@ -212,7 +212,7 @@ func Init(ctx context.Context, o InitOptions) (*Store, error) {
 	}
 	// The issuing CA is a certificate the root issued: recording it lets the
 	// root's CRL list it if it is ever revoked.
-	if err := s.DB.InsertCertificate(recordFor(issCert, s.Root, "issuing-ca"), Metadata{Template: "issuing-ca", Subject: issCert.Subject.String()}); err != nil {
+	if err := s.DB.InsertCertificate(recordFor(issCert, s.Root.Slug, issuingCATemplate), Metadata{Template: issuingCATemplate, Subject: issCert.Subject.String()}); err != nil {
 		s.DB.Close()
 		return nil, err
 	}

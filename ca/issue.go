@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"math/big"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -42,6 +43,10 @@ type IssueRequest struct {
 	// generated password (--random-password).
 	WritePassword bool
 	Force         bool
+	// Overrides of the template's defaults.
+	NoCDP      bool                    // no CRL distribution point (004: when validation is off)
+	PFX        templates.PFXEncryption // "" = the template's output.pfx_encryption
+	EncryptKey bool                    // encrypt BASE.key even if the template does not
 	// Renews is the serial (hex) of the certificate this one replaces.
 	Renews   string
 	renewing *Record
@@ -75,7 +80,7 @@ func (s *Store) CheckRequest(ctx context.Context, req IssueRequest) error {
 	if err != nil {
 		return err
 	}
-	return s.precheckFiles(p)
+	return precheckFiles(p)
 }
 
 // SerialHex formats a serial the way openssl -serial prints it.
@@ -133,10 +138,21 @@ func (r IssueRequest) NeedsPassword() bool {
 	if formats == nil {
 		formats = r.Template.Output.Formats
 	}
-	return bundle.NeedsPassword(formats, r.Template.Key.Encrypt)
+	return bundle.NeedsPassword(formats, r.encryptKey())
 }
 
-func (s *Store) plan(ctx context.Context, req IssueRequest, needPassword bool) (*plan, error) {
+func (r IssueRequest) encryptKey() bool { return r.EncryptKey || r.Template.Key.Encrypt }
+
+func (r IssueRequest) pfxEncryption() templates.PFXEncryption {
+	if r.PFX != "" {
+		return r.PFX
+	}
+	return r.Template.Output.PFXEncryption
+}
+
+// planRequest checks everything about a request that needs no CA: the
+// template's rules on subject and SANs, validity, file names, password.
+func planRequest(req IssueRequest, needPassword bool) (*plan, error) {
 	t := req.Template
 	if t == nil {
 		return nil, errors.New("no template")
@@ -145,14 +161,10 @@ func (s *Store) plan(ctx context.Context, req IssueRequest, needPassword bool) (
 	if p.formats == nil {
 		p.formats = t.Output.Formats
 	}
-	if t.Issuer != templates.IssuerIssuing {
-		return nil, &UsageError{Msg: fmt.Sprintf("template %q is self-signed (issuer = %q); this command issues from the CA", t.Name, t.Issuer)}
-	}
 	p.sans = t.ResolveSANs(req.Subject.CommonName, req.SANs)
 	if errs := t.CheckRequest(req.Subject, p.sans); len(errs) > 0 {
 		return nil, errs[0]
 	}
-
 	days := req.Days
 	if days == 0 {
 		days = t.Validity.Days
@@ -166,27 +178,45 @@ func (s *Store) plan(ctx context.Context, req IssueRequest, needPassword bool) (
 			Hint: fmt.Sprintf("use --days %d or less", t.Validity.MaxDays)}
 	}
 	p.validity = time.Duration(days) * 24 * time.Hour
-	now := req.Now
-	if now.IsZero() {
-		now = time.Now()
-	}
-	if end := now.Add(p.validity); end.After(s.Issuing.Cert.NotAfter) {
-		return nil, &UsageError{
-			Msg:  fmt.Sprintf("a certificate valid for %d days would outlive the issuing CA, which expires on %s", days, s.Issuing.Cert.NotAfter.Format("2006-01-02")),
-			Hint: "use fewer --days, or renew the issuing CA"}
-	}
-
 	p.base = req.Base
 	if p.base == "" {
 		p.base = fsutil.SafeName(req.Subject.CommonName)
 	} else if p.base != fsutil.SafeName(p.base) || strings.ContainsAny(p.base, `/\`) {
 		return nil, &UsageError{Msg: fmt.Sprintf("--name %q is not a usable file name", req.Base), Hint: fmt.Sprintf("try --name %q", fsutil.SafeName(req.Base))}
 	}
-	if needPassword && bundle.NeedsPassword(p.formats, t.Key.Encrypt) && req.Password == "" {
+	if p.req.PFXName != "" && (p.req.PFXName != fsutil.SafeName(p.req.PFXName) || strings.ContainsAny(p.req.PFXName, `/\`)) {
+		return nil, &UsageError{Msg: fmt.Sprintf("%q is not a usable file name", req.PFXName)}
+	}
+	if needPassword && bundle.NeedsPassword(p.formats, req.encryptKey()) && req.Password == "" {
 		return nil, &UsageError{Msg: "the .pfx (or encrypted key) needs a password",
 			Hint: "set CERTMINT_PASSWORD, or use --password-file FILE or --random-password"}
 	}
+	if slices.Contains(p.formats, templates.FormatNote) && t.Output.Note == "" {
+		return nil, &UsageError{Msg: fmt.Sprintf("template %q has no install note (output.note)", t.Name), Hint: "drop \"note\" from --format"}
+	}
+	return p, nil
+}
 
+// plan adds the checks that need the CA: the certificate must not outlive
+// the issuing CA, and a unique-CN template must not issue twice.
+func (s *Store) plan(ctx context.Context, req IssueRequest, needPassword bool) (*plan, error) {
+	t := req.Template
+	if t != nil && t.Issuer != templates.IssuerIssuing {
+		return nil, &UsageError{Msg: fmt.Sprintf("template %q is self-signed (issuer = %q); this command issues from the CA", t.Name, t.Issuer)}
+	}
+	p, err := planRequest(req, needPassword)
+	if err != nil {
+		return nil, err
+	}
+	now := req.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	if end := now.Add(p.validity); end.After(s.Issuing.Cert.NotAfter) {
+		return nil, &UsageError{
+			Msg:  fmt.Sprintf("a certificate valid for %d days would outlive the issuing CA, which expires on %s", int(p.validity.Hours()/24), s.Issuing.Cert.NotAfter.Format("2006-01-02")),
+			Hint: "use fewer --days, or renew the issuing CA"}
+	}
 	if t.UniqueCN && !req.Force && req.renewing == nil {
 		if serial, err := s.validSerialForCN(ctx, t.Name, req.Subject.CommonName, now); err != nil {
 			return nil, err
@@ -210,7 +240,7 @@ func (s *Store) Issue(ctx context.Context, req IssueRequest) (*Issued, error) {
 	}
 	// Check every target before the expensive work, so an existing file or
 	// an unwritable folder costs nothing.
-	if err := s.precheckFiles(p); err != nil {
+	if err := precheckFiles(p); err != nil {
 		return nil, err
 	}
 	caKey, err := s.Key(s.Issuing)
@@ -230,15 +260,25 @@ func (s *Store) Issue(ctx context.Context, req IssueRequest) (*Issued, error) {
 }
 
 // release writes and records a signed certificate: build the bundle, stage
-// its files, record the certificate, move the files into place, audit.
+// its files, record the certificate, move the files into place, audit. A
+// self-signed certificate has no chain; it is recorded when there is a CA
+// home (s != nil), as a certificate of no CA.
 func (s *Store) release(ctx context.Context, p *plan, key crypto.Signer, cert *x509.Certificate, findings []Finding, action string) (*Issued, error) {
 	req := p.req
+	// CheckSignatureFrom would refuse a non-CA parent, so check the
+	// signature with the certificate's own key directly.
+	selfSigned := string(cert.RawIssuer) == string(cert.RawSubject) &&
+		cert.CheckSignature(cert.SignatureAlgorithm, cert.RawTBSCertificate, cert.Signature) == nil
+	var chain []bundle.CA
+	if !selfSigned {
+		chain = s.bundleChain()
+	}
 	files, err := bundle.Build(bundle.Options{
 		Dir: req.Out, Base: p.base, Formats: p.formats,
-		Key: key, Leaf: cert, Chain: s.bundleChain(),
-		Password: req.Password, EncryptKey: req.Template.Key.Encrypt,
-		PFX: req.Template.Output.PFXEncryption, FriendlyName: req.FriendlyName, PFXName: req.PFXName,
-		WritePassword: req.WritePassword,
+		Key: key, Leaf: cert, Chain: chain,
+		Password: req.Password, EncryptKey: req.encryptKey(),
+		PFX: req.pfxEncryption(), FriendlyName: req.FriendlyName, PFXName: req.PFXName,
+		WritePassword: req.WritePassword, Note: req.Template.Output.Note,
 	})
 	if err != nil {
 		return nil, err
@@ -251,6 +291,13 @@ func (s *Store) release(ctx context.Context, p *plan, key crypto.Signer, cert *x
 	for _, f := range files {
 		abs, _ := filepath.Abs(f.Path)
 		paths = append(paths, abs)
+	}
+	issued := &Issued{Cert: cert, Serial: SerialHex(cert.SerialNumber), Template: req.Template.Name, SANs: p.sans, Files: paths, Findings: findings}
+	if s == nil {
+		if err := staged.Commit(); err != nil {
+			return nil, err
+		}
+		return issued, nil
 	}
 	meta := Metadata{Template: req.Template.Name, Subject: cert.Subject.String(), Files: paths,
 		Base: p.base, FriendlyName: req.FriendlyName, PFXName: req.PFXName, Renews: req.Renews}
@@ -265,7 +312,11 @@ func (s *Store) release(ctx context.Context, p *plan, key crypto.Signer, cert *x
 	for _, f := range p.formats {
 		meta.Formats = append(meta.Formats, string(f))
 	}
-	if err := s.DB.InsertCertificate(recordFor(cert, s.Issuing, req.Template.Name), meta); err != nil {
+	label := s.Issuing.Slug
+	if selfSigned {
+		label = SelfSignedLabel
+	}
+	if err := s.DB.InsertCertificate(recordFor(cert, label, req.Template.Name), meta); err != nil {
 		staged.Abort()
 		return nil, err
 	}
@@ -274,14 +325,18 @@ func (s *Store) release(ctx context.Context, p *plan, key crypto.Signer, cert *x
 		s.deleteRecord(cert)
 		return nil, err
 	}
-	if err := s.DB.Audit(ctx, Event{Action: action, Serial: SerialHex(cert.SerialNumber), CALabel: s.Issuing.Slug,
+	if err := s.DB.Audit(ctx, Event{Action: action, Serial: issued.Serial, CALabel: label,
 		Template: req.Template.Name, Subject: cert.Subject.String(), Detail: strings.Join(san.Strings(p.sans), ", ")}); err != nil {
 		return nil, err
 	}
-	return &Issued{Cert: cert, Serial: SerialHex(cert.SerialNumber), Template: req.Template.Name, SANs: p.sans, Files: paths, Findings: findings}, nil
+	return issued, nil
 }
 
-func (s *Store) precheckFiles(p *plan) error {
+// SelfSignedLabel is the CA label recorded for self-signed certificates:
+// no CA of the home issued them and no CRL can list them.
+const SelfSignedLabel = "self-signed"
+
+func precheckFiles(p *plan) error {
 	// Build the names only (no key yet): reuse bundle.Build's naming with a
 	// placeholder certificate would be heavier than listing them here.
 	var files []fsutil.File
@@ -302,6 +357,8 @@ func (s *Store) precheckFiles(p *plan) error {
 			}
 		case templates.FormatChain:
 			add(p.base+"-chain.pem", false)
+		case templates.FormatNote:
+			add(p.base+"-install.txt", false)
 		}
 	}
 	if p.req.WritePassword {
@@ -323,7 +380,7 @@ func (s *Store) signKey(p *plan, key crypto.Signer, caKey crypto.Signer) (*x509.
 
 func (s *Store) signCSR(p *plan, csrPEM []byte, caKey crypto.Signer) (*x509.Certificate, []Finding, error) {
 	t := p.req.Template
-	prof, err := s.leafProfile(t, s.Issuing, profileOptions{Validity: p.validity})
+	prof, err := s.leafProfile(t, s.Issuing, profileOptions{Validity: p.validity, NoCDP: p.req.NoCDP})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -358,13 +415,13 @@ func (s *Store) bundleChain() []bundle.CA {
 
 // recordFor builds cfssl's certdb record: serial in decimal and AKI in
 // lowercase hex, as cfssl's own signer stores them.
-func recordFor(cert *x509.Certificate, issuer *Authority, template string) certdb.CertificateRecord {
+func recordFor(cert *x509.Certificate, label string, template string) certdb.CertificateRecord {
 	issued := time.Now().UTC()
 	notBefore := cert.NotBefore.UTC()
 	rec := certdb.CertificateRecord{
 		Serial:     cert.SerialNumber.String(),
 		AKI:        hex.EncodeToString(cert.AuthorityKeyId),
-		CALabel:    issuer.Slug,
+		CALabel:    label,
 		Status:     "good",
 		Expiry:     cert.NotAfter.UTC(),
 		PEM:        string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw})),

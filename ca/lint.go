@@ -37,6 +37,7 @@ var privateCAExclusions = map[string]string{
 	"e_tls_server_cert_valid_time_longer_than_398_days": "BR validity limit for publicly trusted TLS",
 	"w_tls_server_cert_valid_time_longer_than_397_days": "BR validity limit for publicly trusted TLS",
 	"e_server_cert_valid_time_longer_than_200_days":     "BR validity limit for publicly trusted TLS",
+	"e_sub_cert_valid_time_longer_than_825_days":        "BR validity limit for publicly trusted certificates",
 	// Public suffixes: private PKI names live in internal zones
 	// (W701.ACME.LOCAL and MAC01.local in 000, company.com examples in 003).
 	"e_dnsname_not_valid_tld": "internal names under .local, .lan, .corp are what a private CA serves",
@@ -56,6 +57,10 @@ var privateCAExclusions = map[string]string{
 	"e_sub_cert_country_name_must_appear":  "subject fields follow the template's seed, not BR 7.1.4.2.2",
 	"e_sub_cert_locality_name_must_appear": "subject fields follow the template's seed, not BR 7.1.4.2.2",
 	"e_sub_cert_province_must_appear":      "subject fields follow the template's seed, not BR 7.1.4.2.2",
+	// BR 7.1.2.7.10: public subscriber certificates carry an EKU. RFC 5280
+	// 4.2.1.12 allows its absence; SafeQ's token-signing certificate (003)
+	// is "NOT the certificate that is used for HTTPS" and needs no EKU.
+	"e_sub_cert_eku_missing": "RFC 5280 allows a certificate without EKU; BR 7.1.2.7.10 is for public certificates",
 	// BR-only recommendations that contradict the seeds or RFC 5280 practice.
 	"w_ext_subject_key_identifier_not_recommended_subscriber": "RFC 5280 4.2.1.2 recommends the SKI; cfssl writes it",
 	"w_server_cert_valid_time_longer_than_199_days":           "BR validity limit for publicly trusted TLS",

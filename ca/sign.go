@@ -46,7 +46,7 @@ func (s *Store) SignCSR(ctx context.Context, req IssueRequest, csr *x509.Certifi
 	if err != nil {
 		return nil, err
 	}
-	if err := s.precheckFiles(p); err != nil {
+	if err := precheckFiles(p); err != nil {
 		return nil, err
 	}
 	caKey, err := s.Key(s.Issuing)

@@ -322,7 +322,7 @@ func knownKeys() []string {
 		"usage.key_usage", "usage.ext_key_usage",
 		"san.require", "san.require_dns", "san.cn_in_san", "san.allow_dns", "san.allow_wildcard", "san.allow_ip", "san.allow_email", "san.allow_uri",
 		"revocation.crl_distribution_point", "revocation.aia",
-		"output.formats", "output.pfx_encryption",
+		"output.formats", "output.pfx_encryption", "output.note",
 		"lint.exempt", "lint.exempt.name", "lint.exempt.reason",
 		"example.cn", "example.san", "example.subject",
 		"cite",

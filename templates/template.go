@@ -124,6 +124,8 @@ type RevocationRules struct {
 type OutputRules struct {
 	Formats       []Format      `toml:"formats"`
 	PFXEncryption PFXEncryption `toml:"pfx_encryption"`
+	// Note is the install note the "note" format writes.
+	Note NoteKind `toml:"note"`
 }
 
 // LintRules: zlint findings this template must accept because its seed rule

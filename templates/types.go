@@ -242,10 +242,11 @@ const (
 	FormatPFX   Format = "pfx"   // BASE.pfx, PKCS#12 with key, leaf and chain
 	FormatChain Format = "chain" // BASE-chain.pem, issuing CA then root
 	FormatCER   Format = "cer"   // <ca-slug>.cer, one base64 CA certificate per file
+	FormatNote  Format = "note"  // BASE-install.txt, the install commands for the device
 )
 
 // AllFormats lists every format in the order files are written and shown.
-var AllFormats = []Format{FormatCRT, FormatKey, FormatPFX, FormatChain, FormatCER}
+var AllFormats = []Format{FormatCRT, FormatKey, FormatPFX, FormatChain, FormatCER, FormatNote}
 
 func (f *Format) UnmarshalText(b []byte) error {
 	for _, k := range AllFormats {
@@ -302,6 +303,22 @@ func (p *PFXEncryption) UnmarshalText(b []byte) error {
 		return nil
 	}
 	return unknownValue(string(b), []string{"legacy", "modern"})
+}
+
+// NoteKind selects the install note written with the "note" format.
+type NoteKind string
+
+// NoteMacOS1E: the `security add-trusted-cert` and `security import ... -T
+// '/Library/Application Support/1E/Client/1E.Client'` commands of 002.
+const NoteMacOS1E NoteKind = "macos-1e"
+
+func (n *NoteKind) UnmarshalText(b []byte) error {
+	switch NoteKind(b) {
+	case NoteMacOS1E:
+		*n = NoteKind(b)
+		return nil
+	}
+	return unknownValue(string(b), []string{string(NoteMacOS1E)})
 }
 
 // Issuer says who signs.

@@ -173,6 +173,12 @@ func (t *Template) validate() ErrorList {
 	if d := duplicate(t.Output.Formats); d != "" {
 		bad("output.formats", "%q is listed twice", d)
 	}
+	if t.HasFormat(FormatNote) && t.Output.Note == "" {
+		bad("output.note", "missing: the \"note\" format needs output.note (\"macos-1e\")")
+	}
+	if t.Output.Note == NoteMacOS1E && !t.HasFormat(FormatPFX) {
+		bad("output.note", "the macOS note imports the .pfx; add \"pfx\" to output.formats")
+	}
 
 	// lint
 	for _, e := range t.Lint.Exempt {

@@ -28,6 +28,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			initCommand(),
 			templatesCommand(),
 			issueCommand(),
+			safeqCommand(),
 			csrCommand(),
 			signCommand(),
 			renewCommand(),
@@ -65,7 +66,7 @@ func setUsageHandler(cmd *cli.Command) {
 // run executes certmint and returns its exit status.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	app := newApp(stdout, stderr)
-	err := app.RunContext(ctx, args)
+	err := app.RunContext(ctx, normalizeSafeQArgs(args))
 	if err == nil {
 		return 0
 	}

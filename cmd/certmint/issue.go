@@ -25,6 +25,9 @@ func issueCommand() *cli.Command {
 			&cli.StringFlag{Name: "friendly-name", Usage: "PKCS#12 friendlyName shown by Windows and macOS (default: the CN)"},
 			&cli.IntFlag{Name: "days", Usage: "validity in days (default: the template's)"},
 			exampleFlag,
+			&cli.BoolFlag{Name: "no-cdp", Usage: "leave out the CRL distribution point (004: only for sites that run without certificate validation)"},
+			&cli.StringFlag{Name: "pfx", Usage: "PKCS#12 flavour instead of the template's: modern (AES-256, SHA-256 MAC) or legacy (3DES, SHA-1 MAC: macOS, Windows before 1709)"},
+			&cli.BoolFlag{Name: "encrypt-key", Usage: "encrypt BASE.key with the bundle password"},
 			forceFlag,
 			jsonFlag,
 			passwordFileFlag, randomPasswordFlag, passwordFlag,
@@ -86,6 +89,13 @@ func issueRequest(c *cli.Context) (ca.IssueRequest, error) {
 	req.Base = c.String("name")
 	req.FriendlyName = c.String("friendly-name")
 	req.Force = c.Bool(forceFlag.Name)
+	req.NoCDP = c.Bool("no-cdp")
+	req.EncryptKey = c.Bool("encrypt-key")
+	if c.IsSet("pfx") {
+		if err := req.PFX.UnmarshalText([]byte(c.String("pfx"))); err != nil {
+			return req, usageErrorf("--pfx: %v", err)
+		}
+	}
 	return req, nil
 }
 
