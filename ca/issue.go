@@ -212,6 +212,14 @@ func (s *Store) plan(ctx context.Context, req IssueRequest, needPassword bool) (
 	if now.IsZero() {
 		now = time.Now()
 	}
+	if kinds := t.Signature.IssuerKeyTypes; len(kinds) > 0 {
+		spec, err := keys.Describe(s.Issuing.Cert.PublicKey)
+		if err != nil || !slices.Contains(kinds, templates.KeyType(spec.Type)) {
+			return nil, &UsageError{
+				Msg:  fmt.Sprintf("template %q needs an issuing CA with an %v key, and this CA's key is %s (%s)", t.Name, kinds, spec, t.Citation("signature.issuer_key_types")),
+				Hint: "use a CA home made with `certmint init --issuing-key rsa:4096` (or rsa:2048)"}
+		}
+	}
 	if end := now.Add(p.validity); end.After(s.Issuing.Cert.NotAfter) {
 		return nil, &UsageError{
 			Msg:  fmt.Sprintf("a certificate valid for %d days would outlive the issuing CA, which expires on %s", int(p.validity.Hours()/24), s.Issuing.Cert.NotAfter.Format("2006-01-02")),

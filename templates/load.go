@@ -317,7 +317,7 @@ func knownKeys() []string {
 		"name", "description", "source", "issuer", "allow_self_signed", "unique_cn",
 		"subject.require", "subject.cn",
 		"key.type", "key.bits", "key.curve", "key.allowed_types", "key.allowed_bits", "key.allowed_curves", "key.encrypt",
-		"signature.hash", "signature.allowed",
+		"signature.hash", "signature.allowed", "signature.issuer_key_types",
 		"validity.days", "validity.max_days", "validity.backdate",
 		"usage.key_usage", "usage.ext_key_usage",
 		"san.require", "san.require_dns", "san.cn_in_san", "san.allow_dns", "san.allow_wildcard", "san.allow_ip", "san.allow_email", "san.allow_uri",

@@ -80,6 +80,9 @@ type KeyRules struct {
 type SignatureRules struct {
 	Hash    Hash   `toml:"hash"`
 	Allowed []Hash `toml:"allowed"`
+	// IssuerKeyTypes restricts the key type of the CA that signs (004:
+	// "Signature Algorithm = SHA256RSA" needs an RSA issuing CA). Empty: any.
+	IssuerKeyTypes []KeyType `toml:"issuer_key_types"`
 }
 
 // ValidityRules: lifetime in days, the most a certificate may have, and how

@@ -37,6 +37,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			serveCommand(),
 			listCommand(),
 			statusCommand(),
+			checkCommand(),
 		},
 		// Exit codes are decided in run, not by urfave/cli.
 		ExitErrHandler: func(*cli.Context, error) {},
