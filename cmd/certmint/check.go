@@ -31,6 +31,7 @@ func checkCommand() *cli.Command {
 			&cli.StringFlag{Name: "pfx", Usage: "a PKCS#12 `FILE` holding key, certificate and chain"},
 			&cli.StringSliceFlag{Name: "crl", Usage: "check revocation against this CRL `FILE` (DER or PEM), repeatable"},
 			&cli.BoolFlag{Name: "crl-check", Usage: "fetch the CRL from each certificate's http:// CDP (5 s timeout)"},
+			&cli.StringFlag{Name: "at", Usage: "judge validity as of `DATE` (2027-01-31 or RFC 3339) instead of now: will it still pass then?"},
 			passwordFileFlag,
 			jsonFlag,
 		},
@@ -78,6 +79,13 @@ func checkAction(c *cli.Context) error {
 	}
 	in.FetchCRL = c.Bool("crl-check")
 	in.Now = time.Now()
+	if c.IsSet("at") {
+		at, err := parseDate(c.String("at"))
+		if err != nil {
+			return usageHint("e.g. --at 2027-01-31 or --at 2027-01-31T12:00:00Z", "--at: %v", err)
+		}
+		in.Now = at
+	}
 	r := check.Run(t, in)
 	o := output(c)
 	if c.Bool(jsonFlag.Name) {
@@ -126,4 +134,13 @@ func printReport(o out, r *check.Report) {
 	} else {
 		o.infof("%d requirement(s) not met.", failed)
 	}
+}
+
+func parseDate(s string) (time.Time, error) {
+	for _, layout := range []string{time.RFC3339, "2006-01-02T15:04:05", "2006-01-02"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("%q is not a date", s)
 }

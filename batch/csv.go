@@ -1,0 +1,225 @@
+// Package batch reads the CSV of `certmint batch`: one certificate request
+// per row, streamed, each bad row reported with its line number.
+package batch
+
+import (
+	"crypto/x509/pkix"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/certmint/certmint/internal/fsutil"
+	"github.com/certmint/certmint/san"
+	"github.com/certmint/certmint/templates"
+)
+
+// Columns a batch CSV may have. Only cn is required.
+var Columns = []string{"cn", "san", "name", "c", "o", "ou", "st", "l", "days", "password"}
+
+// MaxLine bounds one CSV line: a row is a host name and a few fields, and
+// a 1 MB line is a mistake (a binary file, a missing newline).
+const MaxLine = 64 << 10
+
+// Row is one request.
+type Row struct {
+	Line     int // line number in the file, for messages
+	CN       string
+	SANs     []san.Name
+	Name     string // the bundle folder and file base: "name" or the CN, made filesystem-safe
+	Subject  pkix.Name
+	Days     int
+	Password string // from the "password" column; empty: the batch's password
+}
+
+// RowError is a row that cannot be issued. Reading goes on after it.
+type RowError struct {
+	Line int
+	CN   string
+	Err  error
+}
+
+func (e *RowError) Error() string {
+	if e.CN != "" {
+		return fmt.Sprintf("line %d (%s): %v", e.Line, e.CN, e.Err)
+	}
+	return fmt.Sprintf("line %d: %v", e.Line, e.Err)
+}
+
+func (e *RowError) Unwrap() error { return e.Err }
+
+// Reader streams rows from a CSV with a header line.
+type Reader struct {
+	csv *csv.Reader
+
+	index    map[string]int // column name -> field index
+	template *templates.Template
+	seenCN   map[string]int // lower-cased CN -> first line
+	seenName map[string]int
+}
+
+// HeaderError is a header the reader refuses: nothing is issued.
+type HeaderError struct{ Msg string }
+
+func (e *HeaderError) Error() string { return "batch: " + e.Msg }
+
+// NewReader reads the header. Unknown columns, a missing cn column and
+// repeated columns are errors; column names are case-insensitive.
+func NewReader(r io.Reader, t *templates.Template) (*Reader, error) {
+	lc := &lineLimit{r: r, line: 1}
+	cr := csv.NewReader(lc)
+	cr.FieldsPerRecord = -1
+	cr.TrimLeadingSpace = true
+	cr.ReuseRecord = true
+	header, err := cr.Read()
+	if err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, &HeaderError{Msg: "the CSV is empty; its first line must be a header such as: cn,san,name"}
+		}
+		return nil, &HeaderError{Msg: "reading the header: " + err.Error()}
+	}
+	rd := &Reader{csv: cr, index: map[string]int{}, template: t, seenCN: map[string]int{}, seenName: map[string]int{}}
+	var unknown []string
+	for i, h := range header {
+		h = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
+		switch {
+		case !slices.Contains(Columns, h):
+			unknown = append(unknown, fmt.Sprintf("%q", h))
+		case rd.has(h):
+			return nil, &HeaderError{Msg: fmt.Sprintf("column %q appears twice in the header", h)}
+		default:
+			rd.index[h] = i
+		}
+	}
+	if len(unknown) > 0 {
+		return nil, &HeaderError{Msg: fmt.Sprintf("unknown column %s in the header (known: %s)", strings.Join(unknown, ", "), strings.Join(Columns, ", "))}
+	}
+	if !rd.has("cn") {
+		return nil, &HeaderError{Msg: "the header has no cn column (known: " + strings.Join(Columns, ", ") + ")"}
+	}
+	return rd, nil
+}
+
+func (r *Reader) has(col string) bool { _, ok := r.index[col]; return ok }
+
+// Next returns the next row. At the end it returns io.EOF. A bad row comes
+// back as *RowError and the next call reads on; a broken file (a line over
+// MaxLine, bad quoting) is any other error and ends the reading.
+func (r *Reader) Next() (*Row, error) {
+	for {
+		rec, err := r.csv.Read()
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil, io.EOF
+			}
+			return nil, fmt.Errorf("batch: %w", err)
+		}
+		line, _ := r.csv.FieldPos(0)
+		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
+			continue // blank line
+		}
+		row, err := r.parse(rec, line)
+		if err != nil {
+			return nil, err
+		}
+		return row, nil
+	}
+}
+
+func (r *Reader) field(rec []string, col string) string {
+	i, ok := r.index[col]
+	if !ok || i >= len(rec) {
+		return ""
+	}
+	return strings.TrimSpace(rec[i])
+}
+
+func (r *Reader) parse(rec []string, line int) (*Row, error) {
+	row := &Row{Line: line, CN: r.field(rec, "cn")}
+	bad := func(format string, args ...any) error {
+		return &RowError{Line: line, CN: row.CN, Err: fmt.Errorf(format, args...)}
+	}
+	if row.CN == "" {
+		return nil, bad("cn is empty")
+	}
+	if first, dup := r.seenCN[strings.ToLower(row.CN)]; dup {
+		return nil, bad("cn %q already appears on line %d", row.CN, first)
+	}
+	r.seenCN[strings.ToLower(row.CN)] = line
+	row.Subject.CommonName = row.CN
+	for col, dst := range map[string]*[]string{"c": &row.Subject.Country, "o": &row.Subject.Organization,
+		"ou": &row.Subject.OrganizationalUnit, "st": &row.Subject.Province, "l": &row.Subject.Locality} {
+		if v := r.field(rec, col); v != "" {
+			*dst = []string{v}
+		}
+	}
+	if c := row.Subject.Country; len(c) == 1 {
+		if err := templates.MergeSubject(&pkix.Name{}, "C="+c[0]); err != nil {
+			return nil, bad("%v", err)
+		}
+		row.Subject.Country = []string{strings.ToUpper(c[0])}
+	}
+	// Several SANs in one cell are separated by ';' (',' separates cells).
+	if v := r.field(rec, "san"); v != "" {
+		names, err := san.ParseList(strings.Split(v, ";"))
+		if err != nil {
+			return nil, bad("san: %v", err)
+		}
+		row.SANs = names
+	}
+	name := r.field(rec, "name")
+	if name == "" {
+		name = row.CN
+	}
+	row.Name = fsutil.SafeName(name)
+	if first, dup := r.seenName[strings.ToLower(row.Name)]; dup {
+		return nil, bad("its folder name %q is already used by line %d; give a different name column", row.Name, first)
+	}
+	r.seenName[strings.ToLower(row.Name)] = line
+	if v := r.field(rec, "days"); v != "" {
+		d, err := strconv.Atoi(v)
+		if err != nil || d <= 0 {
+			return nil, bad("days %q is not a positive number", v)
+		}
+		row.Days = d
+	}
+	row.Password = r.field(rec, "password")
+	if r.template != nil {
+		names := r.template.ResolveSANs(row.CN, row.SANs)
+		if errs := r.template.CheckRequest(row.Subject, names); len(errs) > 0 {
+			msg := errs[0].Msg
+			if errs[0].Hint != "" {
+				msg += " (" + errs[0].Hint + ")"
+			}
+			return nil, bad("%s", msg)
+		}
+	}
+	return row, nil
+}
+
+// lineLimit refuses a line longer than MaxLine, so a huge line is not
+// buffered whole by the CSV reader.
+type lineLimit struct {
+	r       io.Reader
+	line    int
+	current int // bytes since the last newline
+}
+
+func (l *lineLimit) Read(p []byte) (int, error) {
+	n, err := l.r.Read(p)
+	for _, b := range p[:n] {
+		if b == '\n' {
+			l.line++
+			l.current = 0
+			continue
+		}
+		l.current++
+		if l.current > MaxLine {
+			return 0, fmt.Errorf("line %d is longer than %d KiB; is this a CSV file?", l.line, MaxLine>>10)
+		}
+	}
+	return n, err
+}

@@ -1,0 +1,151 @@
+package batch
+
+import (
+	"errors"
+	"io"
+	"strings"
+	"testing"
+
+	"github.com/certmint/certmint/san"
+	"github.com/certmint/certmint/templates"
+)
+
+func readAll(t *testing.T, tm *templates.Template, data string) ([]*Row, []*RowError, error) {
+	t.Helper()
+	r, err := NewReader(strings.NewReader(data), tm)
+	if err != nil {
+		return nil, nil, err
+	}
+	var rows []*Row
+	var bad []*RowError
+	for {
+		row, err := r.Next()
+		if errors.Is(err, io.EOF) {
+			return rows, bad, nil
+		}
+		var re *RowError
+		if errors.As(err, &re) {
+			bad = append(bad, re)
+			continue
+		}
+		if err != nil {
+			return rows, bad, err
+		}
+		rows = append(rows, row)
+	}
+}
+
+func TestReader(t *testing.T) {
+	server, _ := templates.Builtin("server")
+	defender, _ := templates.Builtin("defender-sensor")
+	data := "CN, san ,name,days,password\n" +
+		"www.example.com,api.example.com;10.0.0.1,web,30,s3cret\n" +
+		"\n" +
+		"\"db.example.com\",,,,\n" +
+		",x.example.com,,,\n" + // line 5: no cn
+		"www.example.com,,,,\n" + // line 6: duplicate
+		"bad.example.com,IP:10.0.0.999,,,\n" + // line 7: bad SAN
+		"days.example.com,,,-3,\n" + // line 8
+		"Web Server,,,,\n" + // line 9: server needs a SAN; the CN is no DNS name
+		"other.example.com,,web,,\n" // line 10: folder name taken
+	rows, bad, err := readAll(t, server, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 2 {
+		t.Fatalf("%d good rows, want 2", len(rows))
+	}
+	r := rows[0]
+	if r.Line != 2 || r.CN != "www.example.com" || r.Name != "web" || r.Days != 30 || r.Password != "s3cret" ||
+		strings.Join(san.Strings(r.SANs), ",") != "DNS:api.example.com,IP:10.0.0.1" {
+		t.Errorf("row 1: %+v", r)
+	}
+	if rows[1].Line != 4 || rows[1].Name != "db.example.com" {
+		t.Errorf("row 2: line %d name %q", rows[1].Line, rows[1].Name)
+	}
+	want := map[int]string{5: "cn is empty", 6: "already appears on line 2", 7: "not an IPv4 or IPv6 address",
+		8: "not a positive number", 9: "requires at least one subject alternative name", 10: `folder name "web" is already used by line 2`}
+	if len(bad) != len(want) {
+		t.Errorf("%d bad rows, want %d: %v", len(bad), len(want), bad)
+	}
+	for _, e := range bad {
+		if w, ok := want[e.Line]; !ok || !strings.Contains(e.Error(), w) {
+			t.Errorf("line %d: %v, want %q", e.Line, e, w)
+		}
+	}
+
+	// Subject columns, checked against the template that needs them.
+	rows, bad, err = readAll(t, defender, "cn,c,o,ou\nSensor1.contoso.com,us,Contoso,Labs\nSensor2.contoso.com,US,Contoso,\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 1 || rows[0].Subject.Country[0] != "US" || rows[0].Subject.OrganizationalUnit[0] != "Labs" {
+		t.Errorf("defender rows: %+v", rows)
+	}
+	if len(bad) != 1 || bad[0].Line != 3 || !strings.Contains(bad[0].Error(), "missing OU") {
+		t.Errorf("defender bad rows: %v", bad)
+	}
+}
+
+func TestReaderHeaderErrors(t *testing.T) {
+	for _, tc := range []struct{ data, want string }{
+		{"", "the CSV is empty"},
+		{"san,name\nx,y\n", "no cn column"},
+		{"cn,hostname,fqdn\n", `unknown column "hostname", "fqdn"`},
+		{"cn,CN\n", `column "cn" appears twice`},
+		{"\ufeffcn,san\na.example.com,\n", ""}, // a byte-order mark is fine
+	} {
+		_, err := NewReader(strings.NewReader(tc.data), nil)
+		if tc.want == "" {
+			if err != nil {
+				t.Errorf("%q: %v", tc.data, err)
+			}
+			continue
+		}
+		var he *HeaderError
+		if !errors.As(err, &he) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: %v, want %q", tc.data, err, tc.want)
+		}
+	}
+}
+
+// A 1 MB line is refused without being read whole.
+func TestReaderLongLine(t *testing.T) {
+	data := "cn\n" + strings.Repeat("a", 1<<20) + "\n"
+	_, _, err := readAll(t, nil, data)
+	if err == nil || !strings.Contains(err.Error(), "longer than 64 KiB") {
+		t.Fatalf("err = %v", err)
+	}
+	// Quoting errors end the reading with the line.
+	_, _, err = readAll(t, nil, "cn\n\"a\"b\n")
+	if err == nil || !strings.Contains(err.Error(), "line 2") {
+		t.Errorf("bad quoting: %v", err)
+	}
+}
+
+func FuzzReader(f *testing.F) {
+	f.Add("cn,san,name\nwww.example.com,a.example.com;10.0.0.1,web\n")
+	f.Add("cn,c,o,ou,st,l,days,password\nx.example.com,US,O,OU,ST,L,30,pw\n")
+	f.Add("cn\n\"a\nb\",\n")
+	f.Add("\ufeffCN;san\n")
+	server, _ := templates.Builtin("server")
+	f.Fuzz(func(t *testing.T, data string) {
+		r, err := NewReader(strings.NewReader(data), server)
+		if err != nil {
+			return
+		}
+		for i := 0; i < 10000; i++ {
+			row, err := r.Next()
+			if err != nil {
+				var re *RowError
+				if errors.As(err, &re) {
+					continue
+				}
+				return
+			}
+			if row.CN == "" || row.Name == "" {
+				t.Fatalf("row without cn or name: %+v", row)
+			}
+		}
+	})
+}
