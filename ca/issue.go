@@ -8,6 +8,7 @@ import (
 	"crypto/x509/pkix"
 	"database/sql"
 	"encoding/hex"
+	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -345,34 +346,41 @@ func (s *Store) release(ctx context.Context, p *plan, key crypto.Signer, cert *x
 const SelfSignedLabel = "self-signed"
 
 func precheckFiles(p *plan) error {
-	// Build the names only (no key yet): reuse bundle.Build's naming with a
-	// placeholder certificate would be heavier than listing them here.
 	var files []fsutil.File
-	add := func(name string, shared bool) {
-		files = append(files, fsutil.File{Path: filepath.Join(p.req.Out, name), Shared: shared})
+	for _, name := range precheckNames(p) {
+		files = append(files, fsutil.File{Path: name})
 	}
+	return fsutil.CheckTargets(files, p.req.Force)
+}
+
+// precheckNames lists the files a plan will write, without building them
+// (no key exists yet). The CA's .cer files are left out: identical ones
+// are shared between bundles.
+func precheckNames(p *plan) []string {
+	var names []string
+	add := func(name string) { names = append(names, filepath.Join(p.req.Out, name)) }
 	for _, f := range p.formats {
 		switch f {
 		case templates.FormatCRT:
-			add(p.base+".crt", false)
+			add(p.base + ".crt")
 		case templates.FormatKey:
-			add(p.base+".key", false)
+			add(p.base + ".key")
 		case templates.FormatPFX:
 			if p.req.PFXName != "" {
-				add(p.req.PFXName, false)
+				add(p.req.PFXName)
 			} else {
-				add(p.base+".pfx", false)
+				add(p.base + ".pfx")
 			}
 		case templates.FormatChain:
-			add(p.base+"-chain.pem", false)
+			add(p.base + "-chain.pem")
 		case templates.FormatNote:
-			add(p.base+"-install.txt", false)
+			add(p.base + "-install.txt")
 		}
 	}
 	if p.req.WritePassword {
-		add(p.base+".password", false)
+		add(p.base + ".password")
 	}
-	return fsutil.CheckTargets(files, p.req.Force)
+	return names
 }
 
 // signKey has the issuing CA sign a CSR for key under the template's
@@ -470,7 +478,10 @@ func (s *Store) validSerialForCN(ctx context.Context, template, cn string, now t
 		if err := rows.Scan(&serial, &meta); err != nil {
 			return "", err
 		}
-		if strings.Contains(meta.String, `"template":"`+template+`"`) {
+		// Decoded, not matched as text: PostgreSQL's jsonb gives the
+		// metadata back re-spaced and with its keys reordered.
+		var m Metadata
+		if json.Unmarshal([]byte(meta.String), &m) == nil && m.Template == template {
 			n, _ := new(big.Int).SetString(serial, 10)
 			if n != nil {
 				return SerialHex(n), nil

@@ -29,6 +29,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			templatesCommand(),
 			issueCommand(),
 			safeqCommand(),
+			batchCommand(),
 			csrCommand(),
 			signCommand(),
 			renewCommand(),

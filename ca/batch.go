@@ -1,0 +1,465 @@
+package ca
+
+import (
+	"context"
+	"crypto/x509"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/certmint/certmint/batch"
+	"github.com/certmint/certmint/bundle"
+	"github.com/certmint/certmint/internal/certfile"
+	"github.com/certmint/certmint/internal/fsutil"
+	"github.com/certmint/certmint/internal/keys"
+	"github.com/certmint/certmint/internal/secret"
+	"github.com/certmint/certmint/san"
+	"github.com/certmint/certmint/templates"
+)
+
+// BatchOptions describe one `certmint batch` run.
+type BatchOptions struct {
+	Template *templates.Template
+	Out      string // OUT/<row name>/ per row
+	Jobs     int    // workers; each generates keys and signs
+	// Password protects every row's .pfx unless the row has its own or
+	// RandomPasswords is set.
+	Password        string
+	RandomPasswords bool // one per row, into OUT/passwords.csv (0600)
+	Formats         []templates.Format
+	// FlushEvery bounds how many certificates share one database
+	// transaction; FlushAfter how long a certificate waits for one.
+	FlushEvery int
+	FlushAfter time.Duration
+	Now        time.Time
+}
+
+// BatchResult is the outcome of one row, reported as soon as it is final.
+type BatchResult struct {
+	Row     *batch.Row
+	Issued  *Issued // nil when skipped or failed
+	Skipped bool    // the row's bundle was already complete and valid
+	Redone  bool    // the row's bundle was torn and was issued again
+	Err     error
+}
+
+// PasswordsFile is the file of generated passwords in the batch folder.
+const PasswordsFile = "passwords.csv"
+
+// batchJob travels from the reader to a worker to the recorder.
+type batchJob struct {
+	row      *batch.Row
+	result   BatchResult
+	p        *plan
+	cert     *x509.Certificate
+	staged   *fsutil.Staged
+	paths    []string
+	password string // generated for this row
+}
+
+// IssueBatch issues one bundle per row read from next, on opts.Jobs workers
+// that share the unlocked issuing CA key. Certificates are recorded in
+// short transactions of up to FlushEvery rows, each before its files are
+// moved into place; generated passwords reach passwords.csv before the
+// bundle does, so a bundle on disk always has its password. A row whose
+// bundle is already complete and valid (a rerun after an interruption) is
+// skipped; a torn one is issued again. report is called once per row, from
+// one goroutine. next returns io.EOF at the end; a *batch.RowError is a bad
+// row, reported and skipped; any other error stops the reading.
+func (s *Store) IssueBatch(ctx context.Context, opts BatchOptions, next func() (*batch.Row, error), report func(BatchResult)) error {
+	if opts.Jobs < 1 {
+		opts.Jobs = 1
+	}
+	if opts.FlushEvery < 1 {
+		opts.FlushEvery = 64
+	}
+	if opts.FlushAfter <= 0 {
+		opts.FlushAfter = 200 * time.Millisecond
+	}
+	if opts.Formats == nil {
+		opts.Formats = opts.Template.Output.Formats
+	}
+	if bundle.NeedsPassword(opts.Formats, opts.Template.Key.Encrypt) && !opts.RandomPasswords && opts.Password == "" {
+		return &UsageError{Msg: "the .pfx files need a password", Hint: "use --random-passwords, set CERTMINT_PASSWORD, or give --password-file"}
+	}
+	if _, err := s.Key(s.Issuing); err != nil {
+		return err
+	}
+	pwFile, err := openPasswords(opts)
+	if err != nil {
+		return err
+	}
+	defer pwFile.close()
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	jobs := make(chan *batchJob, opts.Jobs*2)
+	done := make(chan *batchJob, opts.Jobs*2)
+	var workers sync.WaitGroup
+	for i := 0; i < opts.Jobs; i++ {
+		workers.Add(1)
+		go func() {
+			defer workers.Done()
+			for j := range jobs {
+				if ctx.Err() != nil {
+					j.result.Err = ctx.Err()
+				} else {
+					s.prepareBatchRow(opts, j, pwFile.has)
+				}
+				done <- j
+			}
+		}()
+	}
+	recorded := make(chan error, 1)
+	// Rows already signed are recorded and written even after an
+	// interruption (Ctrl-C): the recorder does not use the cancelled ctx.
+	go func() { recorded <- s.recordBatch(context.WithoutCancel(ctx), opts, done, pwFile, report) }()
+
+	var readErr error
+	for ctx.Err() == nil {
+		row, err := next()
+		if err != nil {
+			var re *batch.RowError
+			if errors.As(err, &re) {
+				done <- &batchJob{result: BatchResult{Row: &batch.Row{Line: re.Line, CN: re.CN}, Err: re.Err}}
+				continue
+			}
+			if !errors.Is(err, io.EOF) {
+				readErr = err
+			}
+			break
+		}
+		jobs <- &batchJob{row: row, result: BatchResult{Row: row}}
+	}
+	close(jobs)
+	workers.Wait()
+	close(done)
+	if err := <-recorded; err != nil {
+		return err
+	}
+	if readErr != nil {
+		return readErr
+	}
+	return ctx.Err()
+}
+
+// request is the issue request of one row.
+func (opts BatchOptions) request(row *batch.Row) IssueRequest {
+	return IssueRequest{
+		Template: opts.Template, Subject: row.Subject, SANs: row.SANs, Days: row.Days,
+		Out: filepath.Join(opts.Out, row.Name), Base: row.Name, Formats: opts.Formats,
+		Password: opts.Password, Now: opts.Now,
+	}
+}
+
+// prepareBatchRow does everything but recording: resume check, key,
+// signature, lint, bundle files staged beside their targets.
+func (s *Store) prepareBatchRow(opts BatchOptions, j *batchJob, hasPassword func(string) bool) {
+	req := opts.request(j.row)
+	if j.row.Password != "" {
+		req.Password = j.row.Password
+	}
+	if opts.RandomPasswords && j.row.Password == "" {
+		pw, err := secret.Random(24)
+		if err != nil {
+			j.result.Err = err
+			return
+		}
+		req.Password, j.password = pw, pw
+	}
+	status := s.bundleStatus(req, opts.RandomPasswords && j.row.Password == "" && !hasPassword(j.row.Name))
+	switch status {
+	case bundleComplete:
+		j.result.Skipped = true
+		return
+	case bundleTorn:
+		req.Force, j.result.Redone = true, true
+	}
+	if err := os.MkdirAll(req.Out, fsutil.ModeDir); err != nil {
+		j.result.Err = err
+		return
+	}
+	p, err := s.plan(context.Background(), req, true)
+	if err != nil {
+		j.result.Err = err
+		return
+	}
+	key, err := keys.Generate(keys.Spec{Type: string(req.Template.Key.Type), Bits: req.Template.Key.Bits, Curve: string(req.Template.Key.Curve)})
+	if err != nil {
+		j.result.Err = err
+		return
+	}
+	caKey, err := s.Key(s.Issuing)
+	if err != nil {
+		j.result.Err = err
+		return
+	}
+	cert, _, err := s.signKey(p, key, caKey)
+	if err != nil {
+		j.result.Err = err
+		return
+	}
+	files, err := bundle.Build(bundle.Options{Dir: req.Out, Base: p.base, Formats: p.formats, Key: key, Leaf: cert,
+		Chain: s.bundleChain(), Password: req.Password, EncryptKey: req.encryptKey(), PFX: req.pfxEncryption(),
+		FriendlyName: req.FriendlyName, Note: req.Template.Output.Note})
+	if err != nil {
+		j.result.Err = err
+		return
+	}
+	staged, err := fsutil.Stage(files, req.Force)
+	if err != nil {
+		j.result.Err = err
+		return
+	}
+	j.p, j.cert, j.staged = p, cert, staged
+	for _, f := range files {
+		abs, _ := filepath.Abs(f.Path)
+		j.paths = append(j.paths, abs)
+	}
+}
+
+// recordBatch records prepared rows in short transactions, then moves
+// their files into place and reports them.
+func (s *Store) recordBatch(ctx context.Context, opts BatchOptions, done <-chan *batchJob, pw *passwordFile, report func(BatchResult)) error {
+	var pending []*batchJob
+	var fatal error
+	flush := func() {
+		if len(pending) == 0 {
+			return
+		}
+		batchJobs := pending
+		pending = nil
+		if fatal == nil {
+			fatal = s.recordJobs(ctx, batchJobs, opts)
+		}
+		if fatal == nil {
+			fatal = pw.append(batchJobs)
+		}
+		for _, j := range batchJobs {
+			if fatal != nil {
+				j.staged.Abort()
+				j.result.Err = fatal
+			} else if err := j.staged.Commit(); err != nil {
+				s.deleteRecord(j.cert)
+				j.result.Err = err
+			} else {
+				j.result.Issued = &Issued{Cert: j.cert, Serial: SerialHex(j.cert.SerialNumber), Template: opts.Template.Name, SANs: j.p.sans, Files: j.paths}
+			}
+			report(j.result)
+		}
+	}
+	timer := time.NewTimer(opts.FlushAfter)
+	defer timer.Stop()
+	for {
+		select {
+		case j, ok := <-done:
+			if !ok {
+				flush()
+				return fatal
+			}
+			if j.staged == nil {
+				report(j.result) // failed, skipped or a bad row: nothing to record
+				continue
+			}
+			if fatal != nil {
+				j.staged.Abort()
+				j.result.Err = fatal
+				report(j.result)
+				continue
+			}
+			pending = append(pending, j)
+			if len(pending) >= opts.FlushEvery {
+				flush()
+			}
+		case <-timer.C:
+			flush()
+			timer.Reset(opts.FlushAfter)
+		}
+	}
+}
+
+// recordJobs inserts the certificates and their audit events in one
+// transaction.
+func (s *Store) recordJobs(ctx context.Context, jobs []*batchJob, opts BatchOptions) error {
+	tx, err := s.DB.X.BeginTxx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("issuance database: %w", err)
+	}
+	defer tx.Rollback()
+	for _, j := range jobs {
+		req := j.p.req
+		meta := Metadata{Template: opts.Template.Name, Subject: j.cert.Subject.String(), Files: j.paths, Base: j.p.base, Out: absPath(req.Out)}
+		if !opts.Template.Builtin() {
+			meta.TemplateFile = absPath(opts.Template.File())
+		}
+		for _, f := range j.p.formats {
+			meta.Formats = append(meta.Formats, string(f))
+		}
+		rec := recordFor(j.cert, s.Issuing.Slug, opts.Template.Name)
+		data, err := json.Marshal(meta)
+		if err != nil {
+			return err
+		}
+		rec.MetadataJSON = data
+		if _, err := tx.NamedExecContext(ctx, insertCertificateSQL, &rec); err != nil {
+			return fmt.Errorf("issuance database: recording %s: %w", SerialHex(j.cert.SerialNumber), err)
+		}
+		if err := auditTx(ctx, tx, Event{Action: "issue", Serial: SerialHex(j.cert.SerialNumber), CALabel: s.Issuing.Slug,
+			Template: opts.Template.Name, Subject: j.cert.Subject.String(), Detail: "batch line " + fmt.Sprint(j.row.Line) + ": " + strings.Join(san.Strings(j.p.sans), ", ")}); err != nil {
+			return err
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("issuance database: %w", err)
+	}
+	return nil
+}
+
+// insertCertificateSQL is cfssl's certdb insert (certdb/sql), run inside a
+// transaction: cfssl's Accessor has no transaction form.
+const insertCertificateSQL = `INSERT INTO certificates (serial_number, authority_key_identifier, ca_label, status, reason, expiry, revoked_at, pem,
+	issued_at, not_before, metadata, sans, common_name)
+VALUES (:serial_number, :authority_key_identifier, :ca_label, :status, :reason, :expiry, :revoked_at, :pem,
+	:issued_at, :not_before, :metadata, :sans, :common_name)`
+
+func absPath(p string) string {
+	if a, err := filepath.Abs(p); err == nil {
+		return a
+	}
+	return p
+}
+
+type bundleState int
+
+const (
+	bundleAbsent bundleState = iota
+	bundleComplete
+	bundleTorn
+)
+
+// bundleStatus tells a rerun what to do with a row: nothing on disk
+// (issue), a complete bundle whose certificate this CA issued for the row
+// and recorded as good (skip), or anything else (torn: issue again).
+// needPassword is set when the row's generated password is missing from
+// passwords.csv, which makes the bundle useless.
+func (s *Store) bundleStatus(req IssueRequest, needPassword bool) bundleState {
+	p, err := planRequest(req, false)
+	if err != nil {
+		return bundleAbsent
+	}
+	files := precheckNames(p)
+	present := 0
+	for _, f := range files {
+		if st, err := os.Stat(f); err == nil && st.Size() > 0 {
+			present++
+		}
+	}
+	temps, _ := filepath.Glob(filepath.Join(req.Out, fsutil.TempPrefix+"*"))
+	switch {
+	case present == 0 && len(temps) == 0:
+		return bundleAbsent
+	case present < len(files) || len(temps) > 0 || needPassword:
+		return bundleTorn
+	}
+	crt := filepath.Join(req.Out, p.base+".crt")
+	if _, err := os.Stat(crt); err != nil {
+		// No .crt in the formats: the bundle is complete as far as the
+		// files go; trust the rest.
+		return bundleComplete
+	}
+	certs, err := certfile.ReadCertificates(crt)
+	if err != nil || certs[0].CheckSignatureFrom(s.Issuing.Cert) != nil || certs[0].Subject.CommonName != req.Subject.CommonName {
+		return bundleTorn
+	}
+	rec, err := s.Lookup(context.Background(), certs[0].SerialNumber)
+	if err != nil || rec.Status != "good" {
+		return bundleTorn
+	}
+	return bundleComplete
+}
+
+// passwordFile appends generated passwords to OUT/passwords.csv.
+type passwordFile struct {
+	f     *os.File
+	w     *csv.Writer
+	names map[string]bool // rows that already have a password line
+	mu    sync.Mutex
+}
+
+func openPasswords(opts BatchOptions) (*passwordFile, error) {
+	pf := &passwordFile{names: map[string]bool{}}
+	if !opts.RandomPasswords {
+		return pf, nil
+	}
+	path := filepath.Join(opts.Out, PasswordsFile)
+	if data, err := os.ReadFile(path); err == nil {
+		recs, _ := csv.NewReader(strings.NewReader(string(data))).ReadAll()
+		for _, r := range recs[min(1, len(recs)):] {
+			if len(r) > 0 {
+				pf.names[r[0]] = true
+			}
+		}
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("cannot write %s: %w", path, err)
+	}
+	// The mode is set explicitly: the umask must not widen a secret file.
+	if err := f.Chmod(0o600); err != nil && runtime.GOOS != "windows" {
+		f.Close()
+		return nil, err
+	}
+	pf.f, pf.w = f, csv.NewWriter(f)
+	if st, _ := f.Stat(); st != nil && st.Size() == 0 {
+		pf.w.Write([]string{"name", "cn", "serial", "password"})
+	}
+	return pf, nil
+}
+
+func (p *passwordFile) has(name string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.names[name]
+}
+
+// append writes the generated passwords of jobs and syncs the file, before
+// their bundles are moved into place.
+func (p *passwordFile) append(jobs []*batchJob) error {
+	if p.f == nil {
+		return nil
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := 0
+	for _, j := range jobs {
+		if j.password == "" {
+			continue
+		}
+		p.w.Write([]string{j.row.Name, j.row.CN, SerialHex(j.cert.SerialNumber), j.password})
+		p.names[j.row.Name] = true
+		n++
+	}
+	if n == 0 {
+		return nil
+	}
+	p.w.Flush()
+	if err := p.w.Error(); err != nil {
+		return fmt.Errorf("writing %s: %w", PasswordsFile, err)
+	}
+	return p.f.Sync()
+}
+
+func (p *passwordFile) close() {
+	if p.f != nil {
+		p.w.Flush()
+		p.f.Close()
+	}
+}

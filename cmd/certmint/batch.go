@@ -1,0 +1,227 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"runtime"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/certmint/certmint/batch"
+	"github.com/certmint/certmint/ca"
+	"github.com/certmint/certmint/templates"
+	"github.com/schollz/progressbar/v3"
+	"github.com/urfave/cli/v2"
+	"golang.org/x/term"
+)
+
+func batchCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "batch",
+		Usage: "issue one bundle per CSV row, in parallel; rerun to finish an interrupted batch",
+		Description: "The CSV has a header; cn is required; optional columns: san (several separated by ';'),\n" +
+			"name (the bundle folder, default the CN), c, o, ou, st, l, days, password. Each row gets\n" +
+			"OUT/<name>/ with the template's files. Bad rows are reported with their line number and the\n" +
+			"others go on (unless --fail-fast); exit status 1 if any row failed. Rerunning the same\n" +
+			"command skips rows whose bundle is complete and redoes torn ones.",
+		Flags: []cli.Flag{
+			homeFlag, templateFlag,
+			&cli.StringFlag{Name: "input", Aliases: []string{"i"}, Usage: "the CSV `FILE` (- for standard input)"},
+			&cli.IntFlag{Name: "jobs", Aliases: []string{"j"}, Value: runtime.NumCPU(), Usage: "parallel workers"},
+			outFlag,
+			&cli.BoolFlag{Name: "random-passwords", Usage: "a generated password per row, written to OUT/passwords.csv (0600), never printed"},
+			&cli.BoolFlag{Name: "fail-fast", Usage: "stop at the first bad row"},
+			&cli.StringFlag{Name: "format", Usage: "files to write instead of the template's: crt,key,pfx,chain,cer"},
+			passwordFileFlag, passwordFlag, caPasswordFileFlag,
+			jsonFlag,
+		},
+		Action: batchAction,
+	}
+}
+
+type batchRowJSON struct {
+	Line    int      `json:"line"`
+	CN      string   `json:"cn"`
+	Status  string   `json:"status"` // issued, skipped, reissued, failed
+	Serial  string   `json:"serial,omitempty"`
+	Files   []string `json:"files,omitempty"`
+	Error   string   `json:"error,omitempty"`
+	Elapsed float64  `json:"elapsed_seconds,omitempty"`
+}
+
+func batchAction(c *cli.Context) error {
+	if err := noArgs(c); err != nil {
+		return err
+	}
+	if err := requireFlags(c, "template", "input"); err != nil {
+		return err
+	}
+	if c.Int("jobs") < 1 {
+		return usageErrorf("--jobs must be at least 1")
+	}
+	t, err := templates.Load(c.String("template"))
+	if err != nil {
+		return err
+	}
+	opts := ca.BatchOptions{Template: t, Out: c.String("out"), Jobs: c.Int("jobs"), RandomPasswords: c.Bool("random-passwords")}
+	if c.IsSet("format") {
+		if opts.Formats, err = templates.ParseFormats(c.String("format")); err != nil {
+			return usageErrorf("--format: %v", err)
+		}
+	}
+	if err := checkOutDir(opts.Out); err != nil {
+		return err
+	}
+	in := os.Stdin
+	if name := c.String("input"); name != "-" {
+		f, err := os.Open(name)
+		if err != nil {
+			return usageErrorf("--input: %v", err)
+		}
+		defer f.Close()
+		in = f
+	}
+	rows, err := batch.NewReader(in, t)
+	if err != nil {
+		return err
+	}
+	s, err := ca.Open(c.String(homeFlag.Name), caPassword(c, false).Resolve)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	formats := opts.Formats
+	if formats == nil {
+		formats = t.Output.Formats
+	}
+	needPW := false
+	for _, f := range formats {
+		needPW = needPW || f == templates.FormatPFX || (f == templates.FormatKey && t.Key.Encrypt)
+	}
+	if needPW && !opts.RandomPasswords {
+		pw := bundlePassword(c)
+		if opts.Password, err = pw.Resolve(); err != nil {
+			return err
+		}
+	}
+
+	o := output(c)
+	jsonOut := c.Bool(jsonFlag.Name)
+	var bar *progressbar.ProgressBar
+	if !jsonOut && term.IsTerminal(int(os.Stderr.Fd())) {
+		bar = progressbar.NewOptions(-1, progressbar.OptionSetWriter(o.stderr), progressbar.OptionSetDescription("issuing"),
+			progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetItsString("cert"),
+			progressbar.OptionSetPredictTime(true), progressbar.OptionThrottle(65*time.Millisecond), progressbar.OptionClearOnFinish())
+		if n := countRows(c.String("input")); n > 0 {
+			bar.ChangeMax(n)
+		}
+	}
+	var issued, skipped, redone, failed atomic.Int64
+	var failures []string
+	start := time.Now()
+	failFast := c.Bool("fail-fast")
+	var stopReading atomic.Bool
+	read := func() (*batch.Row, error) {
+		if stopReading.Load() {
+			return nil, errFailFast
+		}
+		return rows.Next()
+	}
+	err = s.IssueBatch(c.Context, opts, read, func(r ca.BatchResult) {
+		j := batchRowJSON{Line: r.Row.Line, CN: r.Row.CN}
+		switch {
+		case r.Err != nil:
+			failed.Add(1)
+			j.Status, j.Error = "failed", r.Err.Error()
+			failures = append(failures, fmt.Sprintf("line %d (%s): %v", r.Row.Line, r.Row.CN, r.Err))
+			if failFast {
+				stopReading.Store(true)
+			}
+		case r.Skipped:
+			skipped.Add(1)
+			j.Status = "skipped"
+		default:
+			if r.Redone {
+				redone.Add(1)
+				j.Status = "reissued"
+			} else {
+				issued.Add(1)
+				j.Status = "issued"
+			}
+			j.Serial, j.Files = r.Issued.Serial, r.Issued.Files
+		}
+		switch {
+		case jsonOut:
+			json.NewEncoder(o.stdout).Encode(j)
+		case bar != nil:
+			bar.Add(1)
+			if j.Status == "failed" {
+				bar.Clear()
+				fmt.Fprintf(o.stderr, "certmint: error: line %d (%s): %s\n", j.Line, j.CN, j.Error)
+			}
+		default:
+			if j.Status == "failed" {
+				fmt.Fprintf(o.stderr, "certmint: error: line %d (%s): %s\n", j.Line, j.CN, j.Error)
+			} else {
+				o.infof("line %d: %s %s %s", j.Line, j.Status, j.CN, j.Serial)
+			}
+		}
+	})
+	if bar != nil {
+		bar.Finish()
+	}
+	elapsed := time.Since(start)
+	done := issued.Load() + redone.Load()
+	if !jsonOut {
+		rate := ""
+		if done > 0 {
+			rate = fmt.Sprintf(", %.1f certificates/s", float64(done)/elapsed.Seconds())
+		}
+		o.infof("Batch %s: %d issued, %d reissued (torn), %d skipped (already complete), %d failed, in %s%s.",
+			opts.Out, issued.Load(), redone.Load(), skipped.Load(), failed.Load(), elapsed.Round(time.Millisecond), rate)
+		if opts.RandomPasswords && done > 0 {
+			o.infof("Passwords: %s (0600; keep it safe, it is the only copy).", strings.TrimSuffix(opts.Out, "/")+"/"+ca.PasswordsFile)
+		}
+	}
+	if err != nil && err != errFailFast {
+		return err
+	}
+	if n := failed.Load(); n > 0 {
+		return fmt.Errorf("%d of %d rows failed (the others are done; fix the rows and run the same command again)", n, n+done+skipped.Load())
+	}
+	if c.Context.Err() != nil {
+		return fmt.Errorf("interrupted after %d rows; run the same command again to finish", done)
+	}
+	return nil
+}
+
+var errFailFast = fmt.Errorf("stopped at the first failed row (--fail-fast)")
+
+// countRows counts the lines of the input for the progress bar, cheaply and
+// only for a regular file.
+func countRows(name string) int {
+	if name == "-" {
+		return 0
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	buf := make([]byte, 64<<10)
+	n := 0
+	for {
+		k, err := f.Read(buf)
+		for _, b := range buf[:k] {
+			if b == '\n' {
+				n++
+			}
+		}
+		if err != nil {
+			break
+		}
+	}
+	return max(n-1, 0)
+}
