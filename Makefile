@@ -30,8 +30,11 @@ test-short:
 demo: build
 	./scripts/demo.sh $(BIN) demo
 
+# Go benchmarks, then certmint against OpenSSL (and cfssl, mkcert) and the
+# in-process floor, side by side in one run (scripts/bench.sh).
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 20x ./ca ./crl
+	./scripts/bench.sh
 
 lint: fmt vet
 

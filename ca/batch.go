@@ -243,16 +243,30 @@ func (s *Store) recordBatch(ctx context.Context, opts BatchOptions, done <-chan 
 		if fatal == nil {
 			fatal = pw.append(batchJobs)
 		}
+		// Recorded: move the bundles into place, in parallel (each rename
+		// and folder sync waits on the disk), then report in order.
+		var wg sync.WaitGroup
+		sem := make(chan struct{}, opts.Jobs)
 		for _, j := range batchJobs {
 			if fatal != nil {
 				j.staged.Abort()
 				j.result.Err = fatal
-			} else if err := j.staged.Commit(); err != nil {
-				s.deleteRecord(j.cert)
-				j.result.Err = err
-			} else {
-				j.result.Issued = &Issued{Cert: j.cert, Serial: SerialHex(j.cert.SerialNumber), Template: opts.Template.Name, SANs: j.p.sans, Files: j.paths}
+				continue
 			}
+			wg.Add(1)
+			sem <- struct{}{}
+			go func() {
+				defer func() { <-sem; wg.Done() }()
+				if err := j.staged.Commit(); err != nil {
+					s.deleteRecord(j.cert)
+					j.result.Err = err
+					return
+				}
+				j.result.Issued = &Issued{Cert: j.cert, Serial: SerialHex(j.cert.SerialNumber), Template: opts.Template.Name, SANs: j.p.sans, Files: j.paths}
+			}()
+		}
+		wg.Wait()
+		for _, j := range batchJobs {
 			report(j.result)
 		}
 	}

@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/certmint/certmint/batch"
+	"github.com/certmint/certmint/templates"
 	pkcs12 "software.sslmate.com/src/go-pkcs12"
 )
 
@@ -152,5 +154,34 @@ func TestIssueBatchInterrupted(t *testing.T) {
 	ents, _ := filepath.Glob(filepath.Join(out, "*", ".certmint-tmp-*"))
 	if len(ents) != 0 {
 		t.Errorf("temporary files left: %v", ents)
+	}
+}
+
+// BenchmarkIssueBatch: a batch of ECDSA P-256 client bundles (crt, key,
+// pfx) on all cores, disk and database included; the issuing CA's
+// signature dominates.
+func BenchmarkIssueBatch(b *testing.B) {
+	s := newHome(b)
+	src := strings.NewReplacer(`name = "client"`, `name = "bench-ecdsa"`, `type = "rsa"`, `type = "ecdsa"`, "bits = 2048", `curve = "P-256"`,
+		"allowed_bits = [2048, 3072, 4096]", `allowed_curves = ["P-256"]`, `key_usage = ["digitalSignature", "keyEncipherment"]`, `key_usage = ["digitalSignature"]`).
+		Replace(string(mustTemplate(b, "client").Text()))
+	tm, err := templates.Parse("bench-ecdsa.toml", []byte(src))
+	if err != nil {
+		b.Fatal(err)
+	}
+	rd, err := batch.NewReader(strings.NewReader(batchCSV(b.N)), tm)
+	if err != nil {
+		b.Fatal(err)
+	}
+	opts := BatchOptions{Template: tm, Out: b.TempDir(), Jobs: runtime.NumCPU(), Password: "pw",
+		Formats: []templates.Format{templates.FormatCRT, templates.FormatKey, templates.FormatPFX}}
+	b.ResetTimer()
+	err = s.IssueBatch(context.Background(), opts, rd.Next, func(r BatchResult) {
+		if r.Err != nil {
+			b.Error(r.Err)
+		}
+	})
+	if err != nil {
+		b.Fatal(err)
 	}
 }

@@ -2,9 +2,16 @@ package ca
 
 import (
 	"context"
+	"crypto"
+	"crypto/rand"
+	"crypto/x509"
 	"crypto/x509/pkix"
 	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/certmint/certmint/bundle"
 	"github.com/certmint/certmint/internal/keys"
@@ -96,4 +103,66 @@ func BenchmarkUnlockCAKey(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkFloor is the in-process floor of a batch: on W workers, only
+// key generation ("keys"), plus a certificate signed with crypto/x509 by
+// the issuing CA ("key+sign"), plus the .pfx ("key+sign+pfx"): no cfssl,
+// no lint, no disk, no database. b.N bundles are shared by the workers, so
+// ns/op is wall time per bundle. `make bench` compares batch with it.
+func BenchmarkFloor(b *testing.B) {
+	s := newHome(b)
+	caKey, err := s.Key(s.Issuing)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, spec := range []keys.Spec{{Type: "rsa", Bits: 2048}, {Type: "ecdsa", Curve: "P-256"}} {
+		for _, workers := range []int{1, runtime.NumCPU()} {
+			for _, stage := range []string{"keys", "key+sign", "key+sign+pfx"} {
+				name := fmt.Sprintf("%s/workers=%d/%s", spec, workers, stage)
+				b.Run(name, func(b *testing.B) {
+					var next atomic.Int64
+					var wg sync.WaitGroup
+					for w := 0; w < workers; w++ {
+						wg.Add(1)
+						go func() {
+							defer wg.Done()
+							for next.Add(1) <= int64(b.N) {
+								key, err := keys.Generate(spec)
+								if err != nil {
+									b.Error(err)
+									return
+								}
+								if stage == "keys" {
+									continue
+								}
+								cert := floorSign(b, s, caKey, key)
+								if stage == "key+sign+pfx" {
+									if _, err := bundle.PFX(key, cert, s.bundleChain(), "x", templates.PFXModern, "pc"); err != nil {
+										b.Error(err)
+										return
+									}
+								}
+							}
+						}()
+					}
+					wg.Wait()
+				})
+			}
+		}
+	}
+}
+
+func floorSign(b *testing.B, s *Store, caKey crypto.Signer, key crypto.Signer) *x509.Certificate {
+	serial, _ := randomSerial()
+	tmpl := &x509.Certificate{SerialNumber: serial, Subject: pkix.Name{CommonName: "pc.acme.local"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(365 * 24 * time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+		DNSNames: []string{"pc.acme.local"}, CRLDistributionPoints: []string{"http://pki.example/x.crl"}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, s.Issuing.Cert, key.Public(), caKey)
+	if err != nil {
+		b.Fatal(err)
+	}
+	c, _ := x509.ParseCertificate(der)
+	return c
 }

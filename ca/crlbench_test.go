@@ -6,6 +6,8 @@ import (
 	"crypto/x509"
 	"fmt"
 	"math/big"
+	"os"
+	"strconv"
 	"testing"
 	"time"
 
@@ -94,4 +96,28 @@ func BenchmarkCreateRevocationListBare(b *testing.B) {
 			}
 		})
 	}
+}
+
+// TestMakeBenchHome writes a CA home with many revocations for `make
+// bench`, which times the whole `certmint crl` process on it. It runs only
+// when CERTMINT_BENCH_HOME names the folder to create; the CA password is
+// testPassword.
+func TestMakeBenchHome(t *testing.T) {
+	dir := os.Getenv("CERTMINT_BENCH_HOME")
+	if dir == "" {
+		t.Skip("set CERTMINT_BENCH_HOME (and CERTMINT_BENCH_REVOKED) to make a benchmark home")
+	}
+	n, err := strconv.Atoi(os.Getenv("CERTMINT_BENCH_REVOKED"))
+	if err != nil {
+		t.Fatal("CERTMINT_BENCH_REVOKED must be a number")
+	}
+	if err := copyDir(fixtureHome, dir); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(dir, func() (string, error) { return testPassword, nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	addRevoked(t, s, n)
 }

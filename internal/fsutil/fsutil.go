@@ -141,8 +141,12 @@ func (s *Staged) Commit() error {
 		}
 		placed = append(placed, f.Path)
 	}
+	synced := map[string]bool{}
 	for _, f := range s.files {
-		syncDir(filepath.Dir(f.Path))
+		if dir := filepath.Dir(f.Path); !synced[dir] {
+			syncDir(dir)
+			synced[dir] = true
+		}
 	}
 	return nil
 }
