@@ -46,6 +46,16 @@ var privateCAExclusions = map[string]string{
 	// "if someone adds a printer using IP address 1.2.3.4, then this address
 	// has to be in SAN").
 	"e_ext_san_contains_reserved_ip": "private addresses are what a private CA certifies",
+	"e_subject_contains_reserved_ip": "private addresses are what a private CA certifies (003: the CN is validated against the address when there is no SAN)",
+	// BR 7.1.2.7.12: a public subscriber certificate has a SAN. Templates
+	// decide with san.require; 003's signing certificate needs none
+	// ("-SubjectAlternativeNames ... is not required ... to use the minimum
+	// version of the signing certificate").
+	"e_ext_san_missing": "templates decide whether a SAN is required (san.require, san.require_dns)",
+	// BR 7.1.4.2: OU is no longer allowed in public TLS certificates. Private
+	// PKIs use it: 004 "Subject (OU) Org Unit = defined", 003 "-Subject ...
+	// can also include the certificate recipient's ... organization unit".
+	"e_organizational_unit_name_prohibited": "004 requires OU; 003 allows it",
 	// BR 7.1.2.7.7 and 7.1.2.7.8 require a CDP or OCSP and an AIA in public
 	// certificates. Templates decide: 004 says "If you are not carrying out
 	// certificate validation, remove the CRL URL reference in the certificate".

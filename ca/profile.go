@@ -57,7 +57,9 @@ func (s *Store) leafProfile(t *templates.Template, issuer *Authority, o profileO
 		// key is taken. The subject comes from the checked request
 		// (SignRequest.Subject), the SANs from the checked list (Hosts),
 		// and every extension from this profile.
-		CSRWhitelist: &config.CSRWhitelist{PublicKey: true, PublicKeyAlgorithm: true},
+		// SignatureAlgorithm is the signer's (the template's hash), not the
+		// CSR's: cfssl fills it from the signer before whitelisting.
+		CSRWhitelist: &config.CSRWhitelist{PublicKey: true, PublicKeyAlgorithm: true, SignatureAlgorithm: true},
 	}
 	// A template without backdate still gets cfssl's 5 minutes: cfssl
 	// rounds "now" to the nearest minute, so a true zero could put
