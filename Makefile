@@ -8,7 +8,7 @@ BIN      := bin/certmint
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -s -w -X main.version=$(VERSION)
 
-.PHONY: all build test test-short demo bench lint fmt vet clean
+.PHONY: all build test test-short demo bench release lint fmt vet clean
 
 all: build
 
@@ -36,6 +36,19 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 20x ./ca ./crl
 	./scripts/bench.sh
 
+# Static binaries (CGO disabled) for every desktop and server certmint runs on,
+# with the version stamped in (certmint --version), into dist/.
+RELEASE_TARGETS := linux/amd64 linux/arm64 windows/amd64 darwin/amd64 darwin/arm64
+release:
+	@mkdir -p dist
+	@for t in $(RELEASE_TARGETS); do \
+		os=$${t%/*}; arch=$${t#*/}; ext=; [ $$os = windows ] && ext=.exe; \
+		out=dist/certmint-$(VERSION)-$$os-$$arch$$ext; \
+		echo "go build $$out"; \
+		GOOS=$$os GOARCH=$$arch $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $$out ./cmd/certmint || exit 1; \
+	done
+	@cd dist && sha256sum certmint-$(VERSION)-* > SHA256SUMS-$(VERSION) && cat SHA256SUMS-$(VERSION)
+
 lint: fmt vet
 
 fmt:
@@ -45,4 +58,4 @@ vet:
 	$(GO) vet ./...
 
 clean:
-	rm -rf bin demo
+	rm -rf bin demo dist

@@ -43,3 +43,25 @@ func TestCrossCompile(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// TestVersionStamp: `make release` stamps the version with -ldflags -X, and
+// `certmint --version` prints it.
+func TestVersionStamp(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a binary; run without -short")
+	}
+	gobin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go command on PATH")
+	}
+	out := filepath.Join(t.TempDir(), "certmint")
+	cmd := exec.Command(gobin, "build", "-ldflags", "-X main.version=v9.8.7-test", "-o", out, ".")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%v\n%s", err, msg)
+	}
+	got, err := exec.Command(out, "--version").Output()
+	if err != nil || string(got) != "certmint version v9.8.7-test\n" {
+		t.Errorf("--version printed %q (%v)", got, err)
+	}
+}
