@@ -39,6 +39,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			listCommand(),
 			statusCommand(),
 			checkCommand(),
+			logCommand(),
 		},
 		// Exit codes are decided in run, not by urfave/cli.
 		ExitErrHandler: func(*cli.Context, error) {},
