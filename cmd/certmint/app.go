@@ -40,6 +40,9 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			statusCommand(),
 			checkCommand(),
 			logCommand(),
+			inspectCommand(),
+			convertCommand(),
+			exportCACommand(),
 		},
 		// Exit codes are decided in run, not by urfave/cli.
 		ExitErrHandler: func(*cli.Context, error) {},
