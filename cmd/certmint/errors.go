@@ -76,7 +76,7 @@ func hintFor(err error) string {
 	}
 	var ex *fsutil.ExistsError
 	if errors.As(err, &ex) {
-		return "nothing was written; add --force to replace the existing files, or choose another --out or --name"
+		return "nothing was written; add --force to replace it, or write somewhere else (--out)"
 	}
 	var te *templates.Error
 	var tl templates.ErrorList
