@@ -8,7 +8,7 @@ BIN      := bin/certmint
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -s -w -X main.version=$(VERSION)
 
-.PHONY: all build test test-short demo bench release lint fmt vet clean
+.PHONY: all build test test-postgres test-short demo bench release lint fmt vet clean
 
 all: build
 
@@ -17,10 +17,18 @@ build:
 
 # The whole suite: unit, CLI, interop (openssl, keytool, crypto/tls),
 # cross-compilation for windows and darwin, and the vendored go-pkcs12 patch.
+# The PostgreSQL tests run when CERTMINT_TEST_DATABASE_URL names a server
+# (.ci/run starts one; so does `make test-postgres`), and skip otherwise.
 test:
 	$(GO) vet ./...
+	@[ -n "$$CERTMINT_TEST_DATABASE_URL" ] || echo "note: CERTMINT_TEST_DATABASE_URL is not set: the PostgreSQL tests skip (.ci/run and make test-postgres start a server)"
 	$(GO) test -count=1 -timeout 20m ./...
 	cd third_party/go-pkcs12 && $(GO) test -count=1 ./...
+
+# The PostgreSQL tests alone, against a throwaway server that .ci/with-postgres
+# starts and removes (needs PostgreSQL's server binaries: apt-get install postgresql).
+test-postgres:
+	CERTMINT_REQUIRE_POSTGRES=1 ./.ci/with-postgres $(GO) test -count=1 -timeout 10m -run 'Postgres|Database' -v ./ca ./cmd/certmint ./interop
 
 test-short:
 	$(GO) test -short ./...

@@ -50,6 +50,9 @@ func TestMain(m *testing.M) {
 // newHome copies the fixture CA into a fresh folder and opens it.
 func newHome(t testing.TB) *Store {
 	t.Helper()
+	if onPostgres(t) { // TestPostgres runs this test again on PostgreSQL
+		return newPostgresHome(t)
+	}
 	home := filepath.Join(t.TempDir(), "pki")
 	if err := copyDir(fixtureHome, home); err != nil {
 		t.Fatal(err)

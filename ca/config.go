@@ -42,8 +42,13 @@ type CRLConfig struct {
 	RootDays    int `toml:"root_days"`    // default 180
 }
 
-// DatabaseConfig: empty URL means the SQLite file certmint.db in the home.
+// DatabaseConfig says where the issuance database is.
 type DatabaseConfig struct {
+	// URL is a postgres:// URL for a CA whose database several hosts
+	// share; empty means the SQLite file certmint.db in the home. It never
+	// holds a password (certmint.toml is as readable as the home): the
+	// password comes from CERTMINT_DATABASE_URL, which overrides URL,
+	// ~/.pgpass or PGPASSWORD.
 	URL string `toml:"url"`
 }
 
@@ -129,6 +134,15 @@ func LoadConfig(path string) (*Config, error) {
 	if c.CRL.IssuingDays < 1 || c.CRL.RootDays < 1 {
 		return nil, errors.New(path + ": crl.issuing_days and crl.root_days must be at least 1")
 	}
+	if c.Database.URL != "" {
+		u, err := ParseDatabaseURL(c.Database.URL)
+		if err != nil {
+			return nil, fmt.Errorf("%s: database.url: %w", path, err)
+		}
+		if databaseURLHasPassword(u) {
+			return nil, fmt.Errorf("%s: %w", path, &DatabasePasswordError{Where: "database.url"})
+		}
+	}
 	return &c, nil
 }
 
@@ -136,7 +150,12 @@ func LoadConfig(path string) (*Config, error) {
 func (c *Config) Encode() ([]byte, error) {
 	var b bytes.Buffer
 	b.WriteString("# certmint CA configuration. Written by `certmint init`; edit with care:\n")
-	b.WriteString("# base_url is already inside every issued certificate.\n\n")
+	b.WriteString("# base_url is already inside every issued certificate.\n")
+	if c.Database.URL != "" {
+		b.WriteString("# database.url holds no password: certmint takes it from " + DatabaseURLEnv + " (the whole\n")
+		b.WriteString("# URL, which overrides this one), ~/.pgpass or PGPASSWORD.\n")
+	}
+	b.WriteString("\n")
 	if err := toml.NewEncoder(&b).Encode(c); err != nil {
 		return nil, err
 	}

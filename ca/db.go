@@ -2,6 +2,7 @@ package ca
 
 import (
 	"context"
+	"crypto/x509"
 	"database/sql"
 	_ "embed"
 	"encoding/json"
@@ -34,10 +35,17 @@ func init() {
 }
 
 // DB is the issuance database: cfssl's certdb Accessor for certificates,
-// plus certmint's tables (CRL numbers, audit trail).
+// plus certmint's tables (CRL numbers, audit trail). It is the SQLite file
+// certmint.db in the home, or a PostgreSQL database that several hosts share.
 type DB struct {
 	X     *sqlx.DB
 	Certs *cfsql.Accessor
+	// Postgres is set for a PostgreSQL database. Queries are written with
+	// "?" and go through X.Rebind; the few that differ check this.
+	Postgres bool
+	// URL names the database in messages: the SQLite file's path, or the
+	// PostgreSQL URL without its password.
+	URL string
 }
 
 // sqliteDSN opens path in WAL mode (readers never block the writer) with a
@@ -67,9 +75,9 @@ func OpenSQLite(path string, create bool) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("issuance database: %w", err)
 	}
-	db := &DB{X: x, Certs: cfsql.NewAccessor(x)}
+	db := &DB{X: x, Certs: cfsql.NewAccessor(x), URL: path}
 	if create {
-		if err := db.migrate(); err != nil {
+		if err := db.createSchema(context.Background()); err != nil {
 			x.Close()
 			return nil, err
 		}
@@ -77,18 +85,47 @@ func OpenSQLite(path string, create bool) (*DB, error) {
 	return db, nil
 }
 
-func (db *DB) migrate() error {
+// createSchema creates the tables that are missing.
+func (db *DB) createSchema(ctx context.Context) error {
+	if db.Postgres {
+		return db.createPostgresSchema(ctx)
+	}
 	for _, stmt := range strings.Split(sqliteSchema, ";") {
 		if strings.TrimSpace(stripSQLComments(stmt)) == "" {
 			continue
 		}
-		if _, err := db.X.Exec(stmt); err != nil {
+		if _, err := db.X.ExecContext(ctx, stmt); err != nil {
 			return fmt.Errorf("issuance database: creating schema: %w", err)
 		}
 	}
-	_, err := db.X.Exec(`INSERT INTO certmint_meta(key, value) VALUES('schema_version', ?)
+	_, err := db.X.ExecContext(ctx, `INSERT INTO certmint_meta(key, value) VALUES('schema_version', ?)
 		ON CONFLICT(key) DO NOTHING`, schemaVersion)
 	return err
+}
+
+// openHomeDB opens the issuance database of a home: the PostgreSQL
+// database named by CERTMINT_DATABASE_URL or else by certmint.toml's
+// [database] url, or the SQLite file certmint.db when neither is set.
+// A PostgreSQL database must hold certmint's tables and, when it records
+// one, this CA's identity.
+func openHomeDB(home string, cfg *Config, issuing *x509.Certificate) (*DB, error) {
+	dbURL := cfg.Database.URL
+	if v := os.Getenv(DatabaseURLEnv); v != "" {
+		dbURL = v
+	}
+	if dbURL == "" {
+		return OpenSQLite(filepath.Join(home, DBFile), false)
+	}
+	ctx := context.Background()
+	db, err := OpenPostgres(ctx, dbURL)
+	if err != nil {
+		return nil, err
+	}
+	if err := db.checkPostgres(ctx, home, issuing); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
 }
 
 func stripSQLComments(s string) string {

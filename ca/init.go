@@ -33,6 +33,11 @@ type InitOptions struct {
 	RootDays    int
 	IssuingDays int
 	Password    string // encrypts both CA keys
+	// DatabaseURL, when set, is a postgres:// URL: the issuance database
+	// goes there (it must be empty) instead of certmint.db, for a CA that
+	// several hosts share. It may hold a password (from
+	// CERTMINT_DATABASE_URL): certmint.toml records it without one.
+	DatabaseURL string
 	Now         time.Time
 }
 
@@ -95,6 +100,11 @@ func (o *InitOptions) validate() error {
 	if o.Now.IsZero() {
 		o.Now = time.Now()
 	}
+	if o.DatabaseURL != "" {
+		if _, err := ParseDatabaseURL(o.DatabaseURL); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -121,12 +131,42 @@ func CheckHomeFree(home string) error {
 // existing home is never touched.
 func Init(ctx context.Context, o InitOptions) (*Store, error) {
 	if err := o.validate(); err != nil {
+		var ue *UsageError
+		if errors.As(err, &ue) {
+			return nil, err
+		}
 		return nil, &UsageError{Msg: err.Error()}
 	}
 	home := filepath.Clean(o.Home)
 	if err := CheckHomeFree(home); err != nil {
 		return nil, err
 	}
+	// A PostgreSQL database is checked and claimed before the slow part
+	// (CA keys), and emptied again if anything below fails.
+	var pg *DB
+	if o.DatabaseURL != "" {
+		var err error
+		if pg, err = OpenPostgres(ctx, o.DatabaseURL); err != nil {
+			return nil, err
+		}
+		if err := pg.claimPostgres(ctx); err != nil {
+			pg.Close()
+			return nil, err
+		}
+	}
+	pgDone := false
+	defer func() {
+		if pg == nil {
+			return
+		}
+		pg.Close() // the error paths below may have closed it already
+		if !pgDone {
+			if db, err := OpenPostgres(context.Background(), o.DatabaseURL); err == nil {
+				db.wipePostgres()
+				db.Close()
+			}
+		}
+	}()
 	parent := filepath.Dir(home)
 	if err := os.MkdirAll(parent, fsutil.ModeDir); err != nil {
 		return nil, fmt.Errorf("cannot create %s: %w", parent, err)
@@ -149,6 +189,9 @@ func Init(ctx context.Context, o InitOptions) (*Store, error) {
 		BaseURL: o.BaseURL,
 		Root:    CAConfig{Slug: Slug(o.RootCN), CN: o.RootCN, Key: o.RootKey.String(), Days: o.RootDays},
 		Issuing: CAConfig{Slug: Slug(o.IssuingCN), CN: o.IssuingCN, Key: o.IssuingKey.String(), Days: o.IssuingDays},
+	}
+	if pg != nil {
+		cfg.Database.URL = RedactDatabaseURL(o.DatabaseURL)
 	}
 	cfg.applyDefaults()
 	s := &Store{Home: tmp, Config: cfg, password: func() (string, error) { return o.Password, nil }}
@@ -207,7 +250,15 @@ func Init(ctx context.Context, o InitOptions) (*Store, error) {
 		return nil, err
 	}
 
-	if s.DB, err = OpenSQLite(filepath.Join(tmp, DBFile), true); err != nil {
+	if pg != nil {
+		s.DB = pg
+	} else if s.DB, err = OpenSQLite(filepath.Join(tmp, DBFile), true); err != nil {
+		return nil, err
+	}
+	// The database names its CA, so a home pointed at another CA's
+	// database is refused (Open).
+	if err := setMeta(ctx, s.DB.X, "issuing_ca", caFingerprint(issCert)); err != nil {
+		s.DB.Close()
 		return nil, err
 	}
 	// The issuing CA is a certificate the root issued: recording it lets the
@@ -225,9 +276,12 @@ func Init(ctx context.Context, o InitOptions) (*Store, error) {
 		s.DB.Close()
 		return nil, err
 	}
-	// Close (checkpointing the WAL) before the folder moves.
-	if err := s.DB.Close(); err != nil {
-		return nil, err
+	// Close (checkpointing the WAL) before the folder moves; the
+	// PostgreSQL connection is closed on the way out.
+	if pg == nil {
+		if err := s.DB.Close(); err != nil {
+			return nil, err
+		}
 	}
 	s.DB = nil
 
@@ -236,7 +290,7 @@ func Init(ctx context.Context, o InitOptions) (*Store, error) {
 	if err := os.Rename(tmp, home); err != nil {
 		return nil, fmt.Errorf("moving the new CA into %s: %w", home, err)
 	}
-	ok = true
+	ok, pgDone = true, true
 	return Open(home, func() (string, error) { return o.Password, nil })
 }
 

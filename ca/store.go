@@ -81,10 +81,7 @@ func Open(home string, password func() (string, error)) (*Store, error) {
 	if s.Issuing, err = loadAuthority(home, cfg.Issuing.Slug); err != nil {
 		return nil, err
 	}
-	if cfg.Database.URL != "" {
-		return nil, fmt.Errorf("%s: database.url is set but this build supports only the SQLite database", cfgPath)
-	}
-	if s.DB, err = OpenSQLite(filepath.Join(home, DBFile), false); err != nil {
+	if s.DB, err = openHomeDB(home, cfg, s.Issuing.Cert); err != nil {
 		return nil, err
 	}
 	return s, nil

@@ -38,6 +38,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			serveCommand(),
 			listCommand(),
 			statusCommand(),
+			dbCommand(),
 			checkCommand(),
 			logCommand(),
 			inspectCommand(),

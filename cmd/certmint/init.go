@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"os"
 	"path/filepath"
 
 	"github.com/certmint/certmint/ca"
@@ -15,7 +16,11 @@ func initCommand() *cli.Command {
 		Usage: "create the root CA, the issuing CA, the database and the first CRLs",
 		Description: "The root CA is self-signed (CA:TRUE, pathlen:1); the issuing CA is signed by it (pathlen:0,\n" +
 			"CDP and AIA pointing at the root's files under --base-url). Both keys are encrypted with the\n" +
-			"CA password (CERTMINT_CA_PASSWORD, --ca-password-file, or asked on the terminal).",
+			"CA password (CERTMINT_CA_PASSWORD, --ca-password-file, or asked on the terminal).\n\n" +
+			"The issuance database is the SQLite file certmint.db in the home, or, with --database-url (or\n" +
+			ca.DatabaseURLEnv + "), an empty PostgreSQL database that several hosts share. certmint.toml\n" +
+			"records the URL without a password: the password goes in ~/.pgpass, PGPASSWORD, or the whole\n" +
+			"URL in " + ca.DatabaseURLEnv + ".",
 		Flags: []cli.Flag{
 			homeFlag,
 			&cli.StringFlag{Name: "root-cn", Usage: "common name of the root CA, e.g. \"Contoso Root CA\""},
@@ -28,6 +33,7 @@ func initCommand() *cli.Command {
 			&cli.StringFlag{Name: "issuing-key", Usage: "issuing CA key type, if different from --key (ecdsa:P-256 signs much faster)"},
 			&cli.IntFlag{Name: "root-days", Value: ca.DefaultRootDays, Usage: "root CA validity in days"},
 			&cli.IntFlag{Name: "issuing-days", Value: ca.DefaultIssuingDays, Usage: "issuing CA validity in days"},
+			&cli.StringFlag{Name: "database-url", Usage: "keep the issuance database in PostgreSQL: postgres://USER@HOST:PORT/DB `URL` of an empty database, without a password"},
 			caPasswordFileFlag,
 			jsonFlag,
 		},
@@ -55,6 +61,12 @@ func initAction(c *cli.Context) error {
 	if _, err := ca.ValidateBaseURL(c.String("base-url")); err != nil {
 		return usageHint("e.g. --base-url http://pki.contoso.com/pki (any port: http://pki.contoso.com:8080)", "--base-url: %v", err)
 	}
+	var dbURL string
+	if c.IsSet("database-url") || os.Getenv(ca.DatabaseURLEnv) != "" {
+		if dbURL, _, err = ca.NewDatabaseURL(c.String("database-url"), os.Getenv(ca.DatabaseURLEnv), "--database-url"); err != nil {
+			return err
+		}
+	}
 	home := c.String(homeFlag.Name)
 	if err := ca.CheckHomeFree(home); err != nil {
 		return err
@@ -68,7 +80,7 @@ func initAction(c *cli.Context) error {
 		BaseURL: c.String("base-url"), Org: c.String("org"), OU: c.String("ou"), Country: c.String("country"),
 		RootKey: rootKey, IssuingKey: issKey,
 		RootDays: c.Int("root-days"), IssuingDays: c.Int("issuing-days"),
-		Password: pw,
+		Password: pw, DatabaseURL: dbURL,
 	})
 	if err != nil {
 		return err
@@ -90,7 +102,7 @@ func initAction(c *cli.Context) error {
 			cas = append(cas, caJSON{a.Slug, a.Cert.Subject.String(), a.CertPath(), a.Cert.NotAfter.UTC().Format("2006-01-02T15:04:05Z"),
 				s.Config.CRLURL(a.Slug), s.Config.CertURL(a.Slug)})
 		}
-		return json.NewEncoder(o.stdout).Encode(map[string]any{"home": s.Home, "cas": cas, "public": s.PublicDir()})
+		return json.NewEncoder(o.stdout).Encode(map[string]any{"home": s.Home, "cas": cas, "public": s.PublicDir(), "database": s.DB.URL})
 	}
 	o.infof("Created a CA in %s", s.Home)
 	for _, a := range s.Authorities() {
@@ -101,6 +113,11 @@ func initAction(c *cli.Context) error {
 		o.infof("  %s %s  (%s, expires %s)", role, a.Cert.Subject.CommonName, a.CertPath(), a.Cert.NotAfter.Format("2006-01-02"))
 	}
 	o.infof("  public/     %s: serve it at %s", s.PublicDir(), s.Config.BaseURL)
+	if s.DB.Postgres {
+		o.infof("  database    %s (PostgreSQL; the password stays out of certmint.toml)", s.DB.URL)
+	} else {
+		o.infof("  database    %s", s.DB.URL)
+	}
 	o.infof("              (CRLs: %s, %s)", s.Config.CRLURL(s.Root.Slug), s.Config.CRLURL(s.Issuing.Slug))
 	o.infof("The CA keys are encrypted with the CA password; keep it safe, nothing can recover it.")
 	o.infof("Next: certmint issue --home %s --template server --cn www.example.com", filepath.Clean(home))

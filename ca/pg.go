@@ -1,0 +1,373 @@
+package ca
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/x509"
+	_ "embed"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	cfsql "github.com/cloudflare/cfssl/certdb/sql"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/stdlib" // pgx's database/sql driver: pure Go, builds with CGO disabled
+	"github.com/jmoiron/sqlx"
+)
+
+//go:embed schema/postgres.sql
+var postgresSchema string
+
+// DatabaseURLEnv names the environment variable that gives the issuance
+// database's URL. It overrides certmint.toml's [database] url, and unlike
+// the file it may hold the password.
+const DatabaseURLEnv = "CERTMINT_DATABASE_URL"
+
+// schemaLockKey is the pg_advisory_xact_lock key under which certmint
+// creates its tables: CREATE TABLE IF NOT EXISTS is not safe against a
+// concurrent CREATE of the same table.
+const schemaLockKey = 0x63657274_6d696e74 // "certmint"
+
+// ParseDatabaseURL checks a PostgreSQL URL (postgres:// or postgresql://,
+// as libpq and pgx read them).
+func ParseDatabaseURL(s string) (*url.URL, error) {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") || u.Opaque != "" {
+		return nil, &UsageError{Msg: fmt.Sprintf("database URL %q is not a postgres:// URL", RedactDatabaseURL(s)),
+			Hint: "e.g. postgres://certmint@db.example.com:5432/certmint?sslmode=verify-full"}
+	}
+	return u, nil
+}
+
+// databaseURLHasPassword reports a password in the user info or in the
+// password parameter.
+func databaseURLHasPassword(u *url.URL) bool {
+	if _, ok := u.User.Password(); ok {
+		return true
+	}
+	return u.Query().Has("password")
+}
+
+// RedactDatabaseURL returns the URL without its password, for messages and
+// for certmint.toml. A string that is not a URL comes back as a placeholder.
+func RedactDatabaseURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || u.Scheme == "" || u.Opaque != "" {
+		return "(a database connection string that is not a URL)"
+	}
+	if u.User != nil {
+		u.User = url.User(u.User.Username())
+	}
+	if q := u.Query(); q.Has("password") {
+		q.Del("password")
+		u.RawQuery = q.Encode()
+	}
+	return u.String()
+}
+
+// DatabasePasswordError is a database URL that would be written into
+// certmint.toml with a password in it. certmint.toml is readable by anyone
+// who can read the home; the password belongs elsewhere.
+type DatabasePasswordError struct{ Where string }
+
+func (e *DatabasePasswordError) Error() string {
+	return fmt.Sprintf("%s holds a password, and certmint.toml never records one", e.Where)
+}
+
+// HintText implements the CLI's hint interface.
+func (e *DatabasePasswordError) HintText() string {
+	return "give the URL without the password, and the password in " + DatabaseURLEnv +
+		" (the whole URL, password included), in ~/.pgpass, or in PGPASSWORD"
+}
+
+// NewDatabaseURL decides the PostgreSQL database for `init --database-url`
+// and `db migrate --to`. given is the URL from the command line, which goes
+// into certmint.toml and so must hold no password; env is the value of
+// CERTMINT_DATABASE_URL, which may. It returns the URL to connect with (env
+// when set, given otherwise) and the URL to record (without a password).
+// When both are set they must name the same database.
+func NewDatabaseURL(given, env, flag string) (connect, record string, err error) {
+	if given != "" {
+		u, err := ParseDatabaseURL(given)
+		if err != nil {
+			return "", "", err
+		}
+		if databaseURLHasPassword(u) {
+			e := &DatabasePasswordError{Where: flag}
+			return "", "", &UsageError{Msg: e.Error(), Hint: e.HintText()}
+		}
+	}
+	if env != "" {
+		if _, err := ParseDatabaseURL(env); err != nil {
+			return "", "", fmt.Errorf("%s: %w", DatabaseURLEnv, err)
+		}
+	}
+	switch {
+	case given == "" && env == "":
+		return "", "", &UsageError{Msg: flag + " is required"}
+	case env == "":
+		return given, given, nil
+	case given == "":
+		return env, RedactDatabaseURL(env), nil
+	case RedactDatabaseURL(env) != RedactDatabaseURL(given):
+		return "", "", &UsageError{
+			Msg:  fmt.Sprintf("%s %s and %s=%s name different databases", flag, RedactDatabaseURL(given), DatabaseURLEnv, RedactDatabaseURL(env)),
+			Hint: "unset " + DatabaseURLEnv + ", or give the same URL in both (the password only in " + DatabaseURLEnv + ")"}
+	}
+	return env, RedactDatabaseURL(given), nil
+}
+
+// OpenPostgres connects to the PostgreSQL database at rawURL through pgx's
+// database/sql driver, under sqlx with $n placeholders, and checks that it
+// answers. It creates nothing; see createSchema.
+func OpenPostgres(ctx context.Context, rawURL string) (*DB, error) {
+	if _, err := ParseDatabaseURL(rawURL); err != nil {
+		return nil, err
+	}
+	shown := RedactDatabaseURL(rawURL)
+	cfg, err := pgx.ParseConfig(rawURL)
+	if err != nil {
+		// pgx's parse errors repeat the URL, password included.
+		return nil, &UsageError{Msg: fmt.Sprintf("database URL %s cannot be used: %s", shown, strings.ReplaceAll(unwrapAll(err).Error(), rawURL, shown))}
+	}
+	// Sessions in UTC: certmint writes UTC and reads timestamptz as instants,
+	// and nothing it shows depends on the server's TimeZone. lock_timeout
+	// mirrors SQLite's busy_timeout: wait for another host's CRL
+	// publication, but not forever for a stuck one.
+	for k, v := range map[string]string{"timezone": "UTC", "application_name": "certmint", "lock_timeout": "60s"} {
+		if _, set := cfg.RuntimeParams[k]; !set {
+			cfg.RuntimeParams[k] = v
+		}
+	}
+	if cfg.ConnectTimeout == 0 {
+		cfg.ConnectTimeout = 15 * time.Second
+	}
+	x := sqlx.NewDb(stdlib.OpenDB(*cfg), "pgx") // sqlx binds "pgx" with DOLLAR
+	x.SetMaxOpenConns(16)
+	x.SetMaxIdleConns(4)
+	x.SetConnMaxIdleTime(5 * time.Minute)
+	db := &DB{X: x, Certs: cfsql.NewAccessor(x), Postgres: true, URL: shown}
+	pctx, cancel := context.WithTimeout(ctx, cfg.ConnectTimeout+5*time.Second)
+	defer cancel()
+	if err := x.PingContext(pctx); err != nil {
+		x.Close()
+		return nil, &DatabaseConnectError{URL: shown, Err: err}
+	}
+	return db, nil
+}
+
+func unwrapAll(err error) error {
+	for {
+		u := errors.Unwrap(err)
+		if u == nil {
+			return err
+		}
+		err = u
+	}
+}
+
+// DatabaseConnectError is a PostgreSQL server that could not be reached or
+// refused certmint.
+type DatabaseConnectError struct {
+	URL string // without the password
+	Err error
+}
+
+func (e *DatabaseConnectError) Error() string {
+	return fmt.Sprintf("issuance database: cannot connect to %s: %v", e.URL, e.Err)
+}
+
+func (e *DatabaseConnectError) Unwrap() error { return e.Err }
+
+// HintText implements the CLI's hint interface.
+func (e *DatabaseConnectError) HintText() string {
+	var pe *pgconn.PgError
+	if errors.As(e.Err, &pe) && (pe.Code == "28P01" || pe.Code == "28000") {
+		return "the password comes from " + DatabaseURLEnv + " (the whole URL), ~/.pgpass or PGPASSWORD"
+	}
+	return "check that the server is up and the URL (" + DatabaseURLEnv + " or [database] url in certmint.toml) is right"
+}
+
+// NoSchemaError is a PostgreSQL database without certmint's tables.
+type NoSchemaError struct{ URL string }
+
+func (e *NoSchemaError) Error() string {
+	return fmt.Sprintf("issuance database %s holds no certmint tables", e.URL)
+}
+
+// HintText implements the CLI's hint interface.
+func (e *NoSchemaError) HintText() string {
+	return "move an existing CA there with `certmint db migrate --to URL`, or create a new CA with `certmint init --database-url URL`"
+}
+
+// DatabaseInUseError is a database that already holds a certmint CA's data
+// where an empty one is needed (init, db migrate).
+type DatabaseInUseError struct {
+	URL  string
+	What string // e.g. "12 certificates, 3 CRL numbers"
+}
+
+func (e *DatabaseInUseError) Error() string {
+	return fmt.Sprintf("issuance database %s already holds certmint data (%s); nothing was changed", e.URL, e.What)
+}
+
+// HintText implements the CLI's hint interface.
+func (e *DatabaseInUseError) HintText() string {
+	return "use an empty database (CREATE DATABASE ...), or another schema with ?search_path=NAME in the URL"
+}
+
+// OtherCAError is a database that belongs to another CA than the home.
+type OtherCAError struct{ URL, Home string }
+
+func (e *OtherCAError) Error() string {
+	return fmt.Sprintf("issuance database %s belongs to another CA than %s", e.URL, e.Home)
+}
+
+// HintText implements the CLI's hint interface.
+func (e *OtherCAError) HintText() string {
+	return "check " + DatabaseURLEnv + " and [database] url in certmint.toml: each CA needs its own database (or schema)"
+}
+
+// caFingerprint identifies a CA home in certmint_meta (key "issuing_ca"):
+// the SHA-256 of the issuing CA certificate.
+func caFingerprint(issuing *x509.Certificate) string {
+	sum := sha256.Sum256(issuing.Raw)
+	return hex.EncodeToString(sum[:])
+}
+
+// createPostgresSchema creates certmint's tables when they are missing,
+// under an advisory lock so that two hosts doing it at once do not collide.
+func (db *DB) createPostgresSchema(ctx context.Context) error {
+	tx, err := db.X.BeginTxx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("issuance database: %w", err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(schemaLockKey)); err != nil {
+		return fmt.Errorf("issuance database: %w", err)
+	}
+	// Comments go first: they may hold semicolons.
+	for _, stmt := range strings.Split(stripSQLComments(postgresSchema), ";") {
+		if strings.TrimSpace(stmt) == "" {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, stmt); err != nil {
+			return fmt.Errorf("issuance database: creating schema in %s: %w", db.URL, err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO certmint_meta(key, value) VALUES('schema_version', $1)
+		ON CONFLICT(key) DO NOTHING`, schemaVersion); err != nil {
+		return fmt.Errorf("issuance database: %w", err)
+	}
+	return tx.Commit()
+}
+
+// checkPostgres makes sure an opened PostgreSQL database has certmint's
+// tables and, when it records one, belongs to this CA.
+func (db *DB) checkPostgres(ctx context.Context, home string, issuing *x509.Certificate) error {
+	var rows []struct {
+		Key   string `db:"key"`
+		Value string `db:"value"`
+	}
+	err := db.X.SelectContext(ctx, &rows, `SELECT key, value FROM certmint_meta WHERE key IN ('schema_version', 'issuing_ca')`)
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == "42P01" { // undefined_table
+		return &NoSchemaError{URL: db.URL}
+	}
+	if err != nil {
+		return fmt.Errorf("issuance database %s: %w", db.URL, err)
+	}
+	meta := map[string]string{}
+	for _, r := range rows {
+		meta[r.Key] = r.Value
+	}
+	if meta["schema_version"] == "" {
+		return &NoSchemaError{URL: db.URL}
+	}
+	if meta["schema_version"] != schemaVersion {
+		return fmt.Errorf("issuance database %s has schema version %s; this certmint knows version %s", db.URL, meta["schema_version"], schemaVersion)
+	}
+	if fp := meta["issuing_ca"]; fp != "" && fp != caFingerprint(issuing) {
+		return &OtherCAError{URL: db.URL, Home: home}
+	}
+	return nil
+}
+
+// dataSummary describes the certmint rows a database holds, "" for none.
+func (db *DB) dataSummary(ctx context.Context, q sqlx.QueryerContext) (string, error) {
+	var parts []string
+	for _, t := range []struct{ table, what string }{
+		{"certificates", "certificates"}, {"ocsp_responses", "OCSP responses"},
+		{"crl_numbers", "CRL numbers"}, {"audit_log", "audit events"},
+	} {
+		var n int64
+		if err := sqlx.GetContext(ctx, q, &n, `SELECT count(*) FROM `+t.table); err != nil {
+			return "", fmt.Errorf("issuance database %s: %w", db.URL, err)
+		}
+		if n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, t.what))
+		}
+	}
+	var fp []string
+	if err := sqlx.SelectContext(ctx, q, &fp, `SELECT value FROM certmint_meta WHERE key = 'issuing_ca'`); err != nil {
+		return "", fmt.Errorf("issuance database %s: %w", db.URL, err)
+	}
+	switch {
+	case len(fp) > 0 && fp[0] == "pending":
+		parts = append(parts, "the claim of a `certmint init` that has not finished; if none is running, "+
+			"DELETE FROM certmint_meta WHERE key = 'issuing_ca' releases it")
+	case len(fp) > 0:
+		parts = append(parts, "the identity of a CA")
+	}
+	return strings.Join(parts, ", "), nil
+}
+
+// setMeta records a key of certmint_meta.
+func setMeta(ctx context.Context, x execer, key, value string) error {
+	_, err := x.ExecContext(ctx, x.Rebind(`INSERT INTO certmint_meta(key, value) VALUES(?, ?)
+		ON CONFLICT(key) DO UPDATE SET value = excluded.value`), key, value)
+	if err != nil {
+		return fmt.Errorf("issuance database: %w", err)
+	}
+	return nil
+}
+
+// wipePostgres empties the tables Init filled, after a failed Init: the
+// database was checked empty before, so this restores it.
+func (db *DB) wipePostgres() {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	db.X.ExecContext(ctx, `TRUNCATE ocsp_responses, certificates, crl_numbers, audit_log`)
+	db.X.ExecContext(ctx, `DELETE FROM certmint_meta WHERE key <> 'schema_version'`)
+}
+
+// claimPostgres makes sure the database has certmint's tables and holds no
+// certmint data, and marks it as taken (issuing_ca = "pending") so that a
+// second init at the same moment finds it in use. Init replaces the mark
+// with the new CA's identity, or wipes the database when it fails.
+func (db *DB) claimPostgres(ctx context.Context) error {
+	if err := db.createSchema(ctx); err != nil {
+		return err
+	}
+	tx, err := db.X.BeginTxx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("issuance database: %w", err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(schemaLockKey)); err != nil {
+		return fmt.Errorf("issuance database: %w", err)
+	}
+	if what, err := db.dataSummary(ctx, tx); err != nil {
+		return err
+	} else if what != "" {
+		return &DatabaseInUseError{URL: db.URL, What: what}
+	}
+	if err := setMeta(ctx, tx, "issuing_ca", "pending"); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
