@@ -104,9 +104,9 @@ var (
 	// examples holds `certmint issue --template NAME --example` from mainCA,
 	// by template name.
 	examples = map[string]*bundle{}
-	// fullBundles holds, for templates whose default files lack a .pfx, the
-	// same example issued with --format crt,key,pfx,chain, so every
-	// template's pfx_encryption is exercised.
+	// fullBundles holds, for templates whose default files lack one of
+	// .crt, .key, .pfx and the chain, the same example issued with --format
+	// crt,key,pfx,chain, so every file kind of every template is exercised.
 	fullBundles = map[string]*bundle{}
 	// localhostServer: `server` for --cn localhost --san 127.0.0.1 --san ::1.
 	localhostServer *bundle
@@ -195,9 +195,13 @@ func setup() error {
 		for _, t := range builtins {
 			b := issue(mainCA, t, t.Name, filepath.Join("bundles", t.Name), t.Name, "--example")
 			examples[t.Name] = b
-			if b.Err == nil && !t.HasFormat(templates.FormatPFX) {
+			full := t.HasFormat(templates.FormatCRT) && t.HasFormat(templates.FormatKey) &&
+				t.HasFormat(templates.FormatPFX) && t.HasFormat(templates.FormatChain)
+			if b.Err == nil && !full {
+				// --force: a one-certificate-per-CN template (defender-sensor)
+				// refuses the same example twice otherwise.
 				fullBundles[t.Name] = issue(mainCA, t, t.Name, filepath.Join("full", t.Name), t.Name, "--example",
-					"--format", "crt,key,pfx,chain")
+					"--format", "crt,key,pfx,chain", "--force")
 			}
 		}
 		server, err := templates.Builtin("server")

@@ -435,6 +435,8 @@ func TestBundleFiles(t *testing.T) {
 				want = append(want, b.chain())
 			case templates.FormatCER:
 				want = append(want, filepath.Join(b.Dir, mainCA.Issuing.Slug+".cer"), filepath.Join(b.Dir, mainCA.Root.Slug+".cer"))
+			case templates.FormatNote:
+				want = append(want, b.path("-install.txt"))
 			}
 		}
 		if got := sortedCopy(b.JSON.Files); !slices.Equal(got, sortedCopy(want)) {
