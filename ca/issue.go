@@ -309,7 +309,8 @@ func (s *Store) release(ctx context.Context, p *plan, key crypto.Signer, cert *x
 		return issued, nil
 	}
 	meta := Metadata{Template: req.Template.Name, Subject: cert.Subject.String(), Files: paths,
-		Base: p.base, FriendlyName: req.FriendlyName, PFXName: req.PFXName, Renews: req.Renews}
+		Base: p.base, FriendlyName: req.FriendlyName, PFXName: req.PFXName, Renews: req.Renews,
+		PFX: string(req.PFX), NoCDP: req.NoCDP, EncryptKey: req.EncryptKey}
 	if out, err := filepath.Abs(req.Out); err == nil {
 		meta.Out = out
 	}

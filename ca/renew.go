@@ -62,7 +62,12 @@ func (s *Store) RenewalRequest(ctx context.Context, serial *big.Int, out string)
 	req := IssueRequest{
 		Template: t, Subject: subject, SANs: names,
 		Out: old.Meta.Out, Base: old.Meta.Base, FriendlyName: old.Meta.FriendlyName, PFXName: old.Meta.PFXName,
-		Renews: old.SerialHex(),
+		Renews: old.SerialHex(), PFX: templates.PFXEncryption(old.Meta.PFX), NoCDP: old.Meta.NoCDP, EncryptKey: old.Meta.EncryptKey,
+	}
+	// A certificate issued without a CDP (004, validation off) is renewed
+	// without one; cert.CRLDistributionPoints is the record of that.
+	if len(cert.CRLDistributionPoints) == 0 && t.Revocation.CRLDistributionPoint {
+		req.NoCDP = true
 	}
 	if out != "" {
 		req.Out = out

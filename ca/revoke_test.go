@@ -6,6 +6,7 @@ import (
 	"crypto/x509/pkix"
 	"errors"
 	"math/big"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/certmint/certmint/crl"
 	"github.com/certmint/certmint/san"
+	"github.com/certmint/certmint/templates"
 )
 
 func issueFor(t *testing.T, s *Store, template, cn string, sans ...string) *Issued {
@@ -230,5 +232,39 @@ func TestListAndStatus(t *testing.T) {
 	r, _ = s.Status(ctx, 30*24*time.Hour, 365*24*time.Hour, s.Issuing.Cert.NotAfter.Add(-10*24*time.Hour))
 	if r.CAs[1].State != StateWarn {
 		t.Errorf("issuing CA 10 days before expiry: %s", r.CAs[1].State)
+	}
+}
+
+// Renew keeps what was chosen at issue time: the legacy .pfx, no CDP, an
+// encrypted key.
+func TestRenewKeepsOverrides(t *testing.T) {
+	s := newHome(t)
+	ctx := context.Background()
+	out := t.TempDir()
+	old, err := s.Issue(ctx, IssueRequest{Template: mustTemplate(t, "defender-sensor"),
+		Subject: pkix.Name{CommonName: "sensor.contoso.com", Country: []string{"US"}, Organization: []string{"C"}, OrganizationalUnit: []string{"L"}},
+		Out:     out, Password: "pw", PFX: "legacy", NoCDP: true, EncryptKey: true,
+		Formats: []templates.Format{templates.FormatCRT, templates.FormatKey, templates.FormatPFX}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, rec, err := s.RenewalRequest(ctx, old.Cert.SerialNumber, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if req.PFX != "legacy" || !req.NoCDP || !req.EncryptKey {
+		t.Errorf("renewal request: pfx %q, no-cdp %v, encrypt-key %v", req.PFX, req.NoCDP, req.EncryptKey)
+	}
+	req.Password, req.Force = "pw", true
+	res, _, err := s.Renew(ctx, req, rec, false, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Cert.CRLDistributionPoints) != 0 {
+		t.Errorf("renewed certificate has a CDP: %v", res.Cert.CRLDistributionPoints)
+	}
+	key, _ := os.ReadFile(filepath.Join(out, "sensor.contoso.com.key"))
+	if !strings.Contains(string(key), "ENCRYPTED PRIVATE KEY") {
+		t.Error("the renewed key is not encrypted")
 	}
 }

@@ -151,7 +151,10 @@ func normalizeSafeQArgs(args []string) []string {
 		return args
 	}
 	out := append([]string{}, args[:i+1]...)
-	rest := args[i+1:]
+	rest := append([]string{}, args[i+1:]...)
+	for j := range rest {
+		rest[j] = canonicalPowerShellName(rest[j])
+	}
 	for j := 0; j < len(rest); j++ {
 		a := rest[j]
 		if strings.HasPrefix(a, "-") {
@@ -184,4 +187,26 @@ func appendSANWords(out *[]string, rest []string, j int) int {
 		*out = append(*out, "--san", rest[j])
 	}
 	return j
+}
+
+// powerShellNames are the script's parameters; PowerShell matches them
+// case-insensitively, so -friendlyname works there and must work here.
+var powerShellNames = []string{"Subject", "FriendlyName", "Password", "SubjectAlternativeNames"}
+
+// canonicalPowerShellName gives a -Name or -Name:value argument the
+// script's spelling.
+func canonicalPowerShellName(a string) string {
+	if !strings.HasPrefix(a, "-") || strings.HasPrefix(a, "--") {
+		return a
+	}
+	name, val, hasVal := strings.Cut(a[1:], ":")
+	for _, n := range powerShellNames {
+		if strings.EqualFold(name, n) {
+			if hasVal {
+				return "-" + n + ":" + val
+			}
+			return "-" + n
+		}
+	}
+	return a
 }
