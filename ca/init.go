@@ -267,12 +267,12 @@ func Init(ctx context.Context, o InitOptions) (*Store, error) {
 		s.DB.Close()
 		return nil, err
 	}
-	if _, err := s.PublishCRLs(ctx, o.Now); err != nil {
+	if err := s.DB.Audit(ctx, Event{Action: "init", CALabel: cfg.Root.Slug + "," + cfg.Issuing.Slug,
+		Subject: rootCert.Subject.String(), Detail: fmt.Sprintf("root %s, issuing %s, base URL %s", o.RootKey, o.IssuingKey, o.BaseURL)}); err != nil {
 		s.DB.Close()
 		return nil, err
 	}
-	if err := s.DB.Audit(ctx, Event{Action: "init", CALabel: cfg.Root.Slug + "," + cfg.Issuing.Slug,
-		Subject: rootCert.Subject.String(), Detail: fmt.Sprintf("root %s, issuing %s, base URL %s", o.RootKey, o.IssuingKey, o.BaseURL)}); err != nil {
+	if _, err := s.PublishCRLs(ctx, o.Now); err != nil {
 		s.DB.Close()
 		return nil, err
 	}
