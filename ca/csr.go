@@ -13,8 +13,6 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
-	"net"
-	"net/url"
 	"slices"
 
 	"github.com/certmint/certmint/internal/keys"
@@ -65,23 +63,9 @@ func NewCSR(t *templates.Template, subject pkix.Name, sans []san.Name) (*CSR, er
 }
 
 func setSANs(req *x509.CertificateRequest, names []san.Name) error {
-	for _, n := range names {
-		switch n.Kind {
-		case san.DNS:
-			req.DNSNames = append(req.DNSNames, n.Value)
-		case san.IP:
-			req.IPAddresses = append(req.IPAddresses, net.ParseIP(n.Value))
-		case san.Email:
-			req.EmailAddresses = append(req.EmailAddresses, n.Value)
-		case san.URI:
-			u, err := url.Parse(n.Value)
-			if err != nil {
-				return err
-			}
-			req.URIs = append(req.URIs, u)
-		}
-	}
-	return nil
+	var err error
+	req.DNSNames, req.IPAddresses, req.EmailAddresses, req.URIs, err = san.Fields(names)
+	return err
 }
 
 var (
@@ -161,26 +145,6 @@ func ParseCSR(data []byte) (*x509.CertificateRequest, error) {
 		return nil, fmt.Errorf("the request's key type %T is not accepted (use RSA or ECDSA)", csr.PublicKey)
 	}
 	return csr, nil
-}
-
-// csrSANs returns a request's SANs.
-func csrSANs(csr *x509.CertificateRequest) []san.Name {
-	var out []san.Name
-	for _, d := range csr.DNSNames {
-		out = append(out, san.Name{Kind: san.DNS, Value: d})
-	}
-	for _, ip := range csr.IPAddresses {
-		if n, err := san.Parse("IP:" + ip.String()); err == nil {
-			out = append(out, n)
-		}
-	}
-	for _, e := range csr.EmailAddresses {
-		out = append(out, san.Name{Kind: san.Email, Value: e})
-	}
-	for _, u := range csr.URIs {
-		out = append(out, san.Name{Kind: san.URI, Value: u.String()})
-	}
-	return out
 }
 
 // checkKeyAllowed refuses a public key the template does not accept.

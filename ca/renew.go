@@ -5,7 +5,6 @@ import (
 	"crypto/x509/pkix"
 	"fmt"
 	"math/big"
-	"net/netip"
 	"os"
 	"time"
 
@@ -44,21 +43,7 @@ func (s *Store) RenewalRequest(ctx context.Context, serial *big.Int, out string)
 		CommonName: cert.Subject.CommonName, Country: cert.Subject.Country, Province: cert.Subject.Province,
 		Locality: cert.Subject.Locality, Organization: cert.Subject.Organization, OrganizationalUnit: cert.Subject.OrganizationalUnit,
 	}
-	var names []san.Name
-	for _, d := range cert.DNSNames {
-		names = append(names, san.Name{Kind: san.DNS, Value: d})
-	}
-	for _, ip := range cert.IPAddresses {
-		if a, ok := netip.AddrFromSlice(ip); ok {
-			names = append(names, san.Name{Kind: san.IP, Value: a.Unmap().String()})
-		}
-	}
-	for _, e := range cert.EmailAddresses {
-		names = append(names, san.Name{Kind: san.Email, Value: e})
-	}
-	for _, u := range cert.URIs {
-		names = append(names, san.Name{Kind: san.URI, Value: u.String()})
-	}
+	names := san.FromCertificate(cert)
 	req := IssueRequest{
 		Template: t, Subject: subject, SANs: names,
 		Out: old.Meta.Out, Base: old.Meta.Base, FriendlyName: old.Meta.FriendlyName, PFXName: old.Meta.PFXName,

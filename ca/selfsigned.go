@@ -6,8 +6,6 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"fmt"
-	"net"
-	"net/url"
 	"time"
 
 	"github.com/certmint/certmint/internal/keys"
@@ -88,21 +86,8 @@ func selfSign(p *plan, key crypto.Signer) (*x509.Certificate, error) {
 	for _, e := range t.Usage.ExtKeyUsage {
 		tmpl.ExtKeyUsage = append(tmpl.ExtKeyUsage, e.X509())
 	}
-	for _, n := range p.sans {
-		switch n.Kind {
-		case san.DNS:
-			tmpl.DNSNames = append(tmpl.DNSNames, n.Value)
-		case san.IP:
-			tmpl.IPAddresses = append(tmpl.IPAddresses, net.ParseIP(n.Value))
-		case san.Email:
-			tmpl.EmailAddresses = append(tmpl.EmailAddresses, n.Value)
-		case san.URI:
-			u, err := url.Parse(n.Value)
-			if err != nil {
-				return nil, err
-			}
-			tmpl.URIs = append(tmpl.URIs, u)
-		}
+	if tmpl.DNSNames, tmpl.IPAddresses, tmpl.EmailAddresses, tmpl.URIs, err = san.Fields(p.sans); err != nil {
+		return nil, err
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
 	if err != nil {

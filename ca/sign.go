@@ -7,6 +7,7 @@ import (
 	"encoding/pem"
 	"fmt"
 
+	"github.com/certmint/certmint/san"
 	"github.com/certmint/certmint/templates"
 )
 
@@ -22,7 +23,7 @@ func (s *Store) SignCSR(ctx context.Context, req IssueRequest, csr *x509.Certifi
 		CommonName: csr.Subject.CommonName, Country: csr.Subject.Country, Province: csr.Subject.Province,
 		Locality: csr.Subject.Locality, Organization: csr.Subject.Organization, OrganizationalUnit: csr.Subject.OrganizationalUnit,
 	}
-	req.SANs = csrSANs(csr)
+	req.SANs = san.FromRequest(csr)
 	if req.Formats == nil {
 		for _, f := range t.Output.Formats {
 			if f == templates.FormatCRT || f == templates.FormatChain || f == templates.FormatCER {

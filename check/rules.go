@@ -3,7 +3,6 @@ package check
 import (
 	"crypto/x509"
 	"fmt"
-	"net/netip"
 	"net/url"
 	"slices"
 	"strings"
@@ -30,7 +29,7 @@ func requirements(t *templates.Template, in Input) []Finding {
 	// The CN counts as a name where the template copies it into the SAN
 	// (000: "CN=<computername> or ... DNS Name=<computername>"; 003: the CN
 	// "acts as a fallback for SAN").
-	names := certSANs(c)
+	names := san.FromCertificate(c)
 	resolved := t.ResolveSANs(c.Subject.CommonName, names)
 	failed := map[string]*templates.RequestError{}
 	for _, e := range t.CheckRequest(c.Subject, resolved) {
@@ -214,26 +213,6 @@ func describeIssued(t *templates.Template) string {
 		return "ECDSA " + string(t.Key.Curve)
 	}
 	return fmt.Sprintf("RSA %d", t.Key.Bits)
-}
-
-// certSANs lists a certificate's SANs as certmint names them.
-func certSANs(c *x509.Certificate) []san.Name {
-	var out []san.Name
-	for _, d := range c.DNSNames {
-		out = append(out, san.Name{Kind: san.DNS, Value: d})
-	}
-	for _, ip := range c.IPAddresses {
-		if a, ok := netip.AddrFromSlice(ip); ok {
-			out = append(out, san.Name{Kind: san.IP, Value: a.Unmap().String()})
-		}
-	}
-	for _, e := range c.EmailAddresses {
-		out = append(out, san.Name{Kind: san.Email, Value: e})
-	}
-	for _, u := range c.URIs {
-		out = append(out, san.Name{Kind: san.URI, Value: u.String()})
-	}
-	return out
 }
 
 func allowedKinds(t *templates.Template) string {

@@ -5,6 +5,7 @@
 package san
 
 import (
+	"crypto/x509"
 	"fmt"
 	"net"
 	"net/netip"
@@ -241,4 +242,54 @@ func Values(list []Name) []string {
 		out[i] = n.Value
 	}
 	return out
+}
+
+// FromCertificate lists the SANs of a certificate.
+func FromCertificate(c *x509.Certificate) []Name {
+	return fromFields(c.DNSNames, c.IPAddresses, c.EmailAddresses, c.URIs)
+}
+
+// FromRequest lists the SANs of a certificate request.
+func FromRequest(r *x509.CertificateRequest) []Name {
+	return fromFields(r.DNSNames, r.IPAddresses, r.EmailAddresses, r.URIs)
+}
+
+func fromFields(dns []string, ips []net.IP, emails []string, uris []*url.URL) []Name {
+	var out []Name
+	for _, d := range dns {
+		out = append(out, Name{Kind: DNS, Value: d})
+	}
+	for _, ip := range ips {
+		if a, ok := netip.AddrFromSlice(ip); ok {
+			out = append(out, Name{Kind: IP, Value: a.Unmap().String()})
+		}
+	}
+	for _, e := range emails {
+		out = append(out, Name{Kind: Email, Value: e})
+	}
+	for _, u := range uris {
+		out = append(out, Name{Kind: URI, Value: u.String()})
+	}
+	return out
+}
+
+// Fields sorts names into the fields of a certificate or request template.
+func Fields(names []Name) (dns []string, ips []net.IP, emails []string, uris []*url.URL, err error) {
+	for _, n := range names {
+		switch n.Kind {
+		case DNS:
+			dns = append(dns, n.Value)
+		case IP:
+			ips = append(ips, net.ParseIP(n.Value))
+		case Email:
+			emails = append(emails, n.Value)
+		case URI:
+			u, perr := url.Parse(n.Value)
+			if perr != nil {
+				return nil, nil, nil, nil, perr
+			}
+			uris = append(uris, u)
+		}
+	}
+	return dns, ips, emails, uris, nil
 }

@@ -1,6 +1,7 @@
 package san
 
 import (
+	"crypto/x509"
 	"errors"
 	"net"
 	"reflect"
@@ -353,4 +354,25 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("Contains does not find %v in itself", n)
 		}
 	})
+}
+
+func TestFieldsRoundTrip(t *testing.T) {
+	in, err := ParseList([]string{"www.example.com", "IP:10.0.0.1", "IP:::ffff:10.0.0.2", "email:a@example.com", "URI:spiffe://example.com/x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dns, ips, emails, uris, err := Fields(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := FromCertificate(&x509.Certificate{DNSNames: dns, IPAddresses: ips, EmailAddresses: emails, URIs: uris})
+	if strings.Join(Strings(got), ",") != "DNS:www.example.com,IP:10.0.0.1,IP:10.0.0.2,email:a@example.com,URI:spiffe://example.com/x" {
+		t.Errorf("round trip: %v", Strings(got))
+	}
+	if r := FromRequest(&x509.CertificateRequest{DNSNames: dns}); len(r) != 1 || r[0].Value != "www.example.com" {
+		t.Errorf("FromRequest: %v", r)
+	}
+	if _, _, _, _, err := Fields([]Name{{Kind: URI, Value: "%zz"}}); err == nil {
+		t.Error("a malformed URI was accepted")
+	}
 }

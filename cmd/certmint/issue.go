@@ -135,6 +135,12 @@ func issueAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	return issueFromCA(c, req)
+}
+
+// issueFromCA opens the home, refuses a bad request before asking for any
+// password, then issues and prints.
+func issueFromCA(c *cli.Context, req ca.IssueRequest) error {
 	s, err := ca.Open(c.String(homeFlag.Name), caPassword(c, false).Resolve)
 	if err != nil {
 		return err

@@ -111,22 +111,7 @@ func safeqAction(c *cli.Context) error {
 		}
 		return printIssued(c, res)
 	}
-	s, err := ca.Open(c.String(homeFlag.Name), caPassword(c, false).Resolve)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	if err := s.CheckRequest(c.Context, req); err != nil {
-		return err
-	}
-	if err := resolveBundlePassword(c, &req); err != nil {
-		return err
-	}
-	res, err := s.Issue(c.Context, req)
-	if err != nil {
-		return err
-	}
-	return printIssued(c, res)
+	return issueFromCA(c, req)
 }
 
 // safeqFlagNames are the flags whose PowerShell spellings normalizeSafeQArgs
