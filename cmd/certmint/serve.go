@@ -45,7 +45,7 @@ func serveAction(c *cli.Context) error {
 	h := &crl.Handler{Dir: c.String("dir"), Prefix: c.String("prefix")}
 	var store *ca.Store
 	if h.Dir == "" || c.IsSet(homeFlag.Name) {
-		s, err := ca.Open(c.String(homeFlag.Name), nil)
+		s, err := ca.Open(c.String(homeFlag.Name), caPassword(c, false).Resolve)
 		if err != nil {
 			var nf *ca.NotFoundError
 			if errors.As(err, &nf) && h.Dir == "" {
@@ -84,25 +84,15 @@ func serveAction(c *cli.Context) error {
 	defer cancel()
 
 	if store != nil && c.String("dir") == "" {
-		src := caPassword(c, false)
-		src.Prompt = nil
-		if pw, err := src.Resolve(); err != nil {
+		// Re-signing needs both CA keys; without the password the folder is
+		// still served, and the warning says until when its CRLs hold.
+		if err := store.UnlockAll(); err != nil {
 			var miss *secret.MissingError
 			if !errors.As(err, &miss) {
 				return err
 			}
 			o.warnf("no CA password: CRLs will not be re-signed; run `certmint crl` before %s, or give CERTMINT_CA_PASSWORD / --ca-password-file", nextDue(store))
 		} else {
-			store, err = ca.Open(store.Home, func() (string, error) { return pw, nil })
-			if err != nil {
-				return err
-			}
-			defer store.Close()
-			for _, a := range store.Authorities() {
-				if _, err := store.Key(a); err != nil {
-					return err
-				}
-			}
 			go store.KeepCRLsFresh(ctx, c.Duration("check-every"), func(f string, args ...any) {
 				fmt.Fprintf(o.stderr, "certmint: "+f+"\n", args...)
 			})
