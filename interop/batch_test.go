@@ -1,0 +1,172 @@
+package interop
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// TestBatchCSV is issue 6's acceptance at a smaller size: a CSV with 3 bad
+// rows among good ones gives every good bundle, 3 errors with their line
+// numbers and exit 1; SIGINT halfway through and a rerun complete the rest
+// without reissuing finished rows; every bundle verifies with openssl; no
+// serial appears twice.
+func TestBatchCSV(t *testing.T) {
+	requireTool(t, "openssl")
+	h, err := initCA("batch", "http://pki.batch.test", "--root-cn", "Batch Root CA", "--issuing-cn", "Batch Issuing CA", "--key", "ecdsa:P-256")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const good = 60
+	var csv strings.Builder
+	csv.WriteString("cn,san,name\n")
+	bad := map[int]string{}
+	line := 1
+	for i := 1; i <= good; i++ {
+		line++
+		fmt.Fprintf(&csv, "pc%d.acme.local,10.0.%d.%d,\n", i, i/250, i%250+1)
+		switch i {
+		case 10:
+			line++
+			csv.WriteString("pc10.acme.local,,\n") // a duplicate cn
+			bad[line] = "already appears on line 11"
+		case 20:
+			line++
+			csv.WriteString("bad20.acme.local,IP:10.0.0.300,\n")
+			bad[line] = "not an IPv4 or IPv6 address"
+		case 30:
+			line++
+			csv.WriteString(",x.acme.local,\n")
+			bad[line] = "cn is empty"
+		}
+	}
+	dir := filepath.Join(workDir, "batch-csv")
+	os.MkdirAll(filepath.Join(dir, "out"), 0o700)
+	input := filepath.Join(dir, "hosts.csv")
+	if err := os.WriteFile(input, []byte(csv.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"batch", "--template", "client", "--input", input, "--out", filepath.Join(dir, "out"), "--random-passwords", "--json", "--jobs", "2"}
+
+	// First run: interrupted with SIGINT once a third of the rows are done.
+	cmd := exec.Command(certmintBin, args...)
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "CERTMINT_") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	cmd.Env = append(cmd.Env, certmintEnv(h.Home)...)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	type row struct {
+		Line   int    `json:"line"`
+		CN     string `json:"cn"`
+		Status string `json:"status"`
+		Serial string `json:"serial"`
+		Error  string `json:"error"`
+	}
+	first := map[string]row{} // cn -> issued in the first run
+	sc := bufio.NewScanner(stdout)
+	interrupted := false
+	for sc.Scan() {
+		var r row
+		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+			t.Fatalf("batch --json line %q: %v", sc.Text(), err)
+		}
+		if r.Status == "issued" {
+			first[r.CN] = r
+		}
+		if len(first) >= good/3 && !interrupted {
+			cmd.Process.Signal(syscall.SIGINT)
+			interrupted = true
+		}
+	}
+	err = cmd.Wait()
+	if !interrupted || err == nil {
+		t.Fatalf("first run: interrupted %v, exit %v\n%s", interrupted, err, stderr.String())
+	}
+	if len(first) >= good {
+		t.Fatalf("the interruption came too late: %d rows already done", len(first))
+	}
+
+	// Rerun: finishes the rest, skips what was done, reports the bad rows.
+	r := runCertmint(h.Home, args...)
+	if r.Code != 1 {
+		t.Fatalf("rerun: exit %d, want 1 (3 bad rows)\n%s", r.Code, r)
+	}
+	serials := map[string]string{}
+	var errs []row
+	for _, l := range strings.Split(strings.TrimSpace(r.Stdout), "\n") {
+		var x row
+		if err := json.Unmarshal([]byte(l), &x); err != nil {
+			t.Fatalf("rerun --json line %q: %v", l, err)
+		}
+		switch x.Status {
+		case "skipped":
+			if _, ok := first[x.CN]; !ok {
+				t.Errorf("%s skipped, but the first run did not issue it", x.CN)
+			}
+		case "issued", "reissued":
+			if _, ok := first[x.CN]; ok {
+				t.Errorf("%s issued again although the first run finished it", x.CN)
+			}
+			serials[x.CN] = x.Serial
+		case "failed":
+			errs = append(errs, x)
+		}
+	}
+	for cn, x := range first {
+		serials[cn] = x.Serial
+	}
+	if len(serials) != good {
+		t.Errorf("%d bundles, want %d", len(serials), good)
+	}
+	if len(errs) != 3 {
+		t.Errorf("%d failed rows, want 3: %+v", len(errs), errs)
+	}
+	for _, e := range errs {
+		if want := bad[e.Line]; want == "" || !strings.Contains(e.Error, want) {
+			t.Errorf("line %d: %q, want %q", e.Line, e.Error, bad[e.Line])
+		}
+	}
+	seen := map[string]bool{}
+	for cn, s := range serials {
+		if seen[s] {
+			t.Errorf("serial %s twice", s)
+		}
+		seen[s] = true
+		crt := filepath.Join(dir, "out", cn, cn+".crt")
+		mustTool(t, "verify "+cn, "openssl", "verify", "-CAfile", h.Root.Path, "-untrusted", h.Issuing.Path, crt)
+	}
+	// Every .pfx opens with its password from passwords.csv.
+	pw, err := os.ReadFile(filepath.Join(dir, "out", "passwords.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(pw)), "\n")[1:]
+	latest := map[string]string{}
+	for _, l := range lines {
+		f := strings.Split(l, ",")
+		latest[f[0]] = f[3]
+	}
+	if len(latest) != good {
+		t.Errorf("passwords.csv has passwords for %d rows, want %d", len(latest), good)
+	}
+	for name, p := range latest {
+		mustTool(t, "pkcs12 "+name, "openssl", "pkcs12", "-info", "-noout", "-in", filepath.Join(dir, "out", name, name+".pfx"), "-passin", "pass:"+p)
+	}
+}
