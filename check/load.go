@@ -10,6 +10,7 @@ import (
 	"github.com/certmint/certmint/crl"
 	"github.com/certmint/certmint/internal/certfile"
 	"github.com/certmint/certmint/internal/keys"
+	"github.com/certmint/certmint/internal/pkifile"
 	pkcs12 "software.sslmate.com/src/go-pkcs12"
 )
 
@@ -23,6 +24,9 @@ type Files struct {
 	// Password returns the passphrase of the .pfx or an encrypted key; it
 	// is called only when one is needed.
 	Password func() (string, error)
+	// MaxIterations bounds the KDF work the .pfx or the key may ask for
+	// (0: pkifile.MaxIterations), as inspect.Options.MaxIterations does.
+	MaxIterations int
 }
 
 // PassphraseError is a .pfx whose passphrase is wrong: nothing in it can
@@ -75,7 +79,7 @@ func Load(f Files) (Input, error) {
 		if err != nil {
 			return in, err
 		}
-		in.Key, in.KeyErr = parseKey(data, f.Password)
+		in.Key, in.KeyErr = parseKey(data, f.Password, f.MaxIterations)
 	}
 	for _, p := range f.CRLs {
 		rl, err := crl.ReadFile(p)
@@ -87,10 +91,13 @@ func Load(f Files) (Input, error) {
 	return in, nil
 }
 
-func parseKey(data []byte, password func() (string, error)) (crypto.Signer, error) {
+func parseKey(data []byte, password func() (string, error), maxIterations int) (crypto.Signer, error) {
 	k, err := keys.ParsePEM(data, "")
 	if !errors.Is(err, keys.ErrNeedPassword) || password == nil {
 		return k, err
+	}
+	if err := encryptedKeyCost(data, maxIterations); err != nil {
+		return nil, err
 	}
 	pw, perr := password()
 	if perr != nil {
@@ -99,10 +106,43 @@ func parseKey(data []byte, password func() (string, error)) (crypto.Signer, erro
 	return keys.ParsePEM(data, pw)
 }
 
+// encryptedKeyCost refuses an encrypted key whose KDF asks for
+// unreasonable work (billions of PBKDF2 iterations, a huge scrypt N)
+// before any password is tried on it, as inspect does: the file would keep
+// check busy for hours.
+func encryptedKeyCost(data []byte, maxIterations int) error {
+	f, err := pkifile.Parse(data)
+	if err != nil {
+		return nil // keys.ParsePEM says what is wrong with it
+	}
+	for _, o := range f.Objects {
+		if o.Kind != pkifile.KindKey || pkifile.KeyFormat(o) != pkifile.FormatEncryptedPKCS8 {
+			continue
+		}
+		_, err := pkifile.DecodeKey(o, nil, maxIterations) // checks the cost, then wants a password
+		var np *pkifile.NoPasswordError
+		if errors.As(err, &np) {
+			return nil
+		}
+		return err
+	}
+	return nil
+}
+
 func loadPFX(in *Input, f Files) error {
 	data, err := certfile.ReadFile(f.PFX)
 	if err != nil {
 		return err
+	}
+	// A file whose KDFs ask for hours of work is refused before any
+	// password is tried, as inspect refuses it; one that inspect cannot
+	// read is refused too.
+	st, err := pkifile.ParsePFX(data)
+	if err != nil {
+		return fmt.Errorf("%s: not a PKCS#12 file certmint can read: %w", f.PFX, err)
+	}
+	if err := st.CheckCost(f.MaxIterations); err != nil {
+		return fmt.Errorf("%s: %w", f.PFX, err)
 	}
 	pw := ""
 	if f.Password != nil {
@@ -110,7 +150,7 @@ func loadPFX(in *Input, f Files) error {
 			return err
 		}
 	}
-	key, leaf, cas, err := pkcs12.DecodeChain(data, pw)
+	key, leaf, cas, err := decodePFX(data, pw)
 	if err != nil {
 		if errors.Is(err, pkcs12.ErrIncorrectPassword) || strings.Contains(err.Error(), "password") {
 			return &PassphraseError{File: f.PFX, Err: err}
@@ -141,4 +181,16 @@ func (in *Input) AddRoots(roots, intermediates []*x509.Certificate) {
 			in.Chain = append(in.Chain, c)
 		}
 	}
+}
+
+// decodePFX is pkcs12.DecodeChain, with a panic on malformed input
+// (crypto/cipher panics on a ciphertext that is not whole blocks) turned
+// into an error: input never panics.
+func decodePFX(data []byte, pw string) (key any, leaf *x509.Certificate, cas []*x509.Certificate, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			key, leaf, cas, err = nil, nil, nil, fmt.Errorf("malformed file: %v", r)
+		}
+	}()
+	return pkcs12.DecodeChain(data, pw)
 }

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"golang.org/x/crypto/cryptobyte"
 	"golang.org/x/crypto/cryptobyte/asn1"
+	"io"
 	"os"
 	"path/filepath"
 
@@ -56,18 +57,27 @@ func Publish(dir, slug string, der []byte) error {
 // maxCRLSize bounds what ReadFile accepts; 100,000 entries are about 4 MB.
 const maxCRLSize = 64 << 20
 
-// ReadFile parses a CRL in DER or PEM.
+// ReadFile parses a CRL in DER or PEM. A regular file over the limit is
+// refused from its size; a stream (a pipe, a device) after the limit.
 func ReadFile(path string) (*x509.RevocationList, error) {
-	st, err := os.Stat(path)
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
 	if err != nil {
 		return nil, err
 	}
 	if st.Size() > maxCRLSize {
 		return nil, fmt.Errorf("crl: %s is larger than %d MiB", path, maxCRLSize>>20)
 	}
-	data, err := os.ReadFile(path)
+	data, err := io.ReadAll(io.LimitReader(f, maxCRLSize+1))
 	if err != nil {
 		return nil, err
+	}
+	if len(data) > maxCRLSize {
+		return nil, fmt.Errorf("crl: %s is larger than %d MiB", path, maxCRLSize>>20)
 	}
 	return Parse(data)
 }

@@ -138,6 +138,9 @@ func Parse(file string, src []byte) (*Template, error) {
 	if !bytes.HasSuffix(src, []byte("\n")) {
 		src = append(src[:len(src):len(src)], '\n')
 	}
+	if err := checkNesting(file, src); err != nil {
+		return nil, err
+	}
 	t := &Template{file: file, src: src, lines: keyLines(src)}
 	md, err := toml.NewDecoder(bytes.NewReader(src)).Decode(t)
 	if err != nil {
