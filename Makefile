@@ -8,7 +8,7 @@ BIN      := bin/certmint
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -s -w -X main.version=$(VERSION)
 
-.PHONY: all build test test-postgres test-short demo bench release lint fmt vet clean
+.PHONY: all build test test-postgres test-short stress fuzz demo bench release lint fmt vet clean
 
 all: build
 
@@ -32,6 +32,33 @@ test-postgres:
 
 test-short:
 	$(GO) test -short ./...
+
+# The harnesses in their long runs, printing their figures (-v): 8 issue, a
+# batch, two revoke and a crl at once on one CA home, for 5 rounds
+# (TestStress*); SIGKILL at random moments, 50 times (TestCrash*); `certmint
+# serve` answering 200 clients for 10 s while the CRL is re-signed every
+# second (TestServeLoad). `make test` runs each in a short mode.
+stress:
+	CERTMINT_STRESS=long CERTMINT_REQUIRE_INTEROP=1 $(GO) test -count=1 -timeout 60m -v \
+		-run '^(TestStress|TestCrash|TestServeLoad)' ./interop
+
+# Every fuzzer for FUZZTIME, one at a time: go test -fuzz takes one package
+# and one target per run. A crasher is written to the package's
+# testdata/fuzz/<target>/: fix the bug and commit the input as a seed.
+# Minimizing each new input is capped (FUZZMINIMIZETIME) so the time goes to
+# exploring. Exit status 1 if any fuzzer failed.
+FUZZTIME         ?= 60s
+FUZZMINIMIZETIME ?= 5s
+FUZZ_TARGETS     := templates:FuzzParse san:FuzzParse batch:FuzzReader ca:FuzzParseCSR ca:FuzzSignCSR \
+                    inspect:FuzzInspect check:FuzzLoad
+fuzz:
+	@failed=; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; fn=$${t#*:}; \
+		echo "== go test ./$$pkg -fuzz '^$$fn\$$' -fuzztime $(FUZZTIME)"; \
+		$(GO) test ./$$pkg -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZETIME) \
+			|| failed="$$failed ./$$pkg:$$fn"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "fuzz: failed:$$failed"; exit 1; fi
 
 # Build, create a CA in ./demo/pki, issue one bundle per built-in template,
 # verify each with openssl, and print where the files are.
