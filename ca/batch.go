@@ -1,6 +1,7 @@
 package ca
 
 import (
+	"bufio"
 	"context"
 	"crypto/x509"
 	"encoding/csv"
@@ -8,9 +9,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -60,7 +63,7 @@ type batchJob struct {
 	result   BatchResult
 	p        *plan
 	cert     *x509.Certificate
-	staged   *fsutil.Staged
+	staged   *fsutil.StagedFolder
 	paths    []string
 	password string // generated for this row
 }
@@ -93,6 +96,7 @@ func (s *Store) IssueBatch(ctx context.Context, opts BatchOptions, next func() (
 	if _, err := s.Key(s.Issuing); err != nil {
 		return err
 	}
+	leftovers := stagedFolders(opts.Out)
 	pwFile, err := openPasswords(opts)
 	if err != nil {
 		return err
@@ -112,7 +116,7 @@ func (s *Store) IssueBatch(ctx context.Context, opts BatchOptions, next func() (
 				if ctx.Err() != nil {
 					j.result.Err = ctx.Err()
 				} else {
-					s.prepareBatchRow(opts, j, pwFile.has)
+					s.prepareBatchRow(opts, j, pwFile.has, leftovers)
 				}
 				done <- j
 			}
@@ -162,7 +166,7 @@ func (opts BatchOptions) request(row *batch.Row) IssueRequest {
 
 // prepareBatchRow does everything but recording: resume check, key,
 // signature, lint, bundle files staged beside their targets.
-func (s *Store) prepareBatchRow(opts BatchOptions, j *batchJob, hasPassword func(string) bool) {
+func (s *Store) prepareBatchRow(opts BatchOptions, j *batchJob, hasPassword func(string) bool, leftovers map[string][]string) {
 	req := opts.request(j.row)
 	if j.row.Password != "" {
 		req.Password = j.row.Password
@@ -182,8 +186,15 @@ func (s *Store) prepareBatchRow(opts BatchOptions, j *batchJob, hasPassword func
 		return
 	case bundleTorn:
 		req.Force, j.result.Redone = true, true
+	case bundleAbsent:
+		if s.recoverStaged(req, leftovers[filepath.Base(req.Out)]) {
+			j.result.Skipped = true
+			return
+		}
 	}
-	if err := os.MkdirAll(req.Out, fsutil.ModeDir); err != nil {
+	// Only OUT is created here: the row's folder appears whole when its
+	// staged folder is renamed into place (fsutil.StageFolder).
+	if err := os.MkdirAll(opts.Out, fsutil.ModeDir); err != nil {
 		j.result.Err = err
 		return
 	}
@@ -214,7 +225,10 @@ func (s *Store) prepareBatchRow(opts BatchOptions, j *batchJob, hasPassword func
 		j.result.Err = err
 		return
 	}
-	staged, err := fsutil.Stage(files, req.Force)
+	// The whole folder is staged and renamed into place in one step, so a
+	// crash (SIGKILL, power loss) never leaves a row's folder half written:
+	// a rerun finds it absent (issue) or complete (skip).
+	staged, err := fsutil.StageFolder(req.Out, files, req.Force)
 	if err != nil {
 		j.result.Err = err
 		return
@@ -237,11 +251,16 @@ func (s *Store) recordBatch(ctx context.Context, opts BatchOptions, done <-chan 
 		}
 		batchJobs := pending
 		pending = nil
-		if fatal == nil {
-			fatal = s.recordJobs(ctx, batchJobs, opts)
-		}
+		// Passwords first, then the records: a recorded certificate whose
+		// bundle a kill left in its staging folder has its password, so
+		// `certmint doctor --repair` can move the bundle into place. A
+		// password line without a record (a kill in between) is harmless:
+		// its serial was never issued, and the rerun writes a new line.
 		if fatal == nil {
 			fatal = pw.append(batchJobs)
+		}
+		if fatal == nil {
+			fatal = s.recordJobs(ctx, batchJobs, opts)
 		}
 		// Recorded: move the bundles into place, in parallel (each rename
 		// and folder sync waits on the disk), then report in order.
@@ -310,7 +329,8 @@ func (s *Store) recordJobs(ctx context.Context, jobs []*batchJob, opts BatchOpti
 	defer tx.Rollback()
 	for _, j := range jobs {
 		req := j.p.req
-		meta := Metadata{Template: opts.Template.Name, Subject: j.cert.Subject.String(), Files: j.paths, Base: j.p.base, Out: absPath(req.Out)}
+		meta := Metadata{Template: opts.Template.Name, Subject: j.cert.Subject.String(), Files: j.paths, Base: j.p.base, Out: absPath(req.Out),
+			Batch: absPath(opts.Out)}
 		if !opts.Template.Builtin() {
 			meta.TemplateFile = absPath(opts.Template.File())
 		}
@@ -351,6 +371,59 @@ func absPath(p string) string {
 	return p
 }
 
+// stagedFolders lists the staging folders an earlier run left in out, by
+// the name of the row folder they were staged for (fsutil.StageFolder
+// names them TempNewFolder + name + "-" + random). One read of out, not
+// one per row: a batch may have 100,000 rows.
+func stagedFolders(out string) map[string][]string {
+	ents, err := os.ReadDir(out)
+	if err != nil {
+		return nil
+	}
+	m := map[string][]string{}
+	for _, e := range ents {
+		rest, ok := strings.CutPrefix(e.Name(), fsutil.TempNewFolder)
+		if i := strings.LastIndexByte(rest, '-'); ok && e.IsDir() && i > 0 {
+			m[rest[:i]] = append(m[rest[:i]], filepath.Join(out, e.Name()))
+		}
+	}
+	return m
+}
+
+// recoverStaged moves into place a row's folder that an earlier run staged
+// and recorded but was killed before renaming: its certificate is valid and
+// in the database, so issuing the row again would orphan it. It reports
+// whether the row is now complete.
+func (s *Store) recoverStaged(req IssueRequest, candidates []string) bool {
+	p, err := planRequest(req, false)
+	if err != nil || !slices.Contains(p.formats, templates.FormatCRT) {
+		return false
+	}
+	for _, dir := range candidates {
+		certs, err := certfile.ReadCertificates(filepath.Join(dir, p.base+".crt"))
+		if err != nil {
+			continue
+		}
+		rec, err := s.Lookup(context.Background(), certs[0].SerialNumber)
+		if err != nil || rec.Status != "good" || filepath.Clean(rec.Meta.Out) != absPath(req.Out) || !sameCert(rec, certs[0]) {
+			continue
+		}
+		complete := true
+		for _, f := range rec.Meta.Files {
+			_, err := os.Stat(filepath.Join(dir, filepath.Base(f)))
+			complete = complete && err == nil
+		}
+		if !complete {
+			continue
+		}
+		os.Remove(req.Out) // only an empty folder
+		if os.Rename(dir, req.Out) == nil {
+			return true
+		}
+	}
+	return false
+}
+
 type bundleState int
 
 const (
@@ -380,9 +453,16 @@ func (s *Store) bundleStatus(req IssueRequest, needPassword bool) bundleState {
 	switch {
 	case present == 0 && len(temps) == 0:
 		return bundleAbsent
-	case present < len(files) || len(temps) > 0 || needPassword:
+	case present < len(files) || needPassword:
+		// Partial, or only the leftovers of an interrupted attempt: redo
+		// it; the new folder replaces the old one whole, leftovers
+		// included (fsutil.StagedFolder.Commit).
 		return bundleTorn
 	}
+	// Every file is there. A temporary file beside them does not make the
+	// bundle torn: each file was placed whole by a rename, so a leftover
+	// never means a half-written file (`certmint doctor --repair` removes
+	// it). Redoing the row would only orphan a valid certificate.
 	crt := filepath.Join(req.Out, p.base+".crt")
 	if _, err := os.Stat(crt); err != nil {
 		// No .crt in the formats: the bundle is complete as far as the
@@ -393,6 +473,17 @@ func (s *Store) bundleStatus(req IssueRequest, needPassword bool) bundleState {
 	if err != nil || certs[0].CheckSignatureFrom(s.Issuing.Cert) != nil || certs[0].Subject.CommonName != req.Subject.CommonName {
 		return bundleTorn
 	}
+	// A plain .key must belong to the .crt: a bundle of two attempts is
+	// torn even when every file is there.
+	if slices.Contains(p.formats, templates.FormatKey) && !req.encryptKey() {
+		data, err := os.ReadFile(filepath.Join(req.Out, p.base+".key"))
+		if err != nil {
+			return bundleTorn
+		}
+		if k, err := keys.ParsePEM(data, ""); err != nil || !keys.Match(k, certs[0].PublicKey) {
+			return bundleTorn
+		}
+	}
 	rec, err := s.Lookup(context.Background(), certs[0].SerialNumber)
 	if err != nil || rec.Status != "good" {
 		return bundleTorn
@@ -400,8 +491,11 @@ func (s *Store) bundleStatus(req IssueRequest, needPassword bool) bundleState {
 	return bundleComplete
 }
 
-// passwordFile appends generated passwords to OUT/passwords.csv.
+// passwordFile appends generated passwords to OUT/passwords.csv. The file
+// is created with the first password to write, so a batch that issues
+// nothing (every row bad, every bundle already complete) writes nothing.
 type passwordFile struct {
+	path  string // "" when the batch generates no passwords
 	f     *os.File
 	w     *csv.Writer
 	names map[string]bool // rows that already have a password line
@@ -413,29 +507,54 @@ func openPasswords(opts BatchOptions) (*passwordFile, error) {
 	if !opts.RandomPasswords {
 		return pf, nil
 	}
-	path := filepath.Join(opts.Out, PasswordsFile)
-	if data, err := os.ReadFile(path); err == nil {
-		recs, _ := csv.NewReader(strings.NewReader(string(data))).ReadAll()
-		for _, r := range recs[min(1, len(recs)):] {
-			if len(r) > 0 {
-				pf.names[r[0]] = true
-			}
+	pf.path = filepath.Join(opts.Out, PasswordsFile)
+	data, err := os.ReadFile(pf.path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return pf, nil // created with the first password
+	}
+	// Line by line, skipping what does not parse: a line torn by a crash
+	// (power loss mid-append) must not hide every other row's password,
+	// which would make the rerun reissue every complete bundle.
+	rd := csv.NewReader(strings.NewReader(string(data)))
+	rd.FieldsPerRecord = -1
+	for first := true; ; first = false {
+		r, err := rd.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err == nil && len(r) == 4 && !first {
+			pf.names[r[0]] = true
 		}
 	}
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	// An existing file (a rerun) is opened now, so a file that cannot be
+	// appended to stops the batch before anything is issued.
+	if err := pf.open(); err != nil {
+		return nil, err
+	}
+	if len(data) > 0 && data[len(data)-1] != '\n' {
+		pf.f.Write([]byte("\n")) // keep a torn last line apart from the next
+	}
+	return pf, nil
+}
+
+// open creates or appends to the file, 0600, with a header when it is new.
+func (p *passwordFile) open() error {
+	f, err := os.OpenFile(p.path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
-		return nil, fmt.Errorf("cannot write %s: %w", path, err)
+		return fmt.Errorf("cannot write %s: %w", p.path, err)
 	}
 	// The mode is set explicitly: the umask must not widen a secret file.
 	if err := f.Chmod(0o600); err != nil && runtime.GOOS != "windows" {
 		f.Close()
-		return nil, err
+		return err
 	}
-	pf.f, pf.w = f, csv.NewWriter(f)
+	// One write per flush (up to 1 MiB), not one per 4 KiB: a kill between
+	// two writes would cut a line short (openPasswords skips such a line).
+	p.f, p.w = f, csv.NewWriter(bufio.NewWriterSize(f, 1<<20))
 	if st, _ := f.Stat(); st != nil && st.Size() == 0 {
-		pf.w.Write([]string{"name", "cn", "serial", "password"})
+		p.w.Write([]string{"name", "cn", "serial", "password"})
 	}
-	return pf, nil
+	return nil
 }
 
 func (p *passwordFile) has(name string) bool {
@@ -447,7 +566,7 @@ func (p *passwordFile) has(name string) bool {
 // append writes the generated passwords of jobs and syncs the file, before
 // their bundles are moved into place.
 func (p *passwordFile) append(jobs []*batchJob) error {
-	if p.f == nil {
+	if p.path == "" {
 		return nil
 	}
 	p.mu.Lock()
@@ -456,6 +575,11 @@ func (p *passwordFile) append(jobs []*batchJob) error {
 	for _, j := range jobs {
 		if j.password == "" {
 			continue
+		}
+		if p.f == nil {
+			if err := p.open(); err != nil {
+				return err
+			}
 		}
 		p.w.Write([]string{j.row.Name, j.row.CN, SerialHex(j.cert.SerialNumber), j.password})
 		p.names[j.row.Name] = true

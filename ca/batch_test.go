@@ -115,15 +115,24 @@ func TestIssueBatch(t *testing.T) {
 	}
 
 	// A rerun skips complete bundles, redoes torn ones, issues missing ones.
+	// A leftover temporary file beside a complete bundle (pc9) does not make
+	// it torn: every file is placed whole, and redoing the row would only
+	// orphan a valid certificate. A folder of leftovers only (pc4) is torn.
 	os.Remove(filepath.Join(out, "pc2.acme.local", "pc2.acme.local.pfx"))
 	os.RemoveAll(filepath.Join(out, "pc7.acme.local"))
 	os.WriteFile(filepath.Join(out, "pc9.acme.local", ".certmint-tmp-123"), []byte("half"), 0o600)
+	os.RemoveAll(filepath.Join(out, "pc4.acme.local"))
+	os.MkdirAll(filepath.Join(out, "pc4.acme.local"), 0o755)
+	os.WriteFile(filepath.Join(out, "pc4.acme.local", ".certmint-tmp-456"), []byte("half"), 0o600)
 	run = runBatch(t, context.Background(), s, opts, data, 0)
 	skipped := run.count(func(r BatchResult) bool { return r.Skipped })
 	redone := run.count(func(r BatchResult) bool { return r.Redone })
 	fresh := run.count(func(r BatchResult) bool { return r.Issued != nil && !r.Redone })
 	if skipped != 7 || redone != 2 || fresh != 1 {
 		t.Errorf("rerun: %d skipped, %d redone, %d issued; want 7, 2, 1", skipped, redone, fresh)
+	}
+	if ents, _ := filepath.Glob(filepath.Join(out, "pc4.acme.local", "*")); len(ents) != 4 {
+		t.Errorf("pc4 was redone into %v, want its 4 files and no leftover", ents)
 	}
 }
 

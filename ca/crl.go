@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"math/big"
+	"os"
 	"time"
 
 	"github.com/certmint/certmint/crl"
@@ -69,6 +70,9 @@ func (s *Store) PublishCRL(ctx context.Context, a *Authority, now time.Time) (*P
 	if err != nil {
 		return nil, err
 	}
+	if number, err = afterPublished(ctx, tx, s.PublicDir(), a.Slug, number); err != nil {
+		return nil, err
+	}
 	entries, err := revokedEntries(ctx, tx, a.Slug, s.DB.Postgres)
 	if err != nil {
 		return nil, err
@@ -110,6 +114,29 @@ func nextCRLNumber(ctx context.Context, tx *sqlx.Tx, label string, thisUpdate, n
 		return 0, fmt.Errorf("issuance database: allocating CRL number for %s: %w", label, err)
 	}
 	return n, nil
+}
+
+// afterPublished returns number, or one past the number of the CRL already
+// in public/ when that is as high, and then records it in crl_numbers
+// inside tx. A publisher killed after writing its file but before its
+// transaction committed leaves a CRL whose number the database rolled
+// back; without this every later publication would take that number again
+// and crl.Publish would refuse it (StaleError), forever.
+func afterPublished(ctx context.Context, tx *sqlx.Tx, public, label string, number int64) (int64, error) {
+	path, _ := crl.Paths(public, label)
+	cur, err := os.ReadFile(path)
+	if err != nil {
+		return number, nil
+	}
+	n, err := crl.Number(cur)
+	if err != nil || !n.IsInt64() || n.Int64() < number {
+		return number, nil
+	}
+	number = n.Int64() + 1
+	if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE crl_numbers SET number = ? WHERE ca_label = ?`), number, label); err != nil {
+		return 0, fmt.Errorf("issuance database: allocating CRL number for %s: %w", label, err)
+	}
+	return number, nil
 }
 
 // revokedEntries lists the revoked, unexpired certificates of a CA. Expired

@@ -154,6 +154,7 @@ type Metadata struct {
 	FriendlyName string   `json:"friendly_name,omitempty"`
 	PFXName      string   `json:"pfx_name,omitempty"`
 	Renews       string   `json:"renews,omitempty"` // serial of the certificate this one replaced
+	Batch        string   `json:"batch,omitempty"`  // the OUT folder of the batch that issued it (doctor looks there)
 	// Overrides given at issue time, so renew reissues the same way.
 	PFX        string `json:"pfx,omitempty"`         // "legacy" or "modern" when --pfx was given
 	NoCDP      bool   `json:"no_cdp,omitempty"`      // --no-cdp

@@ -3,6 +3,7 @@ package ca
 import (
 	"context"
 	"crypto"
+	"crypto/ecdsa"
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
@@ -292,7 +293,11 @@ func (s *Store) release(ctx context.Context, p *plan, key crypto.Signer, cert *x
 	if err != nil {
 		return nil, err
 	}
-	staged, err := fsutil.Stage(files, req.Force)
+	// Staged in a folder inside req.Out: until every file is in place, the
+	// ones that are not wait there under their final names, so a crash
+	// between recording the certificate and placing its last file leaves a
+	// bundle `certmint doctor --repair` can finish.
+	staged, err := fsutil.StageInFolder(req.Out, files, req.Force)
 	if err != nil {
 		return nil, err
 	}
@@ -397,7 +402,13 @@ func (s *Store) signKey(p *plan, key crypto.Signer, caKey crypto.Signer) (*x509.
 
 func (s *Store) signCSR(p *plan, csrPEM []byte, caKey crypto.Signer) (*x509.Certificate, []Finding, error) {
 	t := p.req.Template
-	prof, err := s.leafProfile(t, s.Issuing, profileOptions{Validity: p.validity, NoCDP: p.req.NoCDP})
+	o := profileOptions{Validity: p.validity, NoCDP: p.req.NoCDP}
+	if block, _ := pem.Decode(csrPEM); block != nil {
+		if csr, err := x509.ParseCertificateRequest(block.Bytes); err == nil {
+			_, o.ECDSAKey = csr.PublicKey.(*ecdsa.PublicKey)
+		}
+	}
+	prof, err := s.leafProfile(t, s.Issuing, o)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -45,6 +45,10 @@ var cfsslExtKeyUsage = map[templates.ExtKeyUsage]string{
 type profileOptions struct {
 	Validity time.Duration
 	NoCDP    bool // 004: "If you are not carrying out certificate validation, remove the CRL URL reference"
+	// ECDSAKey: the subject key is ECDSA, which cannot encipher (RFC 5480
+	// section 3), so keyEncipherment and dataEncipherment are left out
+	// when a template that accepts ECDSA keys lists them for RSA.
+	ECDSAKey bool
 }
 
 // leafProfile compiles a template into a cfssl signing profile: its key
@@ -65,6 +69,9 @@ func (s *Store) leafProfile(t *templates.Template, issuer *Authority, o profileO
 	// rounds "now" to the nearest minute, so a true zero could put
 	// notBefore up to 30 s in the future, and 004 wants it in the past.
 	for _, ku := range t.Usage.KeyUsage {
+		if o.ECDSAKey && (ku == "keyEncipherment" || ku == "dataEncipherment") {
+			continue
+		}
 		name, ok := cfsslKeyUsage[ku]
 		if !ok {
 			return nil, fmt.Errorf("key usage %q cannot be issued by a template", ku)

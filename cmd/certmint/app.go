@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 )
@@ -38,12 +39,21 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			serveCommand(),
 			listCommand(),
 			statusCommand(),
+			doctorCommand(),
 			dbCommand(),
 			checkCommand(),
 			logCommand(),
 			inspectCommand(),
 			convertCommand(),
 			exportCACommand(),
+		},
+		// Without it urfave/cli answers a mistyped command with "No help
+		// topic for ..." and exit status 1.
+		Action: func(c *cli.Context) error {
+			if !c.Args().Present() || c.Args().First() == "help" {
+				return cli.ShowAppHelp(c)
+			}
+			return unknownCommand(c, "", c.App.Commands)
 		},
 		// Exit codes are decided in run, not by urfave/cli.
 		ExitErrHandler: func(*cli.Context, error) {},
@@ -62,12 +72,59 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 func setUsageHandler(cmd *cli.Command) {
 	if cmd.OnUsageError == nil {
 		cmd.OnUsageError = func(c *cli.Context, err error, isSubcommand bool) error {
-			return usageErrorf("%v (see `certmint %s --help`)", err, c.Command.FullName())
+			return usageErrorf("%v (see `certmint %s --help`)", err, commandName(c))
 		}
 	}
 	for _, sub := range cmd.Subcommands {
 		setUsageHandler(sub)
 	}
+}
+
+// unknownCommand is the usage error for a command or subcommand name that
+// does not exist, with the likely one when it is a typo.
+// parent is "" for certmint's own commands, else the command ("db").
+func unknownCommand(c *cli.Context, parent string, commands []*cli.Command) error {
+	name := c.Args().First()
+	full, prefix := name, "certmint "
+	if parent != "" {
+		full, prefix = parent+" "+name, prefix+parent+" "
+	}
+	var names []string
+	best, bestD := "", max(2, len(name)/3)+1
+	for _, cmd := range commands {
+		if cmd.Hidden || cmd.Name == "help" {
+			continue
+		}
+		names = append(names, cmd.Name)
+		if d := levenshtein(strings.ToLower(name), cmd.Name); d < bestD {
+			best, bestD = cmd.Name, d
+		}
+	}
+	hint := "commands: " + strings.Join(names, ", ")
+	if best != "" {
+		hint = fmt.Sprintf("did you mean `%s%s`? (%s)", prefix, best, hint)
+	}
+	return usageHint(hint, "unknown command %q", full)
+}
+
+func levenshtein(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
 }
 
 // run executes certmint and returns its exit status.

@@ -131,11 +131,15 @@ func batchAction(c *cli.Context) error {
 	}
 	err = s.IssueBatch(c.Context, opts, read, func(r ca.BatchResult) {
 		j := batchRowJSON{Line: r.Row.Line, CN: r.Row.CN}
+		where := fmt.Sprintf("line %d", j.Line)
+		if j.CN != "" {
+			where += " (" + j.CN + ")"
+		}
 		switch {
 		case r.Err != nil:
 			failed.Add(1)
 			j.Status, j.Error = "failed", r.Err.Error()
-			failures = append(failures, fmt.Sprintf("line %d (%s): %v", r.Row.Line, r.Row.CN, r.Err))
+			failures = append(failures, fmt.Sprintf("%s: %v", where, r.Err))
 			if failFast {
 				stopReading.Store(true)
 			}
@@ -159,11 +163,11 @@ func batchAction(c *cli.Context) error {
 			bar.Add(1)
 			if j.Status == "failed" {
 				bar.Clear()
-				fmt.Fprintf(o.stderr, "certmint: error: line %d (%s): %s\n", j.Line, j.CN, j.Error)
+				fmt.Fprintf(o.stderr, "certmint: error: %s: %s\n", where, j.Error)
 			}
 		default:
 			if j.Status == "failed" {
-				fmt.Fprintf(o.stderr, "certmint: error: line %d (%s): %s\n", j.Line, j.CN, j.Error)
+				fmt.Fprintf(o.stderr, "certmint: error: %s: %s\n", where, j.Error)
 			} else {
 				o.infof("line %d: %s %s %s", j.Line, j.Status, j.CN, j.Serial)
 			}
@@ -174,6 +178,11 @@ func batchAction(c *cli.Context) error {
 	}
 	elapsed := time.Since(start)
 	done := issued.Load() + redone.Load()
+	// A batch stopped before its first row (the CA key did not open) has
+	// nothing to report but the error.
+	if err != nil && err != errFailFast && done+skipped.Load()+failed.Load() == 0 {
+		return err
+	}
 	if !jsonOut {
 		rate := ""
 		if done > 0 {

@@ -1,0 +1,550 @@
+package interop
+
+import (
+	"bytes"
+	"context"
+	"crypto/x509"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"math/big"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/certmint/certmint/ca"
+	"github.com/certmint/certmint/crl"
+	"github.com/certmint/certmint/internal/fsutil"
+	"github.com/certmint/certmint/internal/keys"
+	pkcs12 "software.sslmate.com/src/go-pkcs12"
+)
+
+// stressEnv=long makes the crash harness kill 50 times instead of a few
+// (`make stress`); crashSeedEnv replays a run.
+const (
+	stressEnv    = "CERTMINT_STRESS"
+	crashSeedEnv = "CERTMINT_CRASH_SEED"
+)
+
+// crashOps are the commands the harness kills.
+var crashOps = []string{"issue", "batch", "revoke", "crl"}
+
+// crashRowsPerBatch is the size of each batch the harness starts.
+const crashRowsPerBatch = 8
+
+// crashFigures is what the harness reports.
+type crashFigures struct {
+	runs, kills, found, repaired, unrepairable, batchReruns int
+	killsByOp, foundKinds, unrepairableKinds                map[string]int
+}
+
+// crashHarness is one CA home under fire.
+type crashHarness struct {
+	t        *testing.T
+	h        *caHome
+	template string // an ECDSA user template: fast keys and signatures
+	out      string // every bundle goes below here
+	rng      *rand.Rand
+	next     int // names of issued bundles and batches
+	lifetime map[string]time.Duration
+	fig      crashFigures
+}
+
+// TestCrashKill kills `certmint issue`, `batch`, `revoke` and `crl` with
+// SIGKILL at random moments, and after each kill checks that no file in
+// an output folder or in public/ is torn, that `certmint doctor --repair`
+// reconciles the database and the files (or says what it cannot repair),
+// and that a rerun of an interrupted batch completes it. At the end the
+// database must hold no duplicate serial and each CA's CRL must carry the
+// highest CRL number and list every revoked certificate. A handful of
+// kills in `make test`; 50 with CERTMINT_STRESS=long.
+func TestCrashKill(t *testing.T) {
+	kills, calibrations := 8, 1
+	if os.Getenv(stressEnv) == "long" {
+		kills, calibrations = 50, 3
+	}
+	seed := uint64(time.Now().UnixNano())
+	if v := os.Getenv(crashSeedEnv); v != "" {
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			t.Fatalf("%s=%q: not a number", crashSeedEnv, v)
+		}
+		seed = n
+	}
+	t.Logf("crash harness: seed %d (replay with %s=%d), %d kills", seed, crashSeedEnv, seed, kills)
+
+	h, err := initCA("crash", baseURL, "--root-cn", "Crash Root CA", "--issuing-cn", "Crash Issuing CA", "--key", "ecdsa:P-256")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &crashHarness{t: t, h: h, out: filepath.Join(workDir, "crash-out"), rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
+		lifetime: map[string]time.Duration{}, fig: crashFigures{killsByOp: map[string]int{}, foundKinds: map[string]int{}, unrepairableKinds: map[string]int{}}}
+	c.template = c.writeTemplate()
+	if err := os.MkdirAll(filepath.Join(c.out, "issue"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	// Uninterrupted runs of each command measure its lifetime, over which
+	// the kills are then spread; runs that end before their kill keep the
+	// figure current (the cores are shared, timings drift).
+	for _, op := range crashOps {
+		var times []time.Duration
+		for range calibrations {
+			cmd, _ := c.command(op)
+			began := time.Now()
+			r := c.runToEnd(cmd)
+			if r.Code != 0 {
+				t.Fatalf("calibration run of %s failed:\n%s", op, r)
+			}
+			times = append(times, time.Since(began))
+		}
+		slices.Sort(times)
+		c.lifetime[op] = times[len(times)/2]
+	}
+	t.Logf("crash harness: lifetimes issue %v, batch %v, revoke %v, crl %v", c.lifetime["issue"].Round(time.Millisecond),
+		c.lifetime["batch"].Round(time.Millisecond), c.lifetime["revoke"].Round(time.Millisecond), c.lifetime["crl"].Round(time.Millisecond))
+
+	// Every command in turn, in a random order per turn, so even the short
+	// mode kills each of them.
+	var turn []string
+	for c.fig.kills < kills && c.fig.runs < 4*kills {
+		if len(turn) == 0 {
+			turn = slices.Clone(crashOps)
+			c.rng.Shuffle(len(turn), func(i, j int) { turn[i], turn[j] = turn[j], turn[i] })
+		}
+		c.round(turn[0])
+		turn = turn[1:]
+		if t.Failed() {
+			break
+		}
+	}
+	c.checkDatabase()
+	// The next CRL lists every revocation too.
+	if r := c.runToEnd([]string{"crl"}); r.Code != 0 {
+		t.Errorf("certmint crl after the kills:\n%s", r)
+	}
+	c.checkDatabase()
+	f := c.fig
+	t.Logf("crash harness: %d runs, %d kills (issue %d, batch %d, revoke %d, crl %d), %d batch reruns, in %v",
+		f.runs, f.kills, f.killsByOp["issue"], f.killsByOp["batch"], f.killsByOp["revoke"], f.killsByOp["crl"], f.batchReruns, time.Since(start).Round(time.Millisecond))
+	t.Logf("crash harness: disagreements found %d %v, repaired %d, not repairable %d %v", f.found, f.foundKinds, f.repaired, f.unrepairable, f.unrepairableKinds)
+	if f.kills == 0 {
+		t.Errorf("no run was killed in %d runs: the delays miss the commands' lifetimes", f.runs)
+	}
+}
+
+// writeTemplate derives an ECDSA P-256 client template from the built-in one.
+func (c *crashHarness) writeTemplate() string {
+	client := mustBuiltin(c.t, "client")
+	src := strings.NewReplacer(`name = "client"`, `name = "crash-ecdsa"`, `type = "rsa"`, `type = "ecdsa"`, "bits = 2048", `curve = "P-256"`,
+		"allowed_bits = [2048, 3072, 4096]", `allowed_curves = ["P-256"]`,
+		`key_usage = ["digitalSignature", "keyEncipherment"]`, `key_usage = ["digitalSignature"]`).Replace(string(client.Text()))
+	if !strings.Contains(src, `type = "ecdsa"`) {
+		c.t.Fatal("deriving an ECDSA template from builtin/client.toml: its key section changed")
+	}
+	file := filepath.Join(workDir, "crash-ecdsa.toml")
+	if err := os.WriteFile(file, []byte(src), 0o600); err != nil {
+		c.t.Fatal(err)
+	}
+	return file
+}
+
+// command builds the next run of op; batch also returns its rerun.
+func (c *crashHarness) command(op string) (args []string, batchOut string) {
+	c.next++
+	switch op {
+	case "issue":
+		name := fmt.Sprintf("host%d", c.next)
+		return []string{"issue", "--template", c.template, "--cn", name + ".crash.test", "--out", filepath.Join(c.out, "issue"),
+			"--name", name, "--format", "crt,key,pfx,chain"}, ""
+	case "batch":
+		dir := filepath.Join(c.out, fmt.Sprintf("batch%d", c.next))
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			c.t.Fatal(err)
+		}
+		input := dir + ".csv"
+		var b strings.Builder
+		b.WriteString("cn\n")
+		for i := 1; i <= crashRowsPerBatch; i++ {
+			fmt.Fprintf(&b, "b%d-r%d.crash.test\n", c.next, i)
+		}
+		if err := os.WriteFile(input, []byte(b.String()), 0o600); err != nil {
+			c.t.Fatal(err)
+		}
+		return []string{"batch", "--template", c.template, "--input", input, "--out", dir, "--jobs", "2", "--random-passwords"}, dir
+	case "revoke":
+		serial := c.validSerial()
+		if serial == "" {
+			return []string{"crl"}, ""
+		}
+		return []string{"revoke", "--reason", "keyCompromise", serial}, ""
+	}
+	return []string{"crl"}, ""
+}
+
+// validSerial picks a valid certificate to revoke, "" when there is none.
+func (c *crashHarness) validSerial() string {
+	s := c.open()
+	defer s.Close()
+	recs, err := s.List(context.Background(), ca.ListOptions{State: "valid"})
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if len(recs) == 0 {
+		return ""
+	}
+	return recs[c.rng.IntN(len(recs))].SerialHex()
+}
+
+func (c *crashHarness) open() *ca.Store {
+	s, err := ca.Open(c.h.Home, nil)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return s
+}
+
+func (c *crashHarness) runToEnd(args []string) result {
+	return runCertmint(c.h.Home, args...)
+}
+
+// round runs op, kills it at a random moment of its lifetime, and checks
+// what it left.
+func (c *crashHarness) round(op string) {
+	t := c.t
+	args, batchOut := c.command(op)
+	// Spread over the whole lifetime, a third of the kills anywhere, a
+	// third in its last 40% and a third around its very end: the first
+	// part is mostly process start and the CA key's KDF, the end is
+	// signing, recording and writing, where a kill can tear something.
+	u := c.rng.Float64()
+	switch c.rng.IntN(3) {
+	case 1:
+		u = 0.6 + 0.4*u
+	case 2:
+		u = 0.85 + 0.2*u
+	}
+	delay := time.Duration(u * float64(c.lifetime[op]))
+	cmd := exec.Command(certmintBin, args...)
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "CERTMINT_") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	cmd.Env = append(cmd.Env, certmintEnv(c.h.Home)...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	began := time.Now()
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+		// Finished first: its duration updates the lifetime.
+		c.lifetime[op] = (3*c.lifetime[op] + time.Since(began)) / 4
+	case <-time.After(delay):
+		cmd.Process.Kill() // SIGKILL
+		<-done
+	}
+	c.fig.runs++
+	killed := cmd.ProcessState.ExitCode() == -1
+	if killed {
+		c.fig.kills++
+		c.fig.killsByOp[op]++
+	} else if code := cmd.ProcessState.ExitCode(); code != 0 {
+		t.Errorf("%s (not killed, %v) failed with status %d:\n%s", commandLine(certmintBin, args), delay, code, stderr.String())
+	}
+	what := fmt.Sprintf("run %d: %s killed after %v", c.fig.runs, op, delay.Round(time.Millisecond))
+	if !killed {
+		what = fmt.Sprintf("run %d: %s finished before the kill at %v", c.fig.runs, op, delay.Round(time.Millisecond))
+	}
+	c.checkFiles(what)
+	c.doctor(what)
+	if batchOut != "" {
+		// A rerun of the interrupted batch completes it; the files are
+		// whole again, and doctor now knows the batch's folder.
+		c.fig.batchReruns++
+		if r := c.runToEnd(args); r.Code != 0 {
+			t.Errorf("%s: rerunning the batch failed:\n%s", what, r)
+		}
+		c.checkBatchComplete(what, batchOut)
+		c.checkFiles(what + ", batch rerun")
+		c.doctor(what + ", batch rerun")
+	}
+	c.checkNoTemps(what)
+}
+
+// checkFiles parses every file below the output folder and in public/:
+// nothing may be torn. Temporary files (.certmint-tmp-*) may remain;
+// their content is not looked at.
+func (c *crashHarness) checkFiles(what string) {
+	t := c.t
+	passwords := c.batchPasswords()
+	check := func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if fsutil.IsTemp(path) {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if d.IsDir() {
+			return nil
+		}
+		if err := c.checkFile(path, passwords); err != nil {
+			t.Errorf("%s: %s: %v", what, path, err)
+		}
+		return nil
+	}
+	for _, dir := range []string{c.out, filepath.Join(c.h.Home, "public")} {
+		if err := filepath.WalkDir(dir, check); err != nil {
+			t.Errorf("%s: %v", what, err)
+		}
+	}
+	// A batch row's folder appears whole or not at all.
+	rows, _ := filepath.Glob(filepath.Join(c.out, "batch*", "*.crash.test"))
+	for _, row := range rows {
+		c.checkBundle(what, row, filepath.Base(row))
+	}
+}
+
+// checkBundle requires the four files of the template in dir.
+func (c *crashHarness) checkBundle(what, dir, name string) {
+	for _, suffix := range []string{".crt", ".key", ".pfx", "-chain.pem"} {
+		if _, err := os.Stat(filepath.Join(dir, name+suffix)); err != nil {
+			c.t.Errorf("%s: bundle %s is incomplete: %v", what, dir, err)
+		}
+	}
+}
+
+// batchPasswords reads the passwords.csv of every batch, by row name.
+func (c *crashHarness) batchPasswords() map[string][]string {
+	out := map[string][]string{}
+	files, _ := filepath.Glob(filepath.Join(c.out, "batch*", ca.PasswordsFile))
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		recs, _ := csv.NewReader(bytes.NewReader(data)).ReadAll()
+		for _, r := range recs {
+			if len(r) == 4 {
+				out[r[0]] = append(out[r[0]], r[3])
+			}
+		}
+	}
+	return out
+}
+
+// checkFile parses one file by its kind.
+func (c *crashHarness) checkFile(path string, passwords map[string][]string) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	name := filepath.Base(path)
+	public := filepath.Dir(path) == filepath.Join(c.h.Home, "public")
+	switch {
+	case name == ca.PasswordsFile:
+		recs, err := csv.NewReader(bytes.NewReader(data)).ReadAll()
+		if err != nil {
+			return err
+		}
+		for _, r := range recs {
+			if len(r) != 4 {
+				return fmt.Errorf("a line of %d fields: %q", len(r), r)
+			}
+		}
+	case strings.HasSuffix(name, ".csv"): // the harness's own inputs
+	case public && strings.HasSuffix(name, ".crt"):
+		cert, err := x509.ParseCertificate(data)
+		if err != nil {
+			return err
+		}
+		if !cert.Equal(c.h.Root.Cert) && !cert.Equal(c.h.Issuing.Cert) {
+			return fmt.Errorf("not a CA certificate of this home")
+		}
+	case strings.HasSuffix(name, ".crl"), strings.HasSuffix(name, ".crl.pem"):
+		rl, err := crl.Parse(data)
+		if err != nil {
+			return err
+		}
+		issuer := c.h.Issuing.Cert
+		if strings.HasPrefix(name, c.h.Root.Slug+".") {
+			issuer = c.h.Root.Cert
+		}
+		if err := rl.CheckSignatureFrom(issuer); err != nil {
+			return fmt.Errorf("CRL not signed by its CA: %v", err)
+		}
+	case strings.HasSuffix(name, ".crt"), strings.HasSuffix(name, ".pem"), strings.HasSuffix(name, ".cer"):
+		if _, err := readCerts(path); err != nil {
+			return err
+		}
+	case strings.HasSuffix(name, ".key"):
+		if _, err := keys.ParsePEM(data, ""); err != nil {
+			return err
+		}
+	case strings.HasSuffix(name, ".pfx"):
+		row := filepath.Base(filepath.Dir(path))
+		candidates := append([]string{bundlePassword}, passwords[row]...)
+		for _, pw := range candidates {
+			if _, _, _, err := pkcs12.DecodeChain(data, pw); err == nil {
+				return nil
+			}
+		}
+		return fmt.Errorf("no known password opens it (%d tried): torn, or its password never reached passwords.csv", len(candidates))
+	default:
+		return fmt.Errorf("unexpected file")
+	}
+	return nil
+}
+
+// doctorJSON is `certmint doctor --json`.
+type doctorJSON struct {
+	Findings     []ca.DoctorFinding `json:"findings"`
+	Found        int                `json:"found"`
+	Repaired     int                `json:"repaired"`
+	Unrepairable int                `json:"unrepairable"`
+	Unresolved   int                `json:"unresolved"`
+	OK           bool               `json:"ok"`
+}
+
+func (c *crashHarness) runDoctor(what string, args ...string) doctorJSON {
+	r := c.runToEnd(append([]string{"doctor", "--json", "--temp-age", "0"}, args...))
+	var d doctorJSON
+	if err := json.Unmarshal([]byte(r.Stdout), &d); err != nil || (r.Code != 0) == d.OK || (r.Code != 0 && r.Code != 1) {
+		c.t.Fatalf("%s: certmint doctor printed no report or a wrong status (%v):\n%s", what, err, r)
+	}
+	return d
+}
+
+// doctor repairs what the kill left, then requires a clean report but for
+// what doctor said it cannot repair.
+func (c *crashHarness) doctor(what string) {
+	rep := c.runDoctor(what, "--repair")
+	c.fig.found += rep.Found
+	c.fig.repaired += rep.Repaired
+	for _, f := range rep.Findings {
+		c.fig.foundKinds[f.Kind]++
+		switch {
+		case f.Repaired:
+			c.t.Logf("%s: repaired %s %s %s: %s", what, f.Kind, f.Serial, f.Path, f.Problem)
+		case f.Repairable:
+			c.t.Errorf("%s: doctor --repair could not repair %s %s: %s (%s)", what, f.Kind, f.Path, f.Problem, f.Reason)
+		default:
+			c.fig.unrepairable++
+			c.fig.unrepairableKinds[f.Kind]++
+			c.t.Logf("%s: not repairable %s %s: %s (%s)", what, f.Kind, f.Serial, f.Problem, f.Reason)
+		}
+	}
+	after := c.runDoctor(what + ", after repair")
+	for _, f := range after.Findings {
+		if f.Repairable {
+			c.t.Errorf("%s: after doctor --repair, doctor still reports %s %s: %s", what, f.Kind, f.Path, f.Problem)
+		} else if !slices.ContainsFunc(rep.Findings, func(g ca.DoctorFinding) bool { return g.Kind == f.Kind && g.Serial == f.Serial && g.Path == f.Path }) {
+			c.t.Errorf("%s: a new finding after the repair: %s %s: %s", what, f.Kind, f.Path, f.Problem)
+		}
+	}
+}
+
+// checkBatchComplete requires every row of the batch in out, each .pfx
+// opened by its line of passwords.csv.
+func (c *crashHarness) checkBatchComplete(what, out string) {
+	n := strings.TrimPrefix(filepath.Base(out), "batch")
+	for i := 1; i <= crashRowsPerBatch; i++ {
+		name := fmt.Sprintf("b%s-r%d.crash.test", n, i)
+		c.checkBundle(what+", batch rerun", filepath.Join(out, name), name)
+	}
+}
+
+// checkNoTemps requires that doctor --repair removed every temporary file.
+func (c *crashHarness) checkNoTemps(what string) {
+	for _, dir := range []string{c.out, c.h.Home} {
+		filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+			if err == nil && fsutil.IsTemp(path) {
+				c.t.Errorf("%s: temporary file left after doctor --repair: %s", what, path)
+				if d.IsDir() {
+					return filepath.SkipDir
+				}
+			}
+			return nil
+		})
+	}
+}
+
+var crlNumberRE = regexp.MustCompile(`CRL number (\d+)`)
+
+// checkDatabase: no serial twice, and each CA's CRL on disk has the highest
+// number ever published and lists every revoked, unexpired certificate.
+func (c *crashHarness) checkDatabase() {
+	t := c.t
+	s := c.open()
+	defer s.Close()
+	ctx := context.Background()
+	var dups []string
+	if err := s.DB.X.SelectContext(ctx, &dups, `SELECT serial_number FROM certificates GROUP BY serial_number HAVING count(*) > 1`); err != nil {
+		t.Fatal(err)
+	}
+	if len(dups) > 0 {
+		t.Errorf("duplicate serials in the database: %v", dups)
+	}
+	recs, err := s.List(ctx, ca.ListOptions{CAs: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	events, err := s.Log(ctx, ca.LogOptions{Action: "crl"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	revoked := 0
+	for _, a := range s.Authorities() {
+		path, _ := crl.Paths(s.PublicDir(), a.Slug)
+		rl, err := crl.ReadFile(path)
+		if err != nil {
+			t.Errorf("%s: %v", a.Slug, err)
+			continue
+		}
+		var number int64
+		if err := s.DB.X.GetContext(ctx, &number, s.DB.X.Rebind(`SELECT number FROM crl_numbers WHERE ca_label = ?`), a.Slug); err != nil {
+			t.Fatal(err)
+		}
+		highest := number
+		for _, e := range events {
+			if e.CALabel != a.Slug {
+				continue
+			}
+			if m := crlNumberRE.FindStringSubmatch(e.Detail); m != nil {
+				n, _ := strconv.ParseInt(m[1], 10, 64)
+				highest = max(highest, n)
+			}
+		}
+		if rl.Number == nil || rl.Number.Cmp(big.NewInt(highest)) < 0 {
+			t.Errorf("%s: the CRL on disk is number %v, but number %d was published", a.Slug, rl.Number, highest)
+		}
+		listed := map[string]bool{}
+		for _, e := range rl.RevokedCertificateEntries {
+			listed[ca.SerialHex(e.SerialNumber)] = true
+		}
+		for _, r := range recs {
+			if r.CALabel == a.Slug && r.Status == "revoked" && time.Now().Before(r.NotAfter) {
+				revoked++
+				if !listed[r.SerialHex()] {
+					t.Errorf("%s: revoked certificate %s is not on CRL number %v", a.Slug, r.SerialHex(), rl.Number)
+				}
+			}
+		}
+	}
+	t.Logf("crash harness: database: %d certificates, %d revoked, no duplicate serial", len(recs), revoked)
+}
