@@ -14,6 +14,12 @@ func dbCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "db",
 		Usage: "manage the issuance database",
+		Action: func(c *cli.Context) error {
+			if c.Args().Present() {
+				return unknownCommand(c, c.Command.Name, c.Command.Subcommands)
+			}
+			return cli.ShowSubcommandHelp(c)
+		},
 		Subcommands: []*cli.Command{
 			{
 				Name:  "migrate",

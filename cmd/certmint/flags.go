@@ -1,6 +1,8 @@
 package main
 
 import (
+	"strings"
+
 	"github.com/certmint/certmint/internal/secret"
 	"github.com/urfave/cli/v2"
 )
@@ -84,9 +86,24 @@ func requireFlags(c *cli.Context, names ...string) error {
 	case 0:
 		return nil
 	case 1:
-		return usageErrorf("%s is required (see `certmint %s --help`)", missing[0], c.Command.FullName())
+		return usageErrorf("%s is required (see `certmint %s --help`)", missing[0], commandName(c))
 	}
-	return usageErrorf("%v are required (see `certmint %s --help`)", missing, c.Command.FullName())
+	return usageErrorf("%v are required (see `certmint %s --help`)", missing, commandName(c))
+}
+
+// commandName is the command as typed, "db migrate": urfave/cli's FullName
+// of a subcommand is only its own name ("migrate").
+func commandName(c *cli.Context) string {
+	var names []string
+	for _, ctx := range c.Lineage() {
+		if ctx.Command != nil {
+			names = append([]string{ctx.Command.Name}, names...)
+		}
+	}
+	if len(names) > 1 {
+		names = names[1:] // the app's root command, "certmint"
+	}
+	return strings.Join(names, " ")
 }
 
 // noArgs refuses stray positional arguments, which usually mean a flag

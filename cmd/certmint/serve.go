@@ -41,6 +41,9 @@ func serveAction(c *cli.Context) error {
 	if err := noArgs(c); err != nil {
 		return err
 	}
+	if err := checkAddr(c.String("addr")); err != nil {
+		return err
+	}
 	o := output(c)
 	h := &crl.Handler{Dir: c.String("dir"), Prefix: c.String("prefix")}
 	var store *ca.Store
@@ -115,6 +118,20 @@ func serveAction(c *cli.Context) error {
 		return err
 	}
 	fmt.Fprintln(o.stderr, "certmint: stopped")
+	return nil
+}
+
+// checkAddr refuses a listen address that is not HOST:PORT before anything
+// is opened: a typo is a usage error, unlike a port already in use.
+func checkAddr(addr string) error {
+	const hint = "e.g. --addr 127.0.0.1:8080, or --addr :80 for every interface"
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return usageHint(hint, "--addr %q is not HOST:PORT", addr)
+	}
+	if _, err := net.LookupPort("tcp", port); err != nil {
+		return usageHint(hint, "--addr %q: %q is not a port number (0 to 65535)", addr, port)
+	}
 	return nil
 }
 

@@ -1,6 +1,9 @@
 package main
 
 import (
+	"errors"
+	"fmt"
+
 	"github.com/certmint/certmint/ca"
 	"github.com/certmint/certmint/internal/certfile"
 	"github.com/certmint/certmint/templates"
@@ -63,6 +66,14 @@ func signAction(c *cli.Context) error {
 	}
 	defer s.Close()
 	res, err := s.SignCSR(c.Context, req, csr)
+	var re *templates.RequestError
+	if errors.As(err, &re) {
+		// The subject, SANs and key come from the request, not from flags
+		// (a request error's hint names issue's --san and --subject): the
+		// fix is a new request.
+		return usageHint(fmt.Sprintf("the request must be made again to meet the template; `certmint csr --template %s --cn ...` makes one", t.Name),
+			"--csr %s: %v", c.String("csr"), err)
+	}
 	if err != nil {
 		return err
 	}

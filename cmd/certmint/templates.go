@@ -25,7 +25,12 @@ func templatesCommand() *cli.Command {
 				Action:    templatesShowAction,
 			},
 		},
-		Action: templatesListAction,
+		Action: func(c *cli.Context) error {
+			if c.Args().Present() {
+				return unknownCommand(c, c.Command.Name, c.Command.Subcommands)
+			}
+			return templatesListAction(c)
+		},
 	}
 }
 

@@ -1,0 +1,569 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/hex"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/certmint/certmint/ca"
+)
+
+// snapshot is everything a refused command must leave as it was, more
+// strictly than state: every folder, every file's mode and whole content
+// (the database files aside), and the database's rows: each certificate's
+// status, every CRL number, the audit trail and the meta table.
+func snapshot(t testing.TB, home string, dirs ...string) string {
+	t.Helper()
+	var lines []string
+	for _, dir := range append([]string{home}, dirs...) {
+		filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				lines = append(lines, p+" "+err.Error())
+				return nil
+			}
+			info, err := d.Info()
+			if err != nil {
+				return nil
+			}
+			if d.IsDir() {
+				lines = append(lines, fmt.Sprintf("%s/ %v", p, info.Mode()))
+				return nil
+			}
+			if strings.HasPrefix(d.Name(), ca.DBFile) {
+				lines = append(lines, fmt.Sprintf("%s %v", p, info.Mode()))
+				return nil
+			}
+			data, _ := os.ReadFile(p)
+			sum := sha256.Sum256(data)
+			lines = append(lines, fmt.Sprintf("%s %v %s", p, info.Mode(), hex.EncodeToString(sum[:8])))
+			return nil
+		})
+	}
+	if _, err := os.Stat(filepath.Join(home, ca.DBFile)); err == nil {
+		db, err := ca.OpenSQLite(filepath.Join(home, ca.DBFile), false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		for _, q := range []string{
+			`SELECT hex(serial_number) || ' ' || status || ' ' || coalesce(reason, '') || ' ' || coalesce(revoked_at, '') FROM certificates`,
+			`SELECT ca_label || ' ' || number FROM crl_numbers`,
+			`SELECT id || ' ' || action || ' ' || coalesce(serial, '') FROM audit_log`,
+			`SELECT key || ' ' || value FROM certmint_meta`,
+		} {
+			var rows []string
+			if err := db.X.Select(&rows, q); err != nil {
+				t.Fatal(err)
+			}
+			sort.Strings(rows)
+			for _, r := range rows {
+				lines = append(lines, "db "+r)
+			}
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+// copyTree copies a folder with its modes (a CA home with its database).
+func copyTree(t testing.TB, src, dst string) {
+	t.Helper()
+	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		target := filepath.Join(dst, rel)
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			return os.MkdirAll(target, info.Mode().Perm())
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(target, data, info.Mode().Perm())
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// seededHome is the fixture CA with one valid and one revoked certificate,
+// made once per test binary.
+type seeded struct {
+	home    string
+	valid   string // serial of a valid certificate
+	revoked string // serial of a revoked certificate
+	caSer   string // serial of the issuing CA's own certificate
+	cert    string // the valid certificate's file
+}
+
+func seedHome(t *testing.T) seeded {
+	t.Helper()
+	dir := t.TempDir()
+	s := seeded{home: filepath.Join(dir, "pki")}
+	copyTree(t, fixtureHome, s.home)
+	out := filepath.Join(dir, "out")
+	if err := os.Mkdir(out, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("CERTMINT_CA_PASSWORD", caPW)
+	issue := func(template, cn string, extra ...string) string {
+		args := append([]string{"issue", "--home", s.home, "--template", template, "--cn", cn, "--out", out, "--format", "crt,chain", "--json"}, extra...)
+		code, stdout, stderr := runCLI(t, args...)
+		if code != 0 {
+			t.Fatalf("seeding %s: exit %d: %s", cn, code, stderr)
+		}
+		var j issuedJSON
+		if err := json.Unmarshal([]byte(stdout), &j); err != nil {
+			t.Fatal(err)
+		}
+		return j.Serial
+	}
+	s.valid = issue("server", "valid.example.com")
+	// defender-sensor allows one valid certificate per CN.
+	issue("defender-sensor", "sensor1.example.com", "--subject", "C=US,O=Contoso,OU=OT")
+	s.cert = filepath.Join(out, "valid.example.com.crt")
+	s.revoked = issue("server", "revoked.example.com")
+	if code, _, stderr := runCLI(t, "revoke", "--home", s.home, "--reason", "superseded", s.revoked); code != 0 {
+		t.Fatalf("seeding the revocation: %s", stderr)
+	}
+	code, stdout, stderr := runCLI(t, "list", "--home", s.home, "--all", "--json")
+	if code != 0 {
+		t.Fatal(stderr)
+	}
+	var recs []recordJSON
+	if err := json.Unmarshal([]byte(stdout), &recs); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range recs {
+		if r.Template == "issuing-ca" {
+			s.caSer = r.Serial
+		}
+	}
+	if s.caSer == "" {
+		t.Fatal("no issuing CA record")
+	}
+	return s
+}
+
+// csrFile writes a PEM certificate request made with key and the given
+// subject and SANs.
+func csrFile(t *testing.T, dir, name string, key any, cn string, dns ...string) string {
+	t.Helper()
+	der, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{
+		Subject: pkix.Name{CommonName: cn}, DNSNames: dns,
+	}, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return writeFile(t, dir, name, string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: der})), 0o644)
+}
+
+func absPath(t *testing.T, p string) string {
+	t.Helper()
+	a, err := filepath.Abs(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+// TestCLIBadInputAllCommands is issue 7 item 7: one table of bad inputs
+// across every command. Each case asserts the exit status (2: how the
+// command was called; 1: the operation failed or a requirement is not
+// met), an error line that says what is wrong, a hint where the user needs
+// one, no stack trace, nothing on stdout unless a report is the output, no
+// secret in the output, and that nothing changed in the home, in the output
+// folder or in the database. (issue and init's basic cases are in
+// TestCLIBadInput.)
+func TestCLIBadInputAllCommands(t *testing.T) {
+	sd := seedHome(t)
+	tmp := t.TempDir()
+
+	// Inputs.
+	wrongPW := writeFile(t, tmp, "wrong.pw", "not-the-ca-password\n", 0o600)
+	garbage := writeFile(t, tmp, "garbage.crt", "this is not a certificate\n", 0o644)
+	notADir := writeFile(t, tmp, "a-file", "x", 0o644)
+	emptyCSV := writeFile(t, tmp, "empty.csv", "", 0o644)
+	unknownCol := writeFile(t, tmp, "unknown.csv", "cn,hostname\nh1.example.com,h1\n", 0o644)
+	noCN := writeFile(t, tmp, "nocn.csv", "name,san\nh1,h1.example.com\n", 0o644)
+	twiceCol := writeFile(t, tmp, "twice.csv", "cn,san,SAN\nh1.example.com,a,b\n", 0o644)
+	goodCSV := writeFile(t, tmp, "good.csv", "cn,san\nh1.example.com,h1.example.com\n", 0o644)
+	badRows := writeFile(t, tmp, "badrows.csv", "cn,san\nh1.example.com,IP:10.0.0.999\n,h2.example.com\n", 0o644)
+	dupCSV := writeFile(t, tmp, "dup.csv", "cn,c,o,ou\nsensor1.example.com,US,Contoso,OT\n", 0o644)
+	badTOML := writeFile(t, tmp, "broken.toml", "name = \"x\"\n[key\n", 0o644)
+
+	ecKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	rsa1024, err := rsa.GenerateKey(rand.Reader, 1024)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rsa2048, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	csrWeak := csrFile(t, tmp, "weak.csr", rsa1024, "weak.example.com", "weak.example.com")
+	csrWildcard := csrFile(t, tmp, "wild.csr", rsa2048, "host.example.com", "host.example.com", "*.example.com")
+	csrGood := csrFile(t, tmp, "good.csr", ecKey, "signed.example.com", "signed.example.com")
+	inspectDir := absPath(t, inspectFixtures)
+	fx := func(name string) string { return filepath.Join(inspectDir, name) }
+	otherCA := absPath(t, corpus+"v-good.crt")
+
+	const bundlePW = "bundle-pw-4f7a"
+	noHome := filepath.Join(tmp, "no-such-home")
+
+	tests := []struct {
+		name   string
+		args   []string // {home} and {out} are replaced
+		env    map[string]string
+		setup  func(t *testing.T, home, out string)
+		code   int
+		stderr []string // each must appear in stderr
+		hint   bool     // a hint line is expected
+		stdout string   // a report that is the output; otherwise stdout must be empty
+	}{
+		// safeq
+		{name: "safeq without -FriendlyName", args: []string{"safeq", "-Subject", "safeq.example.com", "--out", "{out}"},
+			code: 2, stderr: []string{"--friendly-name is required"}},
+		{name: "safeq with a bad SAN", args: []string{"safeq", "-Subject", "safeq.example.com", "-FriendlyName", "SafeQ", "-SubjectAlternativeNames", "safeq.example.com,", "1.2.3.999", "--out", "{out}"},
+			code: 2, stderr: []string{"-SubjectAlternativeNames:", "1.2.3.999"}, hint: true},
+		{name: "safeq --ssl with --template", args: []string{"safeq", "-Subject", "safeq.example.com", "-FriendlyName", "SafeQ", "--ssl", "--template", "server", "--out", "{out}"},
+			code: 2, stderr: []string{"--ssl and --template cannot be combined"}},
+		{name: "safeq with a bad DN", args: []string{"safeq", "-Subject", "CN=safeq.example.com,C=USA", "-FriendlyName", "SafeQ", "--out", "{out}"},
+			code: 2, stderr: []string{"-Subject:", "two-letter"}, hint: true},
+		{name: "safeq with zero days", args: []string{"safeq", "-Subject", "safeq.example.com", "-FriendlyName", "SafeQ", "--days", "0", "--out", "{out}"},
+			code: 2, stderr: []string{"--days must be positive"}},
+		{name: "safeq with a wrong CA password", args: []string{"safeq", "-Subject", "safeq.example.com", "-FriendlyName", "SafeQ", "-SubjectAlternativeNames", "safeq.example.com", "--ca-password-file", wrongPW, "--out", "{out}"},
+			code: 1, stderr: []string{"the CA password does not decrypt"}, hint: true},
+		{name: "safeq over an existing .pfx", args: []string{"safeq", "-Subject", "safeq.example.com", "-FriendlyName", "SafeQ", "-SubjectAlternativeNames", "safeq.example.com", "--out", "{out}"},
+			setup: func(t *testing.T, home, out string) { writeFile(t, out, "SafeQ.pfx", "old", 0o600) },
+			code:  1, stderr: []string{"SafeQ.pfx already exists"}, hint: true},
+
+		// batch
+		{name: "batch with an empty CSV", args: []string{"batch", "--template", "server", "--input", emptyCSV, "--out", "{out}"},
+			code: 1, stderr: []string{"the CSV is empty", "header such as: cn,san,name"}},
+		{name: "batch with an unknown column", args: []string{"batch", "--template", "server", "--input", unknownCol, "--out", "{out}"},
+			code: 1, stderr: []string{`unknown column "hostname"`, "known: cn, san, name"}},
+		{name: "batch without a cn column", args: []string{"batch", "--template", "server", "--input", noCN, "--out", "{out}"},
+			code: 1, stderr: []string{"the header has no cn column"}},
+		{name: "batch with a column twice", args: []string{"batch", "--template", "server", "--input", twiceCol, "--out", "{out}"},
+			code: 1, stderr: []string{`column "san" appears twice`}},
+		{name: "batch without --input", args: []string{"batch", "--template", "server", "--out", "{out}"},
+			code: 2, stderr: []string{"--input is required"}},
+		{name: "batch with a missing file", args: []string{"batch", "--template", "server", "--input", filepath.Join(tmp, "none.csv"), "--out", "{out}"},
+			code: 2, stderr: []string{"--input:", "none.csv", "no such file"}},
+		{name: "batch with no workers", args: []string{"batch", "--template", "server", "--input", goodCSV, "--jobs", "0", "--out", "{out}"},
+			code: 2, stderr: []string{"--jobs must be at least 1"}},
+		{name: "batch with an unknown format", args: []string{"batch", "--template", "server", "--input", goodCSV, "--format", "crt,p7b", "--out", "{out}"},
+			code: 2, stderr: []string{"--format:", `unknown value "p7b"`}},
+		{name: "batch with a wrong CA password", args: []string{"batch", "--template", "server", "--input", goodCSV, "--random-passwords", "--ca-password-file", wrongPW, "--out", "{out}"},
+			code: 1, stderr: []string{"the CA password does not decrypt"}, hint: true},
+		{name: "batch where every row is bad", args: []string{"batch", "--template", "server", "--input", badRows, "--random-passwords", "--jobs", "1", "--out", "{out}"},
+			code: 1, stderr: []string{"line 2 (h1.example.com): san:", "line 3: cn is empty", "2 of 2 rows failed"}, stdout: "0 issued"},
+		{name: "batch of a CN that already has a valid certificate", args: []string{"batch", "--template", "defender-sensor", "--input", dupCSV, "--random-passwords", "--out", "{out}"},
+			code: 1, stderr: []string{"line 2 (sensor1.example.com):", "1 of 1 rows failed"}, stdout: "0 issued"},
+
+		// csr
+		{name: "csr without --cn", args: []string{"csr", "--template", "server", "--out", "{out}"},
+			code: 2, stderr: []string{"--cn is required"}},
+		{name: "csr with a SAN the template forbids", args: []string{"csr", "--template", "1e-client", "--cn", "pc1.corp.example.com", "--san", "IP:10.0.0.1", "--out", "{out}"},
+			code: 2, stderr: []string{"10.0.0.1"}, hint: true},
+		{name: "csr over an existing key", args: []string{"csr", "--template", "server", "--cn", "www.example.com", "--out", "{out}"},
+			setup: func(t *testing.T, home, out string) { writeFile(t, out, "www.example.com.key", "old", 0o600) },
+			code:  1, stderr: []string{"www.example.com.key already exists"}, hint: true},
+		{name: "csr into a file", args: []string{"csr", "--template", "server", "--cn", "www.example.com", "--out", notADir},
+			code: 2, stderr: []string{"is not an existing folder"}, hint: true},
+
+		// sign
+		{name: "sign a certificate instead of a CSR", args: []string{"sign", "--template", "server", "--csr", sd.cert, "--out", "{out}"},
+			code: 2, stderr: []string{"--csr " + sd.cert}},
+		{name: "sign a CSR with a 1024-bit key", args: []string{"sign", "--template", "server", "--csr", csrWeak, "--out", "{out}"},
+			code: 2, stderr: []string{"--csr " + csrWeak + ": the request's RSA key has 1024 bits; at least 2048 are required"}},
+		{name: "sign a CSR whose SAN the template forbids", args: []string{"sign", "--template", "client", "--csr", csrWildcard, "--out", "{out}"},
+			code: 2, stderr: []string{"--csr " + csrWildcard + `: template "client": does not allow wildcard names (DNS:*.example.com)`, "certmint csr --template client"}, hint: true},
+		{name: "sign a CSR whose key the template forbids", args: []string{"sign", "--template", "client", "--csr", csrGood, "--out", "{out}"},
+			code: 2, stderr: []string{"--csr " + csrGood + `: template "client": does not accept ecdsa keys`}, hint: true},
+		{name: "sign --format key", args: []string{"sign", "--template", "server", "--csr", csrGood, "--format", "crt,key", "--out", "{out}"},
+			code: 2, stderr: []string{"--format key needs the private key"}, hint: true},
+		{name: "sign a CSR with a bad signature", args: []string{"sign", "--template", "server", "--csr", fx("bad-signature-csr.der"), "--out", "{out}"},
+			code: 2, stderr: []string{"signature"}},
+		{name: "sign without --csr", args: []string{"sign", "--template", "server", "--out", "{out}"},
+			code: 2, stderr: []string{"--csr is required"}},
+		{name: "sign with a wrong CA password", args: []string{"sign", "--template", "server", "--csr", csrGood, "--ca-password-file", wrongPW, "--out", "{out}"},
+			code: 1, stderr: []string{"the CA password does not decrypt"}, hint: true},
+
+		// renew
+		{name: "renew an unknown serial", args: []string{"renew", "--out", "{out}", "0123456789ABCDEF"},
+			code: 1, stderr: []string{"0123456789ABCDEF"}, hint: true},
+		{name: "renew a malformed serial", args: []string{"renew", "--out", "{out}", "not-a-serial"},
+			code: 2, stderr: []string{`serial "not-a-serial" is not hexadecimal`}},
+		{name: "renew two serials", args: []string{"renew", "--out", "{out}", sd.valid, sd.revoked},
+			code: 2, stderr: []string{"renew takes one serial"}, hint: true},
+		{name: "renew the issuing CA", args: []string{"renew", "--out", "{out}", sd.caSer},
+			code: 2, stderr: []string{"is the issuing CA's certificate"}},
+		{name: "renew with a wrong CA password", args: []string{"renew", "--out", "{out}", "--ca-password-file", wrongPW, sd.valid},
+			code: 1, stderr: []string{"the CA password does not decrypt"}, hint: true},
+
+		// revoke
+		{name: "revoke an unknown serial", args: []string{"revoke", "0123456789ABCDEF"},
+			code: 1, stderr: []string{"0123456789ABCDEF"}, hint: true},
+		{name: "revoke one already revoked", args: []string{"revoke", sd.revoked},
+			code: 1, stderr: []string{sd.revoked, "already revoked", "superseded"}},
+		{name: "revoke with a bad reason", args: []string{"revoke", "--reason", "stolen", sd.valid},
+			code: 2, stderr: []string{`unknown revocation reason "stolen"`}, hint: true},
+		{name: "revoke another CA's certificate", args: []string{"revoke", "--cert", otherCA},
+			code: 2, stderr: []string{"was not issued by this CA"}, hint: true},
+		{name: "revoke serial and --cert", args: []string{"revoke", "--cert", sd.cert, sd.valid},
+			code: 2, stderr: []string{"give either SERIAL or --cert FILE, not both"}},
+		{name: "revoke nothing", args: []string{"revoke"},
+			code: 2, stderr: []string{"which certificate?"}, hint: true},
+		{name: "revoke --cert garbage", args: []string{"revoke", "--cert", garbage},
+			code: 1, stderr: []string{garbage + ": neither PEM nor a DER certificate"}},
+		{name: "revoke with a wrong CA password", args: []string{"revoke", "--ca-password-file", wrongPW, sd.valid},
+			code: 1, stderr: []string{"the CA password does not decrypt"}, hint: true},
+
+		// crl
+		{name: "crl with a wrong CA password", args: []string{"crl", "--ca-password-file", wrongPW},
+			code: 1, stderr: []string{"the CA password does not decrypt"}, hint: true},
+		{name: "crl without a CA password", args: []string{"crl"}, env: map[string]string{"CERTMINT_CA_PASSWORD": ""},
+			code: 1, stderr: []string{"no CA password given"}, hint: true},
+		{name: "crl with a stray argument", args: []string{"crl", "now"},
+			code: 2, stderr: []string{`unexpected argument "now"`}, hint: true},
+
+		// serve (every case is refused before it listens)
+		{name: "serve on a bad address", args: []string{"serve", "--addr", "localhost"},
+			code: 2, stderr: []string{"--addr", "localhost"}, hint: true},
+		{name: "serve on a port out of range", args: []string{"serve", "--addr", "127.0.0.1:99999"},
+			code: 2, stderr: []string{"--addr", "99999"}, hint: true},
+		{name: "serve a --dir that is a file", args: []string{"serve", "--dir", notADir},
+			code: 2, stderr: []string{"--dir " + notADir + " is not a folder"}},
+		{name: "serve without a CA or --dir", args: []string{"serve", "--home", noHome},
+			code: 2, stderr: []string{"no CA in"}, hint: true},
+		{name: "serve with a zero check interval", args: []string{"serve", "--check-every", "0s"},
+			code: 2, stderr: []string{"--check-every must be positive"}},
+
+		// list, status, log
+		{name: "list with a bad --status", args: []string{"list", "--status", "active"},
+			code: 2, stderr: []string{`unknown status "active"`}, hint: true},
+		{name: "list with a bad --expiring", args: []string{"list", "--expiring", "soon"},
+			code: 2, stderr: []string{`--expiring: "soon" is not a time span`}, hint: true},
+		{name: "list without a CA", args: []string{"list", "--home", noHome},
+			code: 1, stderr: []string{"no CA in " + noHome}, hint: true},
+		{name: "status with a bad --warn", args: []string{"status", "--warn", "a week"},
+			code: 2, stderr: []string{"--warn:"}, hint: true},
+		{name: "status with a bad --crl-warn", args: []string{"status", "--crl-warn", "-"},
+			code: 2, stderr: []string{"--crl-warn:"}, hint: true},
+		{name: "log with a bad --since", args: []string{"log", "--since", "yesterday"},
+			code: 2, stderr: []string{`--since "yesterday" is neither a time span nor a date`}, hint: true},
+		{name: "log with a bad --serial", args: []string{"log", "--serial", "xyz"},
+			code: 2, stderr: []string{`--serial: serial "xyz" is not hexadecimal`}},
+
+		// check
+		{name: "check without a certificate", args: []string{"check", "--template", "server"},
+			code: 2, stderr: []string{"give --cert FILE or --pfx FILE"}, hint: true},
+		{name: "check with an unknown template", args: []string{"check", "--template", "sevrer", "--cert", sd.cert},
+			code: 1, stderr: []string{`no built-in template "sevrer"`}, hint: true},
+		{name: "check with a broken template", args: []string{"check", "--template", badTOML, "--cert", sd.cert},
+			code: 1, stderr: []string{"broken.toml:2:"}, hint: true},
+		{name: "check a file that is not a certificate", args: []string{"check", "--template", "server", "--cert", garbage},
+			code: 2, stderr: []string{garbage}},
+		{name: "check --at garbage", args: []string{"check", "--template", "server", "--cert", sd.cert, "--at", "next tuesday"},
+			code: 2, stderr: []string{`--at: "next tuesday" is not a date`}, hint: true},
+		{name: "check --pfx with --cert", args: []string{"check", "--template", "server", "--cert", sd.cert, "--pfx", fx("modern.pfx")},
+			code: 2, stderr: []string{"give either --pfx or --cert/--key, not both"}},
+
+		// inspect
+		{name: "inspect a missing file", args: []string{"inspect", filepath.Join(tmp, "none.crt")},
+			code: 1, stderr: []string{"none.crt", "no such file"}},
+		{name: "inspect a garbage file", args: []string{"inspect", garbage},
+			code: 1, stderr: []string{"not a certificate, certificate request, CRL, private key or PKCS#12 file"}},
+		{name: "inspect a .pfx with a wrong password", args: []string{"inspect", fx("modern.pfx")}, env: map[string]string{"CERTMINT_PASSWORD": "wrong-pfx-pw"},
+			code: 1, stderr: []string{"the password does not open the PKCS#12 file"}, hint: true},
+
+		// convert
+		{name: "convert to an unknown form", args: []string{"convert", "--in", fx("server.crt"), "--to", "p7b", "--out", "{out}"},
+			code: 2, stderr: []string{`--to "p7b": unknown form`}, hint: true},
+		{name: "convert without --in", args: []string{"convert", "--to", "pem", "--out", "{out}"},
+			code: 2, stderr: []string{"--in is required"}},
+		{name: "convert a key that is not the certificate's", args: []string{"convert", "--in", fx("client.crt"), "--key", fx("server.key"), "--to", "pfx", "--out", "{out}"},
+			code: 1, stderr: []string{"does not belong to any certificate in"}, hint: true},
+		{name: "convert a missing file", args: []string{"convert", "--in", filepath.Join(tmp, "none.pfx"), "--to", "pem", "--out", "{out}"},
+			code: 1, stderr: []string{"none.pfx", "no such file"}},
+
+		// export-ca
+		{name: "export-ca without a CA", args: []string{"export-ca", "--home", noHome, "--out", "{out}"},
+			code: 1, stderr: []string{"no CA in " + noHome}, hint: true},
+		{name: "export-ca into a file", args: []string{"export-ca", "--out", notADir},
+			code: 2, stderr: []string{"is not an existing folder"}, hint: true},
+
+		// db
+		{name: "db migrate without --to", args: []string{"db", "migrate"},
+			code: 2, stderr: []string{"--to is required (see `certmint db migrate --help`)"}},
+		{name: "db migrate to a URL with a password", args: []string{"db", "migrate", "--to", "postgres://ca:db-s3cret@db.example.com/certmint"},
+			code: 2, stderr: []string{"--to holds a password"}, hint: true},
+		{name: "db migrate to MySQL", args: []string{"db", "migrate", "--to", "mysql://ca@db.example.com/certmint"},
+			code: 2, stderr: []string{"is not a postgres:// URL"}},
+		{name: "db with an unknown subcommand", args: []string{"db", "migrat"},
+			code: 2, stderr: []string{`unknown command "db migrat"`, "did you mean `certmint db migrate`?"}, hint: true},
+
+		// templates
+		{name: "templates show an unknown name", args: []string{"templates", "show", "sever"},
+			code: 1, stderr: []string{`no built-in template "sever"`}, hint: true},
+		{name: "templates show a broken file", args: []string{"templates", "show", badTOML},
+			code: 1, stderr: []string{"broken.toml:2:"}, hint: true},
+		{name: "templates with an unknown subcommand", args: []string{"templates", "shwo", "server"},
+			code: 2, stderr: []string{`unknown command "templates shwo"`, "did you mean `certmint templates show`?"}, hint: true},
+		{name: "templates list with a stray argument", args: []string{"templates", "list", "server"},
+			code: 2, stderr: []string{`unexpected argument "server"`}, hint: true},
+
+		// the command line itself
+		{name: "unknown command", args: []string{"isue", "--template", "server"},
+			code: 2, stderr: []string{`unknown command "isue"`, "did you mean `certmint issue`?"}, hint: true},
+		{name: "unknown global flag", args: []string{"--hme", "x", "list"},
+			code: 2, stderr: []string{"flag provided but not defined: -hme"}},
+
+		// init, beyond TestCLIBadInput
+		{name: "init with a three-letter country", args: []string{"init", "--home", "{out}/new", "--root-cn", "R", "--issuing-cn", "I", "--base-url", "http://x", "--country", "USA"},
+			code: 2, stderr: []string{`country "USA" must be a two-letter`}},
+		{name: "init with one name for both CAs", args: []string{"init", "--home", "{out}/new", "--root-cn", "Acme CA", "--issuing-cn", "Acme CA", "--base-url", "http://x"},
+			code: 2, stderr: []string{"need different names"}},
+		{name: "init with the issuing CA outliving the root", args: []string{"init", "--home", "{out}/new", "--root-cn", "R", "--issuing-cn", "I", "--base-url", "http://x", "--root-days", "100", "--issuing-days", "200"},
+			code: 2, stderr: []string{"must expire before the root"}},
+		{name: "init with a password in --database-url", args: []string{"init", "--home", "{out}/new", "--root-cn", "R", "--issuing-cn", "I", "--base-url", "http://x", "--database-url", "postgres://ca:db-s3cret@db.example.com/certmint"},
+			code: 2, stderr: []string{"--database-url holds a password"}, hint: true},
+	}
+
+	commands := map[string]bool{}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			home := filepath.Join(t.TempDir(), "pki")
+			copyTree(t, sd.home, home)
+			out := t.TempDir()
+			// Anything written relative to the working folder lands in out,
+			// which is checked.
+			t.Chdir(out)
+			t.Setenv("CERTMINT_HOME", home)
+			t.Setenv("CERTMINT_CA_PASSWORD", caPW)
+			t.Setenv("CERTMINT_PASSWORD", bundlePW)
+			t.Setenv(ca.DatabaseURLEnv, "")
+			for k, v := range tc.env {
+				t.Setenv(k, v)
+			}
+			if tc.setup != nil {
+				tc.setup(t, home, out)
+			}
+			args := make([]string, len(tc.args))
+			for i, a := range tc.args {
+				args[i] = strings.NewReplacer("{home}", home, "{out}", out).Replace(a)
+			}
+			before := snapshot(t, home, out)
+
+			// serve must be refused before it listens; the deadline turns a
+			// server that started anyway into a failure, not a hang.
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			var stdoutBuf, stderrBuf bytes.Buffer
+			code := run(ctx, append([]string{"certmint"}, args...), &stdoutBuf, &stderrBuf)
+			stdout, stderr := stdoutBuf.String(), stderrBuf.String()
+			t.Logf("certmint %s\nexit %d\n%s", strings.Join(tc.args, " "), code, stderr)
+
+			if code != tc.code {
+				t.Errorf("exit %d, want %d\nstderr: %s", code, tc.code, stderr)
+			}
+			if !strings.HasPrefix(stderr, "certmint: error: ") {
+				t.Errorf("stderr does not start with \"certmint: error: \":\n%s", stderr)
+			}
+			for _, want := range tc.stderr {
+				if !strings.Contains(stderr, want) {
+					t.Errorf("stderr lacks %q:\n%s", want, stderr)
+				}
+			}
+			if tc.hint && !strings.Contains(stderr, "\ncertmint: hint: ") {
+				t.Errorf("no hint line:\n%s", stderr)
+			}
+			for _, line := range strings.Split(strings.TrimSuffix(stderr, "\n"), "\n") {
+				if !strings.HasPrefix(line, "certmint: ") {
+					t.Errorf("stderr line without the certmint: prefix: %q", line)
+				}
+			}
+			for _, trace := range []string{"goroutine ", "panic:", "runtime error", ".go:"} {
+				if strings.Contains(stderr, trace) || strings.Contains(stdout, trace) {
+					t.Errorf("stack trace or Go source position in the output (%q):\n%s%s", trace, stdout, stderr)
+				}
+			}
+			for _, secret := range []string{caPW, bundlePW, "db-s3cret"} {
+				if strings.Contains(stdout+stderr, secret) {
+					t.Errorf("the output shows a secret %q:\n%s%s", secret, stdout, stderr)
+				}
+			}
+			if tc.stdout == "" && stdout != "" {
+				t.Errorf("stdout is not empty on error:\n%s", stdout)
+			}
+			if tc.stdout != "" && !strings.Contains(stdout, tc.stdout) {
+				t.Errorf("the report on stdout lacks %q:\n%s", tc.stdout, stdout)
+			}
+			if after := snapshot(t, home, out); after != before {
+				t.Errorf("the refused command changed files or the database:\n%s", diffLines(before, after))
+			}
+		})
+		cmd := tc.args[0]
+		if cmd == "db" || cmd == "templates" {
+			cmd += " " + tc.args[1]
+		}
+		commands[cmd] = true
+	}
+	if len(tests) < 40 {
+		t.Errorf("%d cases; issue 7 asks for at least 40", len(tests))
+	}
+	for _, want := range []string{"safeq", "batch", "csr", "sign", "renew", "revoke", "crl", "serve", "list", "status",
+		"check", "log", "inspect", "convert", "export-ca", "db migrate", "templates show", "init"} {
+		if !commands[want] {
+			t.Errorf("no bad-input case for %s", want)
+		}
+	}
+}
+
+// diffLines shows the lines only in a and only in b.
+func diffLines(a, b string) string {
+	in := func(s string) map[string]bool {
+		m := map[string]bool{}
+		for _, l := range strings.Split(s, "\n") {
+			m[l] = true
+		}
+		return m
+	}
+	ma, mb := in(a), in(b)
+	var out []string
+	for _, l := range strings.Split(a, "\n") {
+		if !mb[l] {
+			out = append(out, "- "+l)
+		}
+	}
+	for _, l := range strings.Split(b, "\n") {
+		if !ma[l] {
+			out = append(out, "+ "+l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
