@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"fmt"
+	"os"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -110,8 +111,19 @@ func BenchmarkUnlockCAKey(b *testing.B) {
 // the issuing CA ("key+sign"), plus the .pfx ("key+sign+pfx"): no cfssl,
 // no lint, no disk, no database. b.N bundles are shared by the workers, so
 // ns/op is wall time per bundle. `make bench` compares batch with it.
+//
+// CERTMINT_BENCH_FLOOR_HOME names another home to sign with (its CA
+// password in CERTMINT_CA_PASSWORD), so scripts/bench.sh compares batch with
+// a floor that pays for the same CA key (RSA-4096 by default).
 func BenchmarkFloor(b *testing.B) {
 	s := newHome(b)
+	if home := os.Getenv("CERTMINT_BENCH_FLOOR_HOME"); home != "" {
+		var err error
+		if s, err = Open(home, func() (string, error) { return os.Getenv("CERTMINT_CA_PASSWORD"), nil }); err != nil {
+			b.Fatal(err)
+		}
+		defer s.Close()
+	}
 	caKey, err := s.Key(s.Issuing)
 	if err != nil {
 		b.Fatal(err)
