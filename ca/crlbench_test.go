@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/x509"
+	"encoding/pem"
 	"fmt"
 	"math/big"
 	"os"
@@ -23,16 +24,19 @@ func addRevoked(tb testing.TB, s *Store, n int) {
 		tb.Fatal(err)
 	}
 	stmt, err := tx.Preparex(`INSERT INTO certificates(serial_number, authority_key_identifier, ca_label, status, reason, expiry, revoked_at, pem)
-		VALUES(?, ?, ?, 'revoked', ?, ?, ?, 'x')`)
+		VALUES(?, ?, ?, 'revoked', ?, ?, ?, ?)`)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	aki := fmt.Sprintf("%x", s.Issuing.Cert.SubjectKeyId)
+	// A real record holds its certificate's PEM (about 1.5 KB): the rows a
+	// CRL build scans past are that big.
+	pemText := string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: make([]byte, 1100)}))
 	expiry, revoked := time.Now().Add(365*24*time.Hour).UTC(), time.Now().Add(-time.Hour).UTC()
 	max := new(big.Int).Lsh(big.NewInt(1), 159)
 	for i := 0; i < n; i++ {
 		serial, _ := rand.Int(rand.Reader, max)
-		if _, err := stmt.Exec(serial.String(), aki, s.Issuing.Slug, i%6, expiry, revoked); err != nil {
+		if _, err := stmt.Exec(serial.String(), aki, s.Issuing.Slug, i%6, expiry, revoked, pemText); err != nil {
 			tb.Fatal(err)
 		}
 	}
