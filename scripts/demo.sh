@@ -43,6 +43,12 @@ for t in $("$certmint" templates list | awk '{print $1}'); do
       echo "   openssl pkcs12 -info: FAILED"; fail=1
     fi
   fi
+  # certmint check: the template's own rules and the appliance's validation.
+  if "$certmint" check --template "$t" --cert "$crt" --crl pki/public/demo-issuing-ca.crl >/dev/null; then
+    echo "   certmint check (template rules, chain, expiry, CRL): OK"
+  else
+    echo "   certmint check: FAILED"; fail=1
+  fi
   if [ -f "$out/$t.key" ]; then
     if openssl pkey -check -noout -in "$out/$t.key" -passin env:CERTMINT_PASSWORD >/dev/null 2>&1 &&
        [ "$(openssl pkey -pubout -in "$out/$t.key" -passin env:CERTMINT_PASSWORD)" = "$(openssl x509 -pubkey -noout -in "$crt")" ]; then
