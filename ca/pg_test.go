@@ -2,14 +2,13 @@ package ca
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/x509/pkix"
 	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/certmint/certmint/internal/pgtest"
 	"math/big"
-	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -23,54 +22,13 @@ import (
 	"github.com/certmint/certmint/internal/keys"
 	"github.com/certmint/certmint/templates"
 	"github.com/cloudflare/cfssl/certdb"
-	"github.com/jmoiron/sqlx"
 )
-
-// testDatabaseEnv names a PostgreSQL server for the tests: a URL whose
-// user may create schemas in its database. .ci/run starts a server and
-// sets it; without it the PostgreSQL tests skip.
-const testDatabaseEnv = "CERTMINT_TEST_DATABASE_URL"
-
-// requirePostgresEnv=1 (set by .ci/run) makes a missing server a failure.
-const requirePostgresEnv = "CERTMINT_REQUIRE_POSTGRES"
 
 // freshSchema creates an empty schema in the test database, dropped when
 // the test ends, and returns the test URL with search_path set to it.
 func freshSchema(t testing.TB) string {
 	t.Helper()
-	base := os.Getenv(testDatabaseEnv)
-	if base == "" && os.Getenv(requirePostgresEnv) == "1" {
-		t.Fatal(testDatabaseEnv + " is not set, and " + requirePostgresEnv + "=1 forbids skipping the PostgreSQL tests")
-	}
-	if base == "" {
-		t.Skip(testDatabaseEnv + " is not set: the PostgreSQL tests need a server (.ci/run starts one), e.g. " +
-			testDatabaseEnv + "=postgres://certmint:PASSWORD@127.0.0.1:5432/certmint_test")
-	}
-	admin, err := sqlx.Open("pgx", base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := make([]byte, 6)
-	rand.Read(b)
-	name := "certmint_test_" + hex.EncodeToString(b)
-	if _, err := admin.Exec(`CREATE SCHEMA ` + name); err != nil {
-		admin.Close()
-		t.Fatalf("creating schema in %s: %v", RedactDatabaseURL(base), err)
-	}
-	t.Cleanup(func() {
-		if _, err := admin.Exec(`DROP SCHEMA ` + name + ` CASCADE`); err != nil {
-			t.Errorf("dropping schema %s: %v", name, err)
-		}
-		admin.Close()
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", name)
-	u.RawQuery = q.Encode()
-	return u.String()
+	return pgtest.Schema(t, "certmint_test")
 }
 
 // postgresTests marks the tests TestPostgres runs again on PostgreSQL:

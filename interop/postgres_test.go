@@ -4,11 +4,10 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"github.com/certmint/certmint/internal/pgtest"
 	"io/fs"
 	"net/url"
 	"os"
@@ -27,57 +26,19 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // driver "pgx", to create and inspect the test schemas
 )
 
-// testDatabaseEnv names a PostgreSQL server for the tests (.ci/run starts
-// one): a URL whose user may create schemas in its database.
-const testDatabaseEnv = "CERTMINT_TEST_DATABASE_URL"
-
-// requirePostgresEnv=1 (set by .ci/run) makes a missing server a failure.
-const requirePostgresEnv = "CERTMINT_REQUIRE_POSTGRES"
-
 // pgSchema creates an empty schema in the test database, dropped when the
 // test ends, and returns the test URL with search_path set to it, and a
 // connection for checks.
 func pgSchema(t *testing.T) (string, *sql.DB) {
 	t.Helper()
-	base := os.Getenv(testDatabaseEnv)
-	if base == "" && os.Getenv(requirePostgresEnv) == "1" {
-		t.Fatal(testDatabaseEnv + " is not set, and " + requirePostgresEnv + "=1 forbids skipping the PostgreSQL tests")
-	}
-	if base == "" {
-		t.Skip(testDatabaseEnv + " is not set: the PostgreSQL tests need a server (.ci/run starts one), e.g. " +
-			testDatabaseEnv + "=postgres://certmint:PASSWORD@127.0.0.1:5432/certmint_test")
-	}
-	admin, err := sql.Open("pgx", base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := make([]byte, 6)
-	rand.Read(b)
-	name := "certmint_interop_" + hex.EncodeToString(b)
-	if _, err := admin.Exec(`CREATE SCHEMA ` + name); err != nil {
-		admin.Close()
-		t.Fatalf("creating a schema in %s: %v", ca.RedactDatabaseURL(base), err)
-	}
-	t.Cleanup(func() {
-		if _, err := admin.Exec(`DROP SCHEMA ` + name + ` CASCADE`); err != nil {
-			t.Errorf("dropping schema %s: %v", name, err)
-		}
-		admin.Close()
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", name)
-	u.RawQuery = q.Encode()
+	u := pgtest.Schema(t, "certmint_interop")
 	// The checks read the schema through the same URL.
-	db, err := sql.Open("pgx", u.String())
+	db, err := sql.Open("pgx", u)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	return u.String(), db
+	return u, db
 }
 
 // ecdsaTemplate is a user template for client certificates with ECDSA

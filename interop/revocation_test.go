@@ -228,19 +228,20 @@ func freePort(t *testing.T) int {
 	return ln.Addr().(*net.TCPAddr).Port
 }
 
-// serve starts `certmint serve` for the home on addr and stops it (SIGTERM,
-// graceful) at the end of the test.
-func serve(t *testing.T, h *caHome, addr string) {
+// serve starts `certmint serve` for the home on addr (with extra flags),
+// waits until it listens, and stops it at the end of the test with
+// SIGTERM, checking it shuts down gracefully. Its stderr is returned.
+func serve(t *testing.T, h *caHome, addr string, extra ...string) *lockedBuffer {
 	t.Helper()
-	cmd := exec.Command(certmintBin, "serve", "--addr", addr)
+	cmd := exec.Command(certmintBin, append([]string{"serve", "--addr", addr}, extra...)...)
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "CERTMINT_") {
 			cmd.Env = append(cmd.Env, kv)
 		}
 	}
 	cmd.Env = append(cmd.Env, certmintEnv(h.Home)...)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
+	stderr := &lockedBuffer{}
+	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -253,9 +254,10 @@ func serve(t *testing.T, h *caHome, addr string) {
 		}
 		if time.Now().After(deadline) {
 			cmd.Process.Kill()
+			cmd.Wait()
 			t.Fatalf("certmint serve did not listen on %s:\n%s", addr, stderr.String())
 		}
-		time.Sleep(50 * time.Millisecond)
+		time.Sleep(20 * time.Millisecond)
 	}
 	t.Cleanup(func() {
 		cmd.Process.Signal(syscall.SIGTERM)
@@ -268,11 +270,31 @@ func serve(t *testing.T, h *caHome, addr string) {
 			} else if !strings.Contains(stderr.String(), "stopped") {
 				t.Errorf("certmint serve stderr lacks \"stopped\":\n%s", stderr.String())
 			}
-		case <-time.After(10 * time.Second):
+		case <-time.After(15 * time.Second):
 			cmd.Process.Kill()
+			<-done
 			t.Errorf("certmint serve ignored SIGTERM")
 		}
 	})
+	return stderr
+}
+
+// lockedBuffer collects a child's stderr while tests read it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 // loopbackClient resolves every host name to 127.0.0.1, keeping the port:

@@ -9,14 +9,11 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -70,7 +67,7 @@ func TestServeLoad(t *testing.T) {
 		}
 		targets = append(targets, b.JSON.Serial)
 	}
-	stderr := loadServe(t, h, addr)
+	stderr := serve(t, h, addr, "--quiet")
 
 	type target struct {
 		path   string
@@ -276,70 +273,4 @@ func TestServeLoad(t *testing.T) {
 	if s := stderr.String(); strings.Contains(s, "panic") || strings.Contains(s, "error") {
 		t.Errorf("certmint serve stderr:\n%s", s)
 	}
-}
-
-// lockedBuffer is a bytes.Buffer a child process and the test share.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-// loadServe starts `certmint serve --quiet` for the home on addr and stops
-// it (SIGTERM, graceful) when the test ends; its stderr is returned.
-func loadServe(t *testing.T, h *caHome, addr string) *lockedBuffer {
-	t.Helper()
-	cmd := exec.Command(certmintBin, "serve", "--addr", addr, "--quiet")
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "CERTMINT_") {
-			cmd.Env = append(cmd.Env, kv)
-		}
-	}
-	cmd.Env = append(cmd.Env, certmintEnv(h.Home)...)
-	stderr := &lockedBuffer{}
-	cmd.Stderr = stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		c, err := net.Dial("tcp", addr)
-		if err == nil {
-			c.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			cmd.Process.Kill()
-			cmd.Wait()
-			t.Fatalf("certmint serve did not listen on %s:\n%s", addr, stderr.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait() }()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("certmint serve did not stop cleanly on SIGTERM: %v\n%s", err, stderr.String())
-			}
-		case <-time.After(15 * time.Second):
-			cmd.Process.Kill()
-			<-done
-			t.Errorf("certmint serve ignored SIGTERM")
-		}
-	})
-	return stderr
 }
