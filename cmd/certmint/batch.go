@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"runtime"
@@ -102,6 +104,7 @@ func batchAction(c *cli.Context) error {
 	}
 	if needPW && !opts.RandomPasswords {
 		pw := bundlePassword(c)
+		pw.Alternatives = "--password-file FILE or --random-passwords"
 		if opts.Password, err = pw.Resolve(); err != nil {
 			return err
 		}
@@ -118,7 +121,7 @@ func batchAction(c *cli.Context) error {
 			bar.ChangeMax(n)
 		}
 	}
-	var issued, skipped, redone, failed atomic.Int64
+	var issued, skipped, redone, failed, interrupted atomic.Int64
 	var failures []string
 	start := time.Now()
 	failFast := c.Bool("fail-fast")
@@ -136,6 +139,11 @@ func batchAction(c *cli.Context) error {
 			where += " (" + j.CN + ")"
 		}
 		switch {
+		case r.Err != nil && errors.Is(r.Err, context.Canceled):
+			// Interrupted before it was signed: not a failure of the row;
+			// the rerun issues it.
+			interrupted.Add(1)
+			return
 		case r.Err != nil:
 			failed.Add(1)
 			j.Status, j.Error = "failed", r.Err.Error()
@@ -194,14 +202,14 @@ func batchAction(c *cli.Context) error {
 			o.infof("Passwords: %s (0600; keep it safe, it is the only copy).", strings.TrimSuffix(opts.Out, "/")+"/"+ca.PasswordsFile)
 		}
 	}
+	if c.Context.Err() != nil {
+		return fmt.Errorf("interrupted after %d new bundles (%d rows were not done); run the same command again to finish", done, interrupted.Load())
+	}
 	if err != nil && err != errFailFast {
 		return err
 	}
 	if n := failed.Load(); n > 0 {
 		return fmt.Errorf("%d of %d rows failed (the others are done; fix the rows and run the same command again)", n, n+done+skipped.Load())
-	}
-	if c.Context.Err() != nil {
-		return fmt.Errorf("interrupted after %d rows; run the same command again to finish", done)
 	}
 	return nil
 }
