@@ -6,7 +6,6 @@ import (
 	"database/sql"
 	_ "embed"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"os/user"
@@ -221,6 +220,3 @@ func osUser() string {
 	}
 	return ""
 }
-
-// ErrNotFound is a serial the database does not know.
-var ErrNotFound = errors.New("not found")

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"regexp"
 	"sort"
 	"strconv"
@@ -335,12 +334,4 @@ func knownKeys() []string {
 // Describe is one line per template for `certmint templates list`.
 func (t *Template) Describe() string {
 	return fmt.Sprintf("%-22s %s", t.Name, t.Description)
-}
-
-// DisplayFile shortens a path for messages.
-func DisplayFile(p string) string {
-	if rel, err := filepath.Rel(".", p); err == nil && !strings.HasPrefix(rel, "..") {
-		return rel
-	}
-	return p
 }

@@ -10,7 +10,6 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
-	"crypto/sha256"
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
@@ -219,15 +218,4 @@ func Match(priv crypto.Signer, pub crypto.PublicKey) bool {
 	type equaler interface{ Equal(crypto.PublicKey) bool }
 	e, ok := priv.Public().(equaler)
 	return ok && e.Equal(pub)
-}
-
-// ID is a stable identifier of a public key: the SHA-256 of its
-// SubjectPublicKeyInfo, used as PKCS#12 localKeyId-independent fingerprint.
-func ID(pub crypto.PublicKey) ([]byte, error) {
-	der, err := x509.MarshalPKIXPublicKey(pub)
-	if err != nil {
-		return nil, err
-	}
-	sum := sha256.Sum256(der)
-	return sum[:], nil
 }

@@ -414,23 +414,3 @@ func TestMatch(t *testing.T) {
 		}
 	}
 }
-
-func TestID(t *testing.T) {
-	ec1 := testKey(t, "ecdsa:P-256")
-	rsa1 := testKey(t, "rsa:2048")
-	a, err := ID(ec1.Public())
-	if err != nil || len(a) != 32 {
-		t.Fatalf("ID = %x, %v", a, err)
-	}
-	again, _ := ID(ec1.Public())
-	if !bytes.Equal(a, again) {
-		t.Error("ID is not stable")
-	}
-	b, _ := ID(rsa1.Public())
-	if bytes.Equal(a, b) {
-		t.Error("two keys have the same ID")
-	}
-	if _, err := ID("not a key"); err == nil {
-		t.Error("ID of a string succeeded")
-	}
-}
