@@ -304,7 +304,7 @@ func suggestKey(key string) string {
 			lasts = append(lasts, kl)
 		}
 	}
-	if s := suggest(last, lasts); s != "" {
+	if s := closestName(last, lasts); s != "" {
 		if parent == "" {
 			return s
 		}

@@ -3,6 +3,7 @@ package templates
 import (
 	"crypto/x509"
 	"fmt"
+	"github.com/certmint/certmint/internal/suggest"
 	"math"
 	"slices"
 	"sort"
@@ -395,7 +396,7 @@ func FormatDuration(d time.Duration) string {
 
 func unknownValue(got string, valid []string) error {
 	sort.Strings(valid)
-	if s := suggest(got, valid); s != "" {
+	if s := closestName(got, valid); s != "" {
 		return fmt.Errorf("unknown value %q (did you mean %q?)", got, s)
 	}
 	return fmt.Errorf("unknown value %q (valid: %s)", got, strings.Join(valid, ", "))
@@ -411,32 +412,6 @@ func keysOf[K ~string, V any](m map[K]V) []string {
 
 // suggest returns the valid name closest to got when it is a likely typo:
 // at most one edit per three characters.
-func suggest(got string, valid []string) string {
-	best, bestD := "", max(1, len(got)/3)+1
-	for _, v := range valid {
-		if d := levenshtein(strings.ToLower(got), strings.ToLower(v)); d < bestD {
-			best, bestD = v, d
-		}
-	}
-	return best
-}
-
-func levenshtein(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
+func closestName(got string, valid []string) string {
+	return suggest.Closest(got, valid, max(1, len(got)/3))
 }

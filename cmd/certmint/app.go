@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/certmint/certmint/internal/suggest"
 	"io"
 	"strings"
 
@@ -90,41 +91,17 @@ func unknownCommand(c *cli.Context, parent string, commands []*cli.Command) erro
 		full, prefix = parent+" "+name, prefix+parent+" "
 	}
 	var names []string
-	best, bestD := "", max(2, len(name)/3)+1
 	for _, cmd := range commands {
-		if cmd.Hidden || cmd.Name == "help" {
-			continue
-		}
-		names = append(names, cmd.Name)
-		if d := levenshtein(strings.ToLower(name), cmd.Name); d < bestD {
-			best, bestD = cmd.Name, d
+		if !cmd.Hidden && cmd.Name != "help" {
+			names = append(names, cmd.Name)
 		}
 	}
+	best := suggest.Closest(name, names, max(2, len(name)/3))
 	hint := "commands: " + strings.Join(names, ", ")
 	if best != "" {
 		hint = fmt.Sprintf("did you mean `%s%s`? (%s)", prefix, best, hint)
 	}
 	return usageHint(hint, "unknown command %q", full)
-}
-
-func levenshtein(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // run executes certmint and returns its exit status.
