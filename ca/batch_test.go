@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
+	"github.com/certmint/certmint/internal/testkit"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -171,9 +172,7 @@ func TestIssueBatchInterrupted(t *testing.T) {
 // signature dominates.
 func BenchmarkIssueBatch(b *testing.B) {
 	s := newHome(b)
-	src := strings.NewReplacer(`name = "client"`, `name = "bench-ecdsa"`, `type = "rsa"`, `type = "ecdsa"`, "bits = 2048", `curve = "P-256"`,
-		"allowed_bits = [2048, 3072, 4096]", `allowed_curves = ["P-256"]`, `key_usage = ["digitalSignature", "keyEncipherment"]`, `key_usage = ["digitalSignature"]`).
-		Replace(string(mustTemplate(b, "client").Text()))
+	src := testkit.ECDSAClientTemplate("bench-ecdsa", "crt", "key", "pfx")
 	tm, err := templates.Parse("bench-ecdsa.toml", []byte(src))
 	if err != nil {
 		b.Fatal(err)

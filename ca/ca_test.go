@@ -6,7 +6,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/hex"
 	"errors"
-	"io"
+	"github.com/certmint/certmint/internal/testkit"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -54,7 +54,7 @@ func newHome(t testing.TB) *Store {
 		return newPostgresHome(t)
 	}
 	home := filepath.Join(t.TempDir(), "pki")
-	if err := copyDir(fixtureHome, home); err != nil {
+	if err := testkit.CopyDir(fixtureHome, home); err != nil {
 		t.Fatal(err)
 	}
 	s, err := Open(home, func() (string, error) { return testPassword, nil })
@@ -63,35 +63,6 @@ func newHome(t testing.TB) *Store {
 	}
 	t.Cleanup(func() { s.Close() })
 	return s
-}
-
-func copyDir(src, dst string) error {
-	return filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		target := filepath.Join(dst, rel)
-		info, err := d.Info()
-		if err != nil {
-			return err
-		}
-		if d.IsDir() {
-			return os.MkdirAll(target, info.Mode().Perm())
-		}
-		in, err := os.Open(p)
-		if err != nil {
-			return err
-		}
-		defer in.Close()
-		out, err := os.OpenFile(target, os.O_CREATE|os.O_WRONLY|os.O_EXCL, info.Mode().Perm())
-		if err != nil {
-			return err
-		}
-		defer out.Close()
-		_, err = io.Copy(out, in)
-		return err
-	})
 }
 
 func mustTemplate(t testing.TB, name string) *templates.Template {

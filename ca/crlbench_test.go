@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
+	"github.com/certmint/certmint/internal/testkit"
 	"math/big"
 	"os"
 	"strconv"
@@ -115,7 +116,7 @@ func TestMakeBenchHome(t *testing.T) {
 	if err != nil {
 		t.Fatal("CERTMINT_BENCH_REVOKED must be a number")
 	}
-	if err := copyDir(fixtureHome, dir); err != nil {
+	if err := testkit.CopyDir(fixtureHome, dir); err != nil {
 		t.Fatal(err)
 	}
 	s, err := Open(dir, func() (string, error) { return testPassword, nil })

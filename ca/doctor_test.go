@@ -5,6 +5,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"fmt"
+	"github.com/certmint/certmint/internal/testkit"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -22,24 +23,7 @@ import (
 // CA: fast keys, and a .pfx for the password cases.
 func doctorTemplate(t testing.TB) *templates.Template {
 	t.Helper()
-	tm, err := templates.Parse("doctor-ecdsa.toml", []byte(`name = "doctor-ecdsa"
-[key]
-type = "ecdsa"
-curve = "P-256"
-[validity]
-days = 30
-[usage]
-key_usage = ["digitalSignature"]
-ext_key_usage = ["clientAuth"]
-[san]
-allow_dns = true
-cn_in_san = true
-[revocation]
-crl_distribution_point = true
-aia = true
-[output]
-formats = ["crt", "key", "pfx", "chain"]
-`))
+	tm, err := templates.Parse("doctor-ecdsa.toml", []byte(testkit.ECDSAClientTemplate("doctor-ecdsa", "crt", "key", "pfx", "chain")))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/certmint/certmint/internal/pgtest"
+	"github.com/certmint/certmint/internal/testkit"
 	"math/big"
 	"os"
 	"path/filepath"
@@ -48,7 +49,7 @@ func newPostgresHome(t testing.TB) *Store {
 	t.Helper()
 	dbURL := freshSchema(t)
 	home := filepath.Join(t.TempDir(), "pki")
-	if err := copyDir(fixtureHome, home); err != nil {
+	if err := testkit.CopyDir(fixtureHome, home); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := Migrate(context.Background(), MigrateOptions{Home: home, To: dbURL}); err != nil {
@@ -103,24 +104,7 @@ func TestPostgres(t *testing.T) {
 // ecdsaTemplate is a client template with ECDSA P-256 keys: fast to issue.
 func ecdsaTemplate(t testing.TB) *templates.Template {
 	t.Helper()
-	tm, err := templates.Parse("pg-ecdsa.toml", []byte(`name = "pg-ecdsa"
-[key]
-type = "ecdsa"
-curve = "P-256"
-[validity]
-days = 30
-[usage]
-key_usage = ["digitalSignature"]
-ext_key_usage = ["clientAuth"]
-[san]
-allow_dns = true
-cn_in_san = true
-[revocation]
-crl_distribution_point = true
-aia = true
-[output]
-formats = ["crt", "key"]
-`))
+	tm, err := templates.Parse("pg-ecdsa.toml", []byte(testkit.ECDSAClientTemplate("pg-ecdsa", "crt", "key")))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -229,7 +213,7 @@ var crlNumberRe = regexp.MustCompile(`^CRL number (\d+),`)
 func TestPostgresSharedCA(t *testing.T) {
 	a := newPostgresHome(t)
 	homeB := filepath.Join(t.TempDir(), "pki")
-	if err := copyDir(a.Home, homeB); err != nil {
+	if err := testkit.CopyDir(a.Home, homeB); err != nil {
 		t.Fatal(err)
 	}
 	os.Remove(filepath.Join(homeB, DBFile)) // host B never had the SQLite file

@@ -7,6 +7,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"github.com/certmint/certmint/internal/testkit"
 	"io/fs"
 	"math/big"
 	"math/rand/v2"
@@ -141,15 +142,9 @@ func TestCrashKill(t *testing.T) {
 	}
 }
 
-// writeTemplate derives an ECDSA P-256 client template from the built-in one.
+// writeTemplate writes an ECDSA P-256 client template (fast keys).
 func (c *crashHarness) writeTemplate() string {
-	client := mustBuiltin(c.t, "client")
-	src := strings.NewReplacer(`name = "client"`, `name = "crash-ecdsa"`, `type = "rsa"`, `type = "ecdsa"`, "bits = 2048", `curve = "P-256"`,
-		"allowed_bits = [2048, 3072, 4096]", `allowed_curves = ["P-256"]`,
-		`key_usage = ["digitalSignature", "keyEncipherment"]`, `key_usage = ["digitalSignature"]`).Replace(string(client.Text()))
-	if !strings.Contains(src, `type = "ecdsa"`) {
-		c.t.Fatal("deriving an ECDSA template from builtin/client.toml: its key section changed")
-	}
+	src := testkit.ECDSAClientTemplate("crash-ecdsa", "crt", "key", "pfx", "chain")
 	file := filepath.Join(workDir, "crash-ecdsa.toml")
 	if err := os.WriteFile(file, []byte(src), 0o600); err != nil {
 		c.t.Fatal(err)

@@ -8,7 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"github.com/certmint/certmint/internal/pgtest"
-	"io/fs"
+	"github.com/certmint/certmint/internal/testkit"
 	"net/url"
 	"os"
 	"os/exec"
@@ -44,52 +44,11 @@ func pgSchema(t *testing.T) (string, *sql.DB) {
 // ecdsaTemplate is a user template for client certificates with ECDSA
 // P-256 keys: issuance costs a fraction of a millisecond, so the test
 // measures the database, not RSA key generation.
-const ecdsaTemplate = `name = "shared-ecdsa"
-description = "client certificates with ECDSA P-256 keys, for the PostgreSQL tests"
-[key]
-type = "ecdsa"
-curve = "P-256"
-[validity]
-days = 30
-[usage]
-key_usage = ["digitalSignature"]
-ext_key_usage = ["clientAuth"]
-[san]
-allow_dns = true
-cn_in_san = true
-[revocation]
-crl_distribution_point = true
-aia = true
-[output]
-formats = ["crt", "key"]
-`
+var ecdsaTemplate = testkit.ECDSAClientTemplate("shared-ecdsa", "crt", "key")
 
 // pgEnv is certmint's environment for a home whose database is dbURL.
 func pgEnv(home, dbURL string) []string {
 	return append(certmintEnv(home), ca.DatabaseURLEnv+"="+dbURL)
-}
-
-// copyTree copies a CA home (another host's copy of the CA).
-func copyTree(src, dst string) error {
-	return filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		target := filepath.Join(dst, rel)
-		info, err := d.Info()
-		if err != nil {
-			return err
-		}
-		if d.IsDir() {
-			return os.MkdirAll(target, info.Mode().Perm())
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(target, data, info.Mode().Perm())
-	})
 }
 
 // TestPostgresTwoHosts is the shared CA of issue 6: two hosts (two copies
@@ -128,7 +87,7 @@ func TestPostgresTwoHosts(t *testing.T) {
 		}
 	}
 	homeB := filepath.Join(dir, "host-b", "pki")
-	if err := copyTree(homeA, homeB); err != nil {
+	if err := testkit.CopyDir(homeA, homeB); err != nil {
 		t.Fatal(err)
 	}
 	tmpl := filepath.Join(dir, "shared-ecdsa.toml")
@@ -434,7 +393,7 @@ func TestPostgresDBMigrate(t *testing.T) {
 	// Another copy of the CA, still on SQLite, cannot move into the same
 	// database.
 	home2 := filepath.Join(dir, "pki2")
-	copyTree(home, home2)
+	testkit.CopyDir(home, home2)
 	os.WriteFile(filepath.Join(home2, ca.ConfigFile), regexp.MustCompile(`(?m)^\s*url = ".*"$`).ReplaceAll(cfg, []byte(`url = ""`)), 0o644)
 	r = execute(pgEnv(home2, dbURL), "", certmintBin, "db", "migrate", "--to", ca.RedactDatabaseURL(dbURL))
 	if r.Code != 1 || !strings.Contains(r.Stderr, "already holds certmint data") {

@@ -14,6 +14,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
+	"github.com/certmint/certmint/internal/testkit"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -84,26 +85,7 @@ func snapshot(t testing.TB, home string, dirs ...string) string {
 // copyTree copies a folder with its modes (a CA home with its database).
 func copyTree(t testing.TB, src, dst string) {
 	t.Helper()
-	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		target := filepath.Join(dst, rel)
-		info, err := d.Info()
-		if err != nil {
-			return err
-		}
-		if d.IsDir() {
-			return os.MkdirAll(target, info.Mode().Perm())
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(target, data, info.Mode().Perm())
-	})
-	if err != nil {
+	if err := testkit.CopyDir(src, dst); err != nil {
 		t.Fatal(err)
 	}
 }

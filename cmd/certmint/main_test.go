@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/hex"
+	"github.com/certmint/certmint/internal/testkit"
 	"io"
 	"io/fs"
 	"os"
@@ -50,22 +51,7 @@ func runCLI(t testing.TB, args ...string) (int, string, string) {
 func newHome(t testing.TB) string {
 	t.Helper()
 	home := filepath.Join(t.TempDir(), "pki")
-	err := filepath.WalkDir(fixtureHome, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(fixtureHome, p)
-		target := filepath.Join(home, rel)
-		info, _ := d.Info()
-		if d.IsDir() {
-			return os.MkdirAll(target, info.Mode().Perm())
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(target, data, info.Mode().Perm())
-	})
+	err := testkit.CopyDir(fixtureHome, home)
 	if err != nil {
 		t.Fatal(err)
 	}
