@@ -203,7 +203,7 @@ func (s *Store) prepareBatchRow(opts BatchOptions, j *batchJob, hasPassword func
 		j.result.Err = err
 		return
 	}
-	key, err := keys.Generate(keys.Spec{Type: string(req.Template.Key.Type), Bits: req.Template.Key.Bits, Curve: string(req.Template.Key.Curve)})
+	key, err := keys.Generate(leafKeySpec(req.Template))
 	if err != nil {
 		j.result.Err = err
 		return

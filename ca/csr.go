@@ -42,7 +42,7 @@ func NewCSR(t *templates.Template, subject pkix.Name, sans []san.Name) (*CSR, er
 	if errs := t.CheckRequest(subject, names); len(errs) > 0 {
 		return nil, errs[0]
 	}
-	key, err := keys.Generate(keys.Spec{Type: string(t.Key.Type), Bits: t.Key.Bits, Curve: string(t.Key.Curve)})
+	key, err := keys.Generate(leafKeySpec(t))
 	if err != nil {
 		return nil, err
 	}

@@ -244,20 +244,11 @@ func (s *Store) plan(ctx context.Context, req IssueRequest, needPassword bool) (
 // step fails; the certificate is recorded before its files appear, so no
 // certificate is ever released that the database does not know.
 func (s *Store) Issue(ctx context.Context, req IssueRequest) (*Issued, error) {
-	p, err := s.plan(ctx, req, true)
+	p, caKey, err := s.ready(ctx, req, true)
 	if err != nil {
 		return nil, err
 	}
-	// Check every target before the expensive work, so an existing file or
-	// an unwritable folder costs nothing.
-	if err := precheckFiles(p); err != nil {
-		return nil, err
-	}
-	caKey, err := s.Key(s.Issuing)
-	if err != nil {
-		return nil, err
-	}
-	spec := keys.Spec{Type: string(req.Template.Key.Type), Bits: req.Template.Key.Bits, Curve: string(req.Template.Key.Curve)}
+	spec := leafKeySpec(req.Template)
 	key, err := keys.Generate(spec)
 	if err != nil {
 		return nil, err
@@ -267,6 +258,29 @@ func (s *Store) Issue(ctx context.Context, req IssueRequest) (*Issued, error) {
 		return nil, err
 	}
 	return s.release(ctx, p, key, cert, findings, "issue")
+}
+
+// ready plans a request, checks every target file before the expensive
+// work (an existing file or an unwritable folder costs nothing), and
+// unlocks the issuing CA's key.
+func (s *Store) ready(ctx context.Context, req IssueRequest, needPassword bool) (*plan, crypto.Signer, error) {
+	p, err := s.plan(ctx, req, needPassword)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := precheckFiles(p); err != nil {
+		return nil, nil, err
+	}
+	caKey, err := s.Key(s.Issuing)
+	if err != nil {
+		return nil, nil, err
+	}
+	return p, caKey, nil
+}
+
+// leafKeySpec is the key a template's certificates get.
+func leafKeySpec(t *templates.Template) keys.Spec {
+	return keys.Spec{Type: string(t.Key.Type), Bits: t.Key.Bits, Curve: string(t.Key.Curve)}
 }
 
 // release writes and records a signed certificate: build the bundle, stage

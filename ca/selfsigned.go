@@ -35,7 +35,7 @@ func IssueSelfSigned(ctx context.Context, s *Store, req IssueRequest) (*Issued, 
 	if err := precheckFiles(p); err != nil {
 		return nil, err
 	}
-	key, err := keys.Generate(keys.Spec{Type: string(t.Key.Type), Bits: t.Key.Bits, Curve: string(t.Key.Curve)})
+	key, err := keys.Generate(leafKeySpec(t))
 	if err != nil {
 		return nil, err
 	}

@@ -43,14 +43,7 @@ func (s *Store) SignCSR(ctx context.Context, req IssueRequest, csr *x509.Certifi
 	if err := checkKeyAllowed(t, csr.PublicKey); err != nil {
 		return nil, err
 	}
-	p, err := s.plan(ctx, req, false)
-	if err != nil {
-		return nil, err
-	}
-	if err := precheckFiles(p); err != nil {
-		return nil, err
-	}
-	caKey, err := s.Key(s.Issuing)
+	p, caKey, err := s.ready(ctx, req, false)
 	if err != nil {
 		return nil, err
 	}
