@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"golang.org/x/crypto/cryptobyte"
 	"golang.org/x/crypto/cryptobyte/asn1"
-	"io"
 	"os"
 	"path/filepath"
 
@@ -60,24 +59,13 @@ const maxCRLSize = 64 << 20
 // ReadFile parses a CRL in DER or PEM. A regular file over the limit is
 // refused from its size; a stream (a pipe, a device) after the limit.
 func ReadFile(path string) (*x509.RevocationList, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if st.Size() > maxCRLSize {
+	data, err := fsutil.ReadLimited(path, maxCRLSize)
+	var tl *fsutil.TooLargeError
+	if errors.As(err, &tl) {
 		return nil, fmt.Errorf("crl: %s is larger than %d MiB", path, maxCRLSize>>20)
 	}
-	data, err := io.ReadAll(io.LimitReader(f, maxCRLSize+1))
 	if err != nil {
 		return nil, err
-	}
-	if len(data) > maxCRLSize {
-		return nil, fmt.Errorf("crl: %s is larger than %d MiB", path, maxCRLSize>>20)
 	}
 	return Parse(data)
 }

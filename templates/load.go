@@ -5,8 +5,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io"
-	"os"
+	"github.com/certmint/certmint/internal/fsutil"
 	"regexp"
 	"sort"
 	"strconv"
@@ -74,17 +73,13 @@ func Load(nameOrPath string) (*Template, error) {
 
 // LoadFile reads and validates a user template.
 func LoadFile(p string) (*Template, error) {
-	f, err := os.Open(p)
+	src, err := fsutil.ReadLimited(p, maxTemplateSize)
+	var tl *fsutil.TooLargeError
+	if errors.As(err, &tl) {
+		return nil, &Error{File: p, Msg: fmt.Sprintf("larger than %d KiB; a template is a short TOML file", maxTemplateSize>>10)}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("templates: %w", err)
-	}
-	defer f.Close()
-	src, err := io.ReadAll(io.LimitReader(f, maxTemplateSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("templates: reading %s: %w", p, err)
-	}
-	if len(src) > maxTemplateSize {
-		return nil, &Error{File: p, Msg: fmt.Sprintf("larger than %d KiB; a template is a short TOML file", maxTemplateSize>>10)}
 	}
 	return Parse(p, src)
 }

@@ -9,8 +9,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"io"
-	"os"
+	"github.com/certmint/certmint/internal/fsutil"
 )
 
 // MaxSize bounds a certificate file: a chain of a few certificates is a few
@@ -19,27 +18,18 @@ const MaxSize = 4 << 20
 
 // ReadFile reads a bounded file.
 func ReadFile(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	if st, err := f.Stat(); err == nil {
-		if st.IsDir() {
-			return nil, fmt.Errorf("%s is a folder", path)
-		}
-		if st.Size() > MaxSize {
-			return nil, fmt.Errorf("%s is %d MiB; a certificate file is at most %d MiB", path, st.Size()>>20, MaxSize>>20)
-		}
-	}
-	data, err := io.ReadAll(io.LimitReader(f, MaxSize+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(data) > MaxSize {
+	data, err := fsutil.ReadLimited(path, MaxSize)
+	var tl *fsutil.TooLargeError
+	var fe *fsutil.FolderError
+	switch {
+	case errors.As(err, &tl) && tl.Size >= 0:
+		return nil, fmt.Errorf("%s is %d MiB; a certificate file is at most %d MiB", path, tl.Size>>20, MaxSize>>20)
+	case errors.As(err, &tl):
 		return nil, fmt.Errorf("%s is larger than %d MiB", path, MaxSize>>20)
+	case errors.As(err, &fe):
+		return nil, fmt.Errorf("%s is a folder", path)
 	}
-	return data, nil
+	return data, err
 }
 
 // ReadCertificates reads every certificate of a file, in order.

@@ -8,8 +8,9 @@ package pkifile
 import (
 	"bytes"
 	"encoding/pem"
+	"errors"
 	"fmt"
-	"io"
+	"github.com/certmint/certmint/internal/fsutil"
 	"os"
 	"strings"
 
@@ -92,35 +93,18 @@ func (e *TooLargeError) HintText() string {
 // larger regular file is refused from its size before reading; a larger
 // stream is refused after limit+1 bytes.
 func ReadFile(path string, limit int64) ([]byte, error) {
-	var r io.Reader
+	var data []byte
+	var err error
 	if path == "-" {
-		r = os.Stdin
+		data, err = fsutil.ReadLimitedFrom(os.Stdin, path, limit)
 	} else {
-		f, err := os.Open(path)
-		if err != nil {
-			return nil, err
-		}
-		defer f.Close()
-		st, err := f.Stat()
-		if err != nil {
-			return nil, err
-		}
-		if st.IsDir() {
-			return nil, fmt.Errorf("%s is a folder, not a file", path)
-		}
-		if st.Mode().IsRegular() && st.Size() > limit {
-			return nil, &TooLargeError{Path: path, Size: st.Size(), Limit: limit}
-		}
-		r = f
+		data, err = fsutil.ReadLimited(path, limit)
 	}
-	data, err := io.ReadAll(io.LimitReader(r, limit+1))
-	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", path, err)
+	var tl *fsutil.TooLargeError
+	if errors.As(err, &tl) {
+		return nil, &TooLargeError{Path: tl.Path, Size: tl.Size, Limit: tl.Limit}
 	}
-	if int64(len(data)) > limit {
-		return nil, &TooLargeError{Path: path, Size: -1, Limit: limit}
-	}
-	return data, nil
+	return data, err
 }
 
 // UnknownError says the content is none of the kinds this package knows.

@@ -8,6 +8,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"github.com/certmint/certmint/internal/fsutil"
 	"io"
 	"math/big"
 	"os"
@@ -107,25 +108,19 @@ func (s Source) Resolve() (string, error) {
 }
 
 func (s Source) readFile() (string, error) {
-	f, err := os.Open(s.File)
-	if err != nil {
-		return "", fmt.Errorf("reading %s file: %w", s.What, err)
+	if st, err := os.Stat(s.File); err == nil && !st.IsDir() && runtime.GOOS != "windows" && st.Mode().Perm()&0o077 != 0 {
+		s.warn(fmt.Sprintf("%s file %s can be read by other users (mode %04o); run chmod 600 %s", s.What, s.File, st.Mode().Perm(), s.File))
 	}
-	defer f.Close()
-	if st, err := f.Stat(); err == nil {
-		if st.IsDir() {
-			return "", fmt.Errorf("%s file %s is a folder", s.What, s.File)
-		}
-		if runtime.GOOS != "windows" && st.Mode().Perm()&0o077 != 0 {
-			s.warn(fmt.Sprintf("%s file %s can be read by other users (mode %04o); run chmod 600 %s", s.What, s.File, st.Mode().Perm(), s.File))
-		}
-	}
-	data, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
-	if err != nil {
-		return "", fmt.Errorf("reading %s file %s: %w", s.What, s.File, err)
-	}
-	if len(data) > maxFileSize {
+	data, err := fsutil.ReadLimited(s.File, maxFileSize)
+	var tl *fsutil.TooLargeError
+	var fe *fsutil.FolderError
+	switch {
+	case errors.As(err, &fe):
+		return "", fmt.Errorf("%s file %s is a folder", s.What, s.File)
+	case errors.As(err, &tl):
 		return "", fmt.Errorf("%s file %s is larger than %d KiB: give a file that holds only the password", s.What, s.File, maxFileSize>>10)
+	case err != nil:
+		return "", fmt.Errorf("reading %s file: %w", s.What, err)
 	}
 	// The password is the first line; a trailing newline (echo pw > file)
 	// or a Windows CRLF is not part of it.
