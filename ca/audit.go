@@ -21,6 +21,9 @@ type AuditEntry struct {
 	Host     string    `json:"host,omitempty"`
 }
 
+// Actions are the kinds of audit events certmint writes.
+var Actions = []string{"init", "issue", "issue-self-signed", "sign", "renew", "revoke", "crl", "migrate", "repair"}
+
 // LogOptions filter the audit trail.
 type LogOptions struct {
 	Since  time.Time // zero: everything

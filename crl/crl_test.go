@@ -183,6 +183,15 @@ func TestHandler(t *testing.T) {
 		t.Errorf("stale ETag: %d, want 200", r.StatusCode)
 	}
 
+	// A prefix given without its leading slash (--prefix pki) means /pki.
+	bare := httptest.NewServer(&Handler{Dir: dir, Prefix: "pki/"})
+	defer bare.Close()
+	if resp, err := http.Get(bare.URL + "/pki/test-ca.crl"); err != nil || resp.StatusCode != 200 {
+		t.Errorf("prefix without a slash: %v %v", resp, err)
+	} else {
+		resp.Body.Close()
+	}
+
 	_, body := get("GET", "/pki/", nil)
 	for _, want := range []string{"CN=CRL Test CA", "test-ca.crl", ">7<", ">1<"} {
 		if !strings.Contains(string(body), want) {

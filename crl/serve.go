@@ -61,7 +61,11 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := r.URL.Path
+	// "pki", "/pki" and "/pki/" all mean the folder /pki.
 	prefix := strings.TrimRight(h.Prefix, "/")
+	if prefix != "" && !strings.HasPrefix(prefix, "/") {
+		prefix = "/" + prefix
+	}
 	if prefix != "" && (p == prefix || strings.HasPrefix(p, prefix+"/")) {
 		p = strings.TrimPrefix(p, prefix)
 	}

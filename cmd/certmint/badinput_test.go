@@ -360,6 +360,8 @@ func TestCLIBadInputAllCommands(t *testing.T) {
 			code: 2, stderr: []string{`--since "yesterday" is neither a time span nor a date`}, hint: true},
 		{name: "log with a bad --serial", args: []string{"log", "--serial", "xyz"},
 			code: 2, stderr: []string{`--serial: serial "xyz" is not hexadecimal`}},
+		{name: "log with an unknown --action", args: []string{"log", "--action", "issued"},
+			code: 2, stderr: []string{`--action "issued" is not a kind of event certmint records`}, hint: true},
 
 		// check
 		{name: "check without a certificate", args: []string{"check", "--template", "server"},

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -49,6 +50,9 @@ func logAction(c *cli.Context) error {
 		o.Serial = ca.SerialHex(n)
 	}
 	o.Action = c.String("action")
+	if o.Action != "" && !slices.Contains(ca.Actions, o.Action) {
+		return usageHint("one of: "+strings.Join(ca.Actions, ", "), "--action %q is not a kind of event certmint records", o.Action)
+	}
 	s, err := ca.Open(c.String(homeFlag.Name), nil)
 	if err != nil {
 		return err
