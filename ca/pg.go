@@ -239,17 +239,28 @@ func caFingerprint(issuing *x509.Certificate) string {
 	return hex.EncodeToString(sum[:])
 }
 
+// schemaLockTx begins a transaction holding the advisory lock that
+// serialises schema creation and claiming the database between hosts.
+func (db *DB) schemaLockTx(ctx context.Context) (*sqlx.Tx, error) {
+	tx, err := db.X.BeginTxx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("issuance database: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(schemaLockKey)); err != nil {
+		tx.Rollback()
+		return nil, fmt.Errorf("issuance database: %w", err)
+	}
+	return tx, nil
+}
+
 // createPostgresSchema creates certmint's tables when they are missing,
 // under an advisory lock so that two hosts doing it at once do not collide.
 func (db *DB) createPostgresSchema(ctx context.Context) error {
-	tx, err := db.X.BeginTxx(ctx, nil)
+	tx, err := db.schemaLockTx(ctx)
 	if err != nil {
-		return fmt.Errorf("issuance database: %w", err)
+		return err
 	}
 	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(schemaLockKey)); err != nil {
-		return fmt.Errorf("issuance database: %w", err)
-	}
 	// Comments go first: they may hold semicolons.
 	for _, stmt := range strings.Split(stripSQLComments(postgresSchema), ";") {
 		if strings.TrimSpace(stmt) == "" {
@@ -353,14 +364,11 @@ func (db *DB) claimPostgres(ctx context.Context) error {
 	if err := db.createSchema(ctx); err != nil {
 		return err
 	}
-	tx, err := db.X.BeginTxx(ctx, nil)
+	tx, err := db.schemaLockTx(ctx)
 	if err != nil {
-		return fmt.Errorf("issuance database: %w", err)
+		return err
 	}
 	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(schemaLockKey)); err != nil {
-		return fmt.Errorf("issuance database: %w", err)
-	}
 	if what, err := db.dataSummary(ctx, tx); err != nil {
 		return err
 	} else if what != "" {
