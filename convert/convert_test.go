@@ -15,6 +15,7 @@ import (
 	"github.com/certmint/certmint/internal/fsutil"
 	"github.com/certmint/certmint/internal/keys"
 	"github.com/certmint/certmint/internal/pkifile"
+	"github.com/certmint/certmint/internal/testkit"
 	pkcs12 "software.sslmate.com/src/go-pkcs12"
 )
 
@@ -123,23 +124,9 @@ func sameKey(t *testing.T, what string, got crypto.Signer, want crypto.Signer) {
 	}
 }
 
-// openssl returns the openssl binary, or skips the test when there is none;
-// with CERTMINT_REQUIRE_INTEROP=1 (CI) a missing openssl fails instead.
-func openssl(t *testing.T) string {
-	t.Helper()
-	p, err := exec.LookPath("openssl")
-	if err != nil {
-		if os.Getenv("CERTMINT_REQUIRE_INTEROP") == "1" {
-			t.Fatalf("openssl not found and CERTMINT_REQUIRE_INTEROP=1: %v", err)
-		}
-		t.Skipf("openssl not found: %v", err)
-	}
-	return p
-}
-
 func runOpenSSL(t *testing.T, args ...string) string {
 	t.Helper()
-	cmd := exec.Command(openssl(t), args...)
+	cmd := exec.Command(testkit.RequireTool(t, "openssl"), args...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/certmint/certmint/internal/pkifile"
+	"github.com/certmint/certmint/internal/testkit"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
@@ -160,17 +161,9 @@ func flip(data []byte, at int) []byte {
 // A 100 MB file is refused from its size, before it is read: the sparse
 // file below would take seconds to read, and the test fails if it is.
 func TestOversizedFile(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "huge.crt")
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Truncate(100 << 20); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
+	path := testkit.SparseFile(t, t.TempDir(), "huge.crt", 100<<20)
 	start := time.Now()
-	_, err = File(path, Options{})
+	_, err := File(path, Options{})
 	var tl *pkifile.TooLargeError
 	if !errors.As(err, &tl) || !strings.Contains(err.Error(), "is 100 MiB") {
 		t.Fatalf("error %v, want a TooLargeError", err)

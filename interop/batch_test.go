@@ -11,6 +11,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/certmint/certmint/internal/testkit"
 )
 
 // TestBatchCSV is issue 6's acceptance at a smaller size: a CSV with 3 bad
@@ -19,7 +21,7 @@ import (
 // without reissuing finished rows; every bundle verifies with openssl; no
 // serial appears twice.
 func TestBatchCSV(t *testing.T) {
-	requireTool(t, "openssl")
+	testkit.RequireTool(t, "openssl")
 	h, err := initCA("batch", "http://pki.batch.test", "--root-cn", "Batch Root CA", "--issuing-cn", "Batch Issuing CA", "--key", "ecdsa:P-256")
 	if err != nil {
 		t.Fatal(err)

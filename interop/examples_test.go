@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/certmint/certmint/internal/testkit"
 )
 
 // exampleRun is one walk-through under examples/ and what it must leave.
@@ -66,8 +68,8 @@ var exampleRuns = []exampleRun{
 // README promises and print where they are. Each example comes with a
 // README.md.
 func TestExamples(t *testing.T) {
-	requireTool(t, "bash")
-	requireTool(t, "openssl")
+	testkit.RequireTool(t, "bash")
+	testkit.RequireTool(t, "openssl")
 	dir, err := filepath.Abs(filepath.Join("..", "examples"))
 	if err != nil {
 		t.Fatal(err)

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/certmint/certmint/internal/testkit"
 	"github.com/certmint/certmint/templates"
 )
 
@@ -12,7 +13,7 @@ import (
 // private-key entry, named after the friendlyName, whose chain reaches the
 // root (leaf, issuing CA, root).
 func TestKeytool(t *testing.T) {
-	requireTool(t, "keytool")
+	testkit.RequireTool(t, "keytool")
 	forEachPFX(t, func(t *testing.T, tmpl *templates.Template, b *bundle) {
 		ctx := fmt.Sprintf("template %s (pfx_encryption = %q)", tmpl.Name, tmpl.Output.PFXEncryption)
 		r := mustTool(t, ctx, "keytool", "-list", "-v", "-storetype", "PKCS12", "-keystore", b.pfx(), "-storepass", bundlePassword)

@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/certmint/certmint/internal/testkit"
 	"github.com/certmint/certmint/templates"
 )
 
@@ -28,9 +29,6 @@ const (
 	baseURL        = "http://pki.interop.test"
 	otherBaseURL   = "http://pki.other.test"
 )
-
-// requireEnv makes a missing tool a failure instead of a skip (CI sets it).
-const requireEnv = "CERTMINT_REQUIRE_INTEROP"
 
 // caHome is a CA home made by `certmint init`.
 type caHome struct {
@@ -126,7 +124,7 @@ func TestMain(m *testing.M) {
 
 func testMain(m *testing.M) int {
 	flag.Parse()
-	if testing.Short() && os.Getenv(requireEnv) != "1" {
+	if testing.Short() && os.Getenv(testkit.RequireInteropEnv) != "1" {
 		fmt.Println("interop: skipped in -short mode (builds certmint and creates RSA 4096 CAs)")
 		return 0
 	}
@@ -507,26 +505,10 @@ func forEachPFX(t *testing.T, f func(t *testing.T, tmpl *templates.Template, b *
 	}
 }
 
-// requireTool returns the path of an external tool, or skips the test
-// (fails it when CERTMINT_REQUIRE_INTEROP=1).
-func requireTool(t testing.TB, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err == nil {
-		return p
-	}
-	pkg := map[string]string{"openssl": "openssl", "keytool": "default-jre-headless"}[name]
-	if os.Getenv(requireEnv) == "1" {
-		t.Fatalf("%s is not in PATH and %s=1: install it (Debian: apt-get install %s)", name, requireEnv, pkg)
-	}
-	t.Skipf("%s is not in PATH: skipping this interop test (Debian: apt-get install %s; set %s=1 to make this a failure)", name, pkg, requireEnv)
-	return ""
-}
-
-// tool runs an external tool (found by requireTool) and returns what it did.
+// tool runs an external tool (found by testkit.RequireTool) and returns what it did.
 func tool(t testing.TB, name string, args ...string) result {
 	t.Helper()
-	return execute(nil, "", requireTool(t, name), args...)
+	return execute(nil, "", testkit.RequireTool(t, name), args...)
 }
 
 // mustTool runs an external tool and fails t, with the command and its

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/certmint/certmint/internal/testkit"
 	"github.com/certmint/certmint/san"
 	"github.com/certmint/certmint/templates"
 )
@@ -34,7 +35,7 @@ var purposes = []struct {
 // the published CRLs, and for the purpose its EKU names; it refuses the
 // purposes the EKU does not name and the other CA's root.
 func TestOpenSSLVerify(t *testing.T) {
-	requireTool(t, "openssl")
+	testkit.RequireTool(t, "openssl")
 	forEachTemplate(t, func(t *testing.T, tmpl *templates.Template) {
 		b := example(t, tmpl)
 		ctx := "template " + tmpl.Name
@@ -75,7 +76,7 @@ func TestOpenSSLVerify(t *testing.T) {
 // template says, exactly; so does a client certificate with a SAN of every
 // kind, and one issued by the ECDSA CA.
 func TestOpenSSLText(t *testing.T) {
-	requireTool(t, "openssl")
+	testkit.RequireTool(t, "openssl")
 	forEachTemplate(t, func(t *testing.T, tmpl *templates.Template) {
 		checkText(t, example(t, tmpl))
 	})
@@ -284,7 +285,7 @@ func checkText(t *testing.T, b *bundle) {
 // TestOpenSSLPKCS12: OpenSSL 3 reads every .pfx without -legacy, sees the
 // template's algorithms, the friendlyName, the leaf and both CAs.
 func TestOpenSSLPKCS12(t *testing.T) {
-	requireTool(t, "openssl")
+	testkit.RequireTool(t, "openssl")
 	forEachPFX(t, func(t *testing.T, tmpl *templates.Template, b *bundle) {
 		ctx := fmt.Sprintf("template %s (pfx_encryption = %q)", tmpl.Name, tmpl.Output.PFXEncryption)
 		pass := "pass:" + bundlePassword
@@ -374,7 +375,7 @@ func publicEqual(a, b crypto.PublicKey) bool {
 // TestOpenSSLKey: openssl accepts every .key, and its public key is the
 // certificate's.
 func TestOpenSSLKey(t *testing.T) {
-	requireTool(t, "openssl")
+	testkit.RequireTool(t, "openssl")
 	forEachTemplate(t, func(t *testing.T, tmpl *templates.Template) {
 		b := example(t, tmpl)
 		if !b.has(templates.FormatKey) {
@@ -505,7 +506,7 @@ func hasTool(name string) bool {
 // TestOpenSSLCA: the CA certificates and the published folder, as openssl
 // reads them, for both CA homes (RSA 4096 and ECDSA P-256).
 func TestOpenSSLCA(t *testing.T) {
-	requireTool(t, "openssl")
+	testkit.RequireTool(t, "openssl")
 	for _, h := range []*caHome{mainCA, otherCA} {
 		t.Run(h.Label, func(t *testing.T) {
 			t.Parallel()
@@ -661,7 +662,7 @@ func withoutHexDumps(text string) string {
 // issued certificate against the new CRLs. (Not parallel: it replaces the
 // published files other tests read.)
 func TestOpenSSLRepublishedCRL(t *testing.T) {
-	requireTool(t, "openssl")
+	testkit.RequireTool(t, "openssl")
 	pub := filepath.Join(mainCA.Home, "public")
 	crlNumber := func(c caCert) (int, string) {
 		t.Helper()

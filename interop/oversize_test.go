@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/certmint/certmint/internal/testkit"
 )
 
 // runMeasured runs certmint for a home and also returns how long it took
@@ -57,18 +59,7 @@ func TestOversizedInputs(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	huge := func(name string) string {
-		p := filepath.Join(dir, name)
-		f, err := os.Create(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer f.Close()
-		if err := f.Truncate(100 << 20); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	huge := func(name string) string { return testkit.SparseFile(t, dir, name, 100<<20) }
 	write := func(name, content string) string {
 		p := filepath.Join(dir, name)
 		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {

@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/certmint/certmint/internal/testkit"
 	"github.com/certmint/certmint/templates"
 )
 
@@ -89,7 +90,7 @@ func verifyWithCRLs(t *testing.T, h *caHome, crt string) result {
 // certificate and fails with "certificate revoked" after certmint revoke;
 // openssl crl -text shows every reason; CRL numbers strictly increase.
 func TestRevokeOpenSSL(t *testing.T) {
-	requireTool(t, "openssl")
+	testkit.RequireTool(t, "openssl")
 	h := revocationCA(t, "http://crl.interop.test")
 	good, bad := issueClient(t, h, "good.acme.local"), issueClient(t, h, "bad.acme.local")
 	for _, b := range []*bundle{good, bad} {

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/certmint/certmint/internal/testkit"
 	"github.com/certmint/certmint/templates"
 )
 
@@ -375,7 +376,7 @@ func TestTLSIPLiteral(t *testing.T) {
 // certificate and hostname under the root, and presents the client example
 // bundle (BASE.crt, BASE.key, BASE-chain.pem) that the Go server verifies.
 func TestOpenSSLSClient(t *testing.T) {
-	requireTool(t, "openssl")
+	testkit.RequireTool(t, "openssl")
 	srv := ready(t, localhostServer, "server bundle for localhost")
 	clientTmpl, err := templates.Builtin("client")
 	if err != nil {
@@ -409,7 +410,7 @@ func TestOpenSSLSClient(t *testing.T) {
 // root accepts the Go client with the client example, and refuses one of
 // an unrelated CA.
 func TestOpenSSLSServer(t *testing.T) {
-	requireTool(t, "openssl")
+	testkit.RequireTool(t, "openssl")
 	server, err := templates.Builtin("server")
 	if err != nil {
 		t.Fatal(err)
@@ -462,7 +463,7 @@ func startSServer(t *testing.T, args ...string) (addr string, done func() string
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
 	argv := append([]string{"s_server", "-accept", "127.0.0.1:0", "-naccept", "1", "-www"}, args...)
-	cmd := exec.CommandContext(ctx, requireTool(t, "openssl"), argv...)
+	cmd := exec.CommandContext(ctx, testkit.RequireTool(t, "openssl"), argv...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	stdout, err := cmd.StdoutPipe()

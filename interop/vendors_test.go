@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/certmint/certmint/internal/testkit"
 	"github.com/certmint/certmint/templates"
 	pkcs12 "software.sslmate.com/src/go-pkcs12"
 )
@@ -81,7 +82,7 @@ func vendorCertmint(t *testing.T, h *caHome, args ...string) result {
 // vendorBash runs a bash script with certmint on PATH, in dir, with env.
 func vendorBash(t *testing.T, dir string, env []string, script string) result {
 	t.Helper()
-	requireTool(t, "bash")
+	testkit.RequireTool(t, "bash")
 	env = append(env, "PATH="+filepath.Dir(certmintBin)+string(os.PathListSeparator)+os.Getenv("PATH"), "OUT="+dir)
 	return execute(env, "", "bash", "-c", `cd "$OUT" && `+script)
 }
@@ -95,7 +96,7 @@ func combined(r result) string { return r.Stdout + r.Stderr }
 // friendlyName and the SANs DNS:*.company.com and IP Address:1.2.3.4. Also
 // with --self-signed and no CA home, and with the long flag names.
 func TestVendorSafeQScriptExample(t *testing.T) {
-	requireTool(t, "openssl")
+	testkit.RequireTool(t, "openssl")
 	h := vendorCA(t)
 	pwFile := filepath.Join(workDir, "safeq-123456.pw")
 	if err := os.WriteFile(pwFile, []byte("123456\n"), 0o600); err != nil {
@@ -170,7 +171,7 @@ func TestVendorSafeQScriptExample(t *testing.T) {
 // create) and conversion commands (Convert existing files to supported
 // files) on what certmint csr, sign and issue write for defender-sensor.
 func TestVendorDefenderOpenSSL(t *testing.T) {
-	requireTool(t, "openssl")
+	testkit.RequireTool(t, "openssl")
 	h := vendorCA(t)
 	const subject = "C=US,O=Contoso Inc.,OU=Contoso Labs"
 
@@ -360,7 +361,7 @@ func vendorCheckCRT(t *testing.T, h *caHome, crt string, bits int, subject strin
 // -legacy, it holds the leaf and both CAs, and each .cer is one base-64
 // certificate (002).
 func TestVendorMacOSPFX(t *testing.T) {
-	requireTool(t, "openssl")
+	testkit.RequireTool(t, "openssl")
 	h := vendorCA(t)
 	dir := vendorDir(t, "macos")
 	vendorCertmint(t, h, "issue", "--template", "1e-client-macos", "--cn", "MAC01.local", "--out", dir)
@@ -430,7 +431,7 @@ type vendorPFX struct {
 // writes: one per built-in template, the SafeQ one named after its friendly
 // name, a self-signed one, a --pfx legacy override and a renewed one.
 func TestVendorKeytool(t *testing.T) {
-	requireTool(t, "keytool")
+	testkit.RequireTool(t, "keytool")
 	h := vendorCA(t)
 	var pfxs []vendorPFX
 	var mu sync.Mutex

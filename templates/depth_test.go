@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/certmint/certmint/internal/testkit"
 )
 
 // Absurdly nested or oversized templates are refused quickly, with the
@@ -95,17 +97,9 @@ func TestNestingOfGoodTemplates(t *testing.T) {
 
 // A template file of 100 MB is refused from its first 256 KiB.
 func TestOversizedTemplateFile(t *testing.T) {
-	p := filepath.Join(t.TempDir(), "huge.toml")
-	f, err := os.Create(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Truncate(100 << 20); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
+	p := testkit.SparseFile(t, t.TempDir(), "huge.toml", 100<<20)
 	start := time.Now()
-	_, err = LoadFile(p)
+	_, err := LoadFile(p)
 	if err == nil || !strings.Contains(err.Error(), "larger than 256 KiB") {
 		t.Fatalf("error %v", err)
 	}

@@ -2,11 +2,12 @@ package main
 
 import (
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/certmint/certmint/internal/testkit"
 )
 
 // fixtures made by openssl (inspect/testdata/make-fixtures.sh).
@@ -20,10 +21,7 @@ func fixturePath(name string) string { return filepath.Join(inspectFixtures, nam
 func TestCLIInspect(t *testing.T) {
 	pwFile := writeFile(t, t.TempDir(), "pw", fixturePW+"\n", 0o600)
 	wrongFile := writeFile(t, t.TempDir(), "wrong", "nope\n", 0o600)
-	huge := filepath.Join(t.TempDir(), "huge.pfx")
-	f, _ := os.Create(huge)
-	f.Truncate(100 << 20)
-	f.Close()
+	huge := testkit.SparseFile(t, t.TempDir(), "huge.pfx", 100<<20)
 
 	tests := []struct {
 		name   string

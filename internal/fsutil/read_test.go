@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/certmint/certmint/internal/testkit"
 )
 
 func TestReadLimited(t *testing.T) {
@@ -20,10 +22,7 @@ func TestReadLimited(t *testing.T) {
 		t.Errorf("over the limit: %v", err)
 	}
 	// A huge sparse file is refused from its size, without being read.
-	huge := filepath.Join(dir, "huge")
-	f, _ := os.Create(huge)
-	f.Truncate(100 << 20)
-	f.Close()
+	huge := testkit.SparseFile(t, dir, "huge", 100<<20)
 	if _, err := ReadLimited(huge, 1<<20); !errors.As(err, &tl) || tl.Size != 100<<20 {
 		t.Errorf("huge file: %v", err)
 	}

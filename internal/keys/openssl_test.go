@@ -10,21 +10,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-)
 
-// openssl returns the openssl binary, or skips the test when there is none;
-// with CERTMINT_REQUIRE_INTEROP=1 (CI) a missing openssl fails instead.
-func openssl(t *testing.T) string {
-	t.Helper()
-	p, err := exec.LookPath("openssl")
-	if err != nil {
-		if os.Getenv("CERTMINT_REQUIRE_INTEROP") == "1" {
-			t.Fatalf("openssl not found and CERTMINT_REQUIRE_INTEROP=1: %v", err)
-		}
-		t.Skipf("openssl not found: %v", err)
-	}
-	return p
-}
+	"github.com/certmint/certmint/internal/testkit"
+)
 
 func runOpenSSL(t *testing.T, bin string, args ...string) ([]byte, error) {
 	t.Helper()
@@ -59,7 +47,7 @@ func spki(t *testing.T, pub crypto.PublicKey) []byte {
 // TestOpenSSLReadsOurKeys: openssl decrypts the PKCS#8 we write and finds the
 // same public key.
 func TestOpenSSLReadsOurKeys(t *testing.T) {
-	bin := openssl(t)
+	bin := testkit.RequireTool(t, "openssl")
 	for _, tc := range []struct {
 		spec       string
 		password   string
@@ -102,7 +90,7 @@ func TestOpenSSLReadsOurKeys(t *testing.T) {
 
 // TestWeReadOpenSSLKeys: ParsePEM reads what openssl writes.
 func TestWeReadOpenSSLKeys(t *testing.T) {
-	bin := openssl(t)
+	bin := testkit.RequireTool(t, "openssl")
 	dir := t.TempDir()
 	path := func(name string) string { return filepath.Join(dir, name) }
 	// A plain EC key from which the PKCS#8 and traditional forms are made.

@@ -1,14 +1,59 @@
 // Package testkit holds what the tests of several packages share: copying
-// a CA home, and a fast user template. It is imported by tests only.
+// a CA home, a fast user template, finding an external tool, and a huge
+// sparse file. It is imported by tests only.
 package testkit
 
 import (
 	"fmt"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"testing"
 )
+
+// RequireInteropEnv makes a missing external tool a failure instead of a
+// skip; .ci/run sets it to 1.
+const RequireInteropEnv = "CERTMINT_REQUIRE_INTEROP"
+
+// toolPackages names the Debian package of each external tool, for the hint.
+var toolPackages = map[string]string{"openssl": "openssl", "keytool": "default-jre-headless", "bash": "bash"}
+
+// RequireTool returns the path of an external tool such as openssl, or
+// skips the test (fails it when CERTMINT_REQUIRE_INTEROP=1).
+func RequireTool(t testing.TB, name string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err == nil {
+		return p
+	}
+	pkg := toolPackages[name]
+	if pkg == "" {
+		pkg = name
+	}
+	if os.Getenv(RequireInteropEnv) == "1" {
+		t.Fatalf("%s is not in PATH and %s=1: install it (Debian: apt-get install %s)", name, RequireInteropEnv, pkg)
+	}
+	t.Skipf("%s is not in PATH: skipping this interop test (Debian: apt-get install %s; set %s=1 to make this a failure)", name, pkg, RequireInteropEnv)
+	return ""
+}
+
+// SparseFile creates dir/name of size bytes that takes no room on disk: a
+// file too large to read, which must be refused from its size alone.
+func SparseFile(t testing.TB, dir, name string, size int64) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	f, err := os.Create(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := f.Truncate(size); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
 
 // CopyDir copies the tree at src to dst (which must not exist), keeping
 // file and folder modes: a copy of a CA home, or another host's copy.

@@ -37,3 +37,18 @@ func TestCopyDir(t *testing.T) {
 		t.Error("content not copied")
 	}
 }
+
+func TestSparseFile(t *testing.T) {
+	p := SparseFile(t, t.TempDir(), "huge", 100<<20)
+	st, err := os.Stat(p)
+	if err != nil || st.Size() != 100<<20 {
+		t.Fatalf("size %v, err %v", st, err)
+	}
+}
+
+func TestRequireToolFinds(t *testing.T) {
+	// go runs this test, so go is in PATH.
+	if p := RequireTool(t, "go"); filepath.Base(p) != "go" && filepath.Base(p) != "go.exe" {
+		t.Errorf("RequireTool(go) = %q", p)
+	}
+}
