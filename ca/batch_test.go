@@ -5,7 +5,6 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
-	"github.com/certmint/certmint/internal/testkit"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -172,11 +171,7 @@ func TestIssueBatchInterrupted(t *testing.T) {
 // signature dominates.
 func BenchmarkIssueBatch(b *testing.B) {
 	s := newHome(b)
-	src := testkit.ECDSAClientTemplate("bench-ecdsa", "crt", "key", "pfx")
-	tm, err := templates.Parse("bench-ecdsa.toml", []byte(src))
-	if err != nil {
-		b.Fatal(err)
-	}
+	tm := ecdsaTemplate(b, "bench-ecdsa", "crt", "key", "pfx")
 	rd, err := batch.NewReader(strings.NewReader(batchCSV(b.N)), tm)
 	if err != nil {
 		b.Fatal(err)

@@ -65,6 +65,17 @@ func newHome(t testing.TB) *Store {
 	return s
 }
 
+// ecdsaTemplate parses testkit's client template with ECDSA P-256 keys,
+// named name and writing formats: fast to issue.
+func ecdsaTemplate(t testing.TB, name string, formats ...string) *templates.Template {
+	t.Helper()
+	tm, err := templates.Parse(name+".toml", []byte(testkit.ECDSAClientTemplate(name, formats...)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tm
+}
+
 func mustTemplate(t testing.TB, name string) *templates.Template {
 	t.Helper()
 	tm, err := templates.Builtin(name)

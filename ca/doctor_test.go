@@ -5,7 +5,6 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"fmt"
-	"github.com/certmint/certmint/internal/testkit"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -13,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/certmint/certmint/batch"
 	"github.com/certmint/certmint/crl"
 	"github.com/certmint/certmint/internal/fsutil"
 	"github.com/certmint/certmint/templates"
@@ -23,11 +21,7 @@ import (
 // CA: fast keys, and a .pfx for the password cases.
 func doctorTemplate(t testing.TB) *templates.Template {
 	t.Helper()
-	tm, err := templates.Parse("doctor-ecdsa.toml", []byte(testkit.ECDSAClientTemplate("doctor-ecdsa", "crt", "key", "pfx", "chain")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tm
+	return ecdsaTemplate(t, "doctor-ecdsa", "crt", "key", "pfx", "chain")
 }
 
 // doctorBundle issues one bundle named cn into out.
@@ -462,15 +456,7 @@ func TestDoctorBatchStaged(t *testing.T) {
 	tm := doctorTemplate(t)
 	opts := BatchOptions{Template: tm, Out: out, Jobs: 2, RandomPasswords: true}
 	data := "cn\nb1.example.com\nb2.example.com\nb3.example.com\n"
-	run := func() batchRun {
-		rd, err := batch.NewReader(strings.NewReader(data), tm)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var r batchRun
-		r.err = s.IssueBatch(context.Background(), opts, rd.Next, func(b BatchResult) { r.results = append(r.results, b) })
-		return r
-	}
+	run := func() batchRun { return runBatch(t, context.Background(), s, opts, data, 0) }
 	if r := run(); r.err != nil || r.count(func(b BatchResult) bool { return b.Issued != nil }) != 3 {
 		t.Fatalf("batch: %v %+v", r.err, r.results)
 	}
@@ -556,15 +542,7 @@ func TestIssueBatchRecoversStaged(t *testing.T) {
 	tm := doctorTemplate(t)
 	opts := BatchOptions{Template: tm, Out: out, Jobs: 2, RandomPasswords: true}
 	data := "cn\nr1.example.com\nr2.example.com\n"
-	run := func() batchRun {
-		rd, err := batch.NewReader(strings.NewReader(data), tm)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var r batchRun
-		r.err = s.IssueBatch(context.Background(), opts, rd.Next, func(b BatchResult) { r.results = append(r.results, b) })
-		return r
-	}
+	run := func() batchRun { return runBatch(t, context.Background(), s, opts, data, 0) }
 	if r := run(); r.err != nil {
 		t.Fatal(r.err)
 	}

@@ -21,7 +21,6 @@ import (
 
 	"github.com/certmint/certmint/crl"
 	"github.com/certmint/certmint/internal/keys"
-	"github.com/certmint/certmint/templates"
 	"github.com/cloudflare/cfssl/certdb"
 )
 
@@ -101,16 +100,6 @@ func TestPostgres(t *testing.T) {
 	}
 }
 
-// ecdsaTemplate is a client template with ECDSA P-256 keys: fast to issue.
-func ecdsaTemplate(t testing.TB) *templates.Template {
-	t.Helper()
-	tm, err := templates.Parse("pg-ecdsa.toml", []byte(testkit.ECDSAClientTemplate("pg-ecdsa", "crt", "key")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tm
-}
-
 // TestPostgresAccessor drives cfssl's certdb Accessor itself on the
 // PostgreSQL schema, whose identifier columns are bytea while cfssl binds
 // Go strings: what it writes, certmint's queries and its own read back.
@@ -118,7 +107,7 @@ func TestPostgresAccessor(t *testing.T) {
 	s := newPostgresHome(t)
 	ctx := context.Background()
 	acc := s.DB.Certs
-	res, err := s.Issue(ctx, IssueRequest{Template: ecdsaTemplate(t), Subject: subj("acc.example.com"), Out: t.TempDir()})
+	res, err := s.Issue(ctx, IssueRequest{Template: ecdsaTemplate(t, "pg-ecdsa", "crt", "key"), Subject: subj("acc.example.com"), Out: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -217,7 +206,7 @@ func TestPostgresSharedCA(t *testing.T) {
 		t.Fatal(err)
 	}
 	os.Remove(filepath.Join(homeB, DBFile)) // host B never had the SQLite file
-	tm := ecdsaTemplate(t)
+	tm := ecdsaTemplate(t, "pg-ecdsa", "crt", "key")
 	ctx := context.Background()
 	const workers, each, revokeEvery, publishes = 2, 15, 3, 5
 
@@ -386,7 +375,7 @@ func TestPostgresMigrate(t *testing.T) {
 	dbURL := freshSchema(t)
 	s := newHome(t) // SQLite
 	ctx := context.Background()
-	tm := ecdsaTemplate(t)
+	tm := ecdsaTemplate(t, "pg-ecdsa", "crt", "key")
 	var serials []*big.Int
 	for i := 0; i < 4; i++ {
 		res, err := s.Issue(ctx, IssueRequest{Template: tm, Subject: subj(fmt.Sprintf("m%d.example.com", i)), Out: t.TempDir()})
