@@ -164,13 +164,7 @@ func writeNew(path string, f File) error {
 }
 
 // Paths lists the final paths of the staged files.
-func (s *StagedFolder) Paths() []string {
-	out := make([]string, len(s.files))
-	for i, f := range s.files {
-		out[i] = f.Path
-	}
-	return out
-}
+func (s *StagedFolder) Paths() []string { return paths(s.files) }
 
 // Commit moves the staged files into place:
 //   - dir absent or empty: the staging folder is renamed to dir, one atomic

@@ -112,9 +112,11 @@ func CheckTargets(files []File, force bool) error {
 }
 
 // Paths lists the final paths of the staged files.
-func (s *Staged) Paths() []string {
-	out := make([]string, len(s.files))
-	for i, f := range s.files {
+func (s *Staged) Paths() []string { return paths(s.files) }
+
+func paths(files []File) []string {
+	out := make([]string, len(files))
+	for i, f := range files {
 		out[i] = f.Path
 	}
 	return out
