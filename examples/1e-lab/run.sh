@@ -11,26 +11,10 @@
 #   WORKDIR   an empty or new folder for the CA and the files (default: a new temporary folder)
 set -euo pipefail
 
-certmint=${1:-certmint}
-if [[ $certmint == */* ]]; then
-  certmint=$(cd "$(dirname "$certmint")" && pwd)/$(basename "$certmint")
-fi
-command -v "$certmint" >/dev/null || { echo "run.sh: cannot run $certmint; give the certmint binary as the first argument" >&2; exit 1; }
-command -v openssl >/dev/null || { echo "run.sh: openssl is needed to check the files" >&2; exit 1; }
-work=${2:-$(mktemp -d "${TMPDIR:-/tmp}/certmint-1e-lab.XXXXXX")}
-mkdir -p "$work"
-cd "$work"
-work=$PWD
-
-# Demo secrets. For a real CA use --ca-password-file / --password-file, or
-# type them when certmint asks.
-export CERTMINT_HOME=$work/pki
-export CERTMINT_CA_PASSWORD=demo-ca-password
-export CERTMINT_PASSWORD=demo-bundle-password
-
-step() { printf '\n== %s\n' "$*"; }
-ok() { printf '   ok: %s\n' "$*"; }
-fail() { printf 'run.sh: FAILED: %s\n' "$*" >&2; exit 1; }
+# example_setup: $certmint, the work folder, the demo secrets; step, ok,
+# fail and shows (../lib.sh).
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+example_setup 1e-lab "$@"
 
 root=pki/acme-lab-root-ca/ca.crt
 issuing=pki/acme-lab-issuing-ca/ca.crt
@@ -41,17 +25,6 @@ verify() {
   openssl verify -CAfile "$root" -untrusted "$issuing" -purpose "$2" "$1" >/dev/null ||
     fail "openssl verify -purpose $2 $1"
   ok "openssl verify -purpose $2 $1"
-}
-
-# shows CRT TEXT...: openssl x509 -text of CRT contains every TEXT.
-shows() {
-  local crt=$1 text
-  shift
-  text=$(openssl x509 -in "$crt" -noout -text)
-  for want in "$@"; do
-    grep -qF -- "$want" <<<"$text" || fail "openssl x509 -text $crt does not show: $want"
-  done
-  ok "openssl x509 -text $crt shows: $(printf '%s; ' "$@")"
 }
 
 # pfx_holds PFX CERTS: the .pfx opens with the bundle password and holds the

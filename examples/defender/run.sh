@@ -11,25 +11,10 @@
 #   WORKDIR   an empty or new folder for the CA and the files (default: a new temporary folder)
 set -euo pipefail
 
-certmint=${1:-certmint}
-if [[ $certmint == */* ]]; then
-  certmint=$(cd "$(dirname "$certmint")" && pwd)/$(basename "$certmint")
-fi
-command -v "$certmint" >/dev/null || { echo "run.sh: cannot run $certmint; give the certmint binary as the first argument" >&2; exit 1; }
-command -v openssl >/dev/null || { echo "run.sh: openssl is needed to check the files" >&2; exit 1; }
-work=${2:-$(mktemp -d "${TMPDIR:-/tmp}/certmint-defender.XXXXXX")}
-mkdir -p "$work"
-cd "$work"
-work=$PWD
-
-# Demo secrets. For a real CA use --ca-password-file, or type it when asked.
-export CERTMINT_HOME=$work/pki
-export CERTMINT_CA_PASSWORD=demo-ca-password
-export CERTMINT_PASSWORD=demo-bundle-password
-
-step() { printf '\n== %s\n' "$*"; }
-ok() { printf '   ok: %s\n' "$*"; }
-fail() { printf 'run.sh: FAILED: %s\n' "$*" >&2; exit 1; }
+# example_setup: $certmint, the work folder, the demo secrets; step, ok,
+# fail and shows (../lib.sh).
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+example_setup defender "$@"
 
 root=pki/contoso-root-ca/ca.crt
 issuing=pki/contoso-issuing-ca/ca.crt
