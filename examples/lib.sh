@@ -11,8 +11,9 @@
 example_setup() {
   local name=$1
   certmint=${2:-certmint}
-  if [[ $certmint == */* ]]; then
-    certmint=$(cd "$(dirname "$certmint")" && pwd)/$(basename "$certmint")
+  local dir
+  if [[ $certmint == */* ]] && dir=$(cd "$(dirname "$certmint")" 2>/dev/null && pwd); then
+    certmint=$dir/$(basename "$certmint")
   fi
   command -v "$certmint" >/dev/null || { echo "run.sh: cannot run $certmint; give the certmint binary as the first argument" >&2; exit 1; }
   command -v openssl >/dev/null || { echo "run.sh: openssl is needed to check the files" >&2; exit 1; }

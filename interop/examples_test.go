@@ -88,6 +88,20 @@ func TestExamples(t *testing.T) {
 			checkExampleRun(t, ex, work, r)
 		})
 	}
+	// A certmint binary that is not there: exit 1 and say which, before
+	// any folder is made.
+	t.Run("missing-binary", func(t *testing.T) {
+		t.Parallel()
+		missing := filepath.Join(workDir, "no-such-folder", "certmint")
+		work := filepath.Join(workDir, "example-missing")
+		r := execute(nil, "", "bash", filepath.Join(dir, "safeq", "run.sh"), missing, work)
+		if r.Code != 1 || !strings.Contains(r.Stderr, "cannot run "+missing) {
+			t.Errorf("run.sh with a missing binary: want exit 1 naming %s:\n%s", missing, r)
+		}
+		if _, err := os.Stat(work); err == nil {
+			t.Errorf("run.sh with a missing binary made %s", work)
+		}
+	})
 	// The defaults: certmint from PATH, a new temporary folder.
 	t.Run("defaults", func(t *testing.T) {
 		t.Parallel()
