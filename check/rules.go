@@ -60,7 +60,11 @@ func requirements(t *templates.Template, in Input) []Finding {
 		add("subject.require", len(missing) == 0, "subject fields "+strings.Join(want, ", ")+" are defined",
 			"missing "+strings.Join(missing, ", "), strings.Join(want, ", ")+" defined", fix)
 	}
-	reqFail("subject.cn", cnTitle(t.Subject.CN), cnWant(t.Subject.CN))
+	cn, ok := cnForms[t.Subject.CN]
+	if !ok { // a template not through templates.Validate
+		cn = cnForms[templates.CNAny]
+	}
+	reqFail("subject.cn", cn.title, cn.want)
 	kindRules := []string{"san.allow_dns", "san.allow_wildcard", "san.allow_ip", "san.allow_email", "san.allow_uri"}
 	kindFailed := false
 	for _, r := range kindRules {
@@ -238,28 +242,13 @@ func allowedKinds(t *templates.Template) string {
 	return strings.Join(k, ", ")
 }
 
-func cnTitle(f templates.CNForm) string {
-	switch f {
-	case templates.CNFQDN:
-		return "CN is the fully qualified domain name"
-	case templates.CNHostname:
-		return "CN is the host name as `hostname` prints it"
-	case templates.CNDNS:
-		return "CN is the domain name"
-	}
-	return "CN is present"
-}
-
-func cnWant(f templates.CNForm) string {
-	switch f {
-	case templates.CNFQDN:
-		return "an FQDN such as W701.ACME.LOCAL"
-	case templates.CNHostname:
-		return "a host name such as W701 or MAC01.local"
-	case templates.CNDNS:
-		return "a domain name such as Sensor.contoso.com or *.contoso.com"
-	}
-	return "a common name"
+// cnForms says, for each form a template may ask of the CN, what the rule
+// checks and what a passing CN looks like; CNAny asks only for a CN.
+var cnForms = map[templates.CNForm]struct{ title, want string }{
+	templates.CNAny:      {"CN is present", "a common name"},
+	templates.CNFQDN:     {"CN is the fully qualified domain name", "an FQDN such as W701.ACME.LOCAL"},
+	templates.CNHostname: {"CN is the host name as `hostname` prints it", "a host name such as W701 or MAC01.local"},
+	templates.CNDNS:      {"CN is the domain name", "a domain name such as Sensor.contoso.com or *.contoso.com"},
 }
 
 func httpCDP(urls []string) (bool, string) {
