@@ -26,10 +26,11 @@ import (
 	"github.com/certmint/certmint/ca"
 )
 
-// snapshot is everything a refused command must leave as it was, more
-// strictly than state: every folder, every file's mode and whole content
-// (the database files aside), and the database's rows: each certificate's
-// status, every CRL number, the audit trail and the meta table.
+// snapshot is everything a refused command must leave as it was, in home
+// and the other folders dirs: every folder, every file's mode and whole
+// content (the database files aside), and the database's rows: each
+// certificate's status, every CRL number, the audit trail and the meta
+// table.
 func snapshot(t testing.TB, home string, dirs ...string) string {
 	t.Helper()
 	var lines []string

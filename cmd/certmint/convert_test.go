@@ -68,7 +68,7 @@ func TestCLIConvert(t *testing.T) {
 			for i, a := range tc.args {
 				args[i] = strings.Replace(a, "DIR/", dir+string(filepath.Separator), 1)
 			}
-			before := state(t, t.TempDir(), dir)
+			before := snapshot(t, dir)
 			code, stdout, stderr := runCLI(t, args...)
 			if code != tc.code {
 				t.Fatalf("exit %d, want %d\nstderr: %s", code, tc.code, stderr)
@@ -83,7 +83,7 @@ func TestCLIConvert(t *testing.T) {
 				if tc.hint && !strings.Contains(stderr, "\ncertmint: hint: ") {
 					t.Errorf("no hint:\n%s", stderr)
 				}
-				if after := state(t, t.TempDir(), dir); after != before {
+				if after := snapshot(t, dir); after != before {
 					t.Errorf("a refused conversion changed files:\n%s\n%s", before, after)
 				}
 				return

@@ -44,7 +44,7 @@ func TestCLIDatabaseRefusals(t *testing.T) {
 			t.Setenv("CERTMINT_CA_PASSWORD", caPW)
 			home := newHome(t)
 			fresh := filepath.Join(t.TempDir(), "pki")
-			before := state(t, home)
+			before := snapshot(t, home)
 			var args []string
 			for _, a := range tc.args {
 				args = append(args, strings.NewReplacer("HOME", home, "NEW", fresh).Replace(a))
@@ -61,7 +61,7 @@ func TestCLIDatabaseRefusals(t *testing.T) {
 			if strings.Contains(stderr, "s3cret") {
 				t.Errorf("a message shows the password:\n%s", stderr)
 			}
-			if after := state(t, home); after != before {
+			if after := snapshot(t, home); after != before {
 				t.Errorf("the home changed:\n%s---\n%s", before, after)
 			}
 			if _, err := os.Stat(fresh); err == nil {

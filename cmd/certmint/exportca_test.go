@@ -97,12 +97,12 @@ func TestCLIExportCA(t *testing.T) {
 
 	// A different file of the same name is kept without --force.
 	writeFile(t, out, root.Slug+".cer", "mine", 0o644)
-	before := state(t, t.TempDir(), out)
+	before := snapshot(t, out)
 	code, stdout, stderr = runCLI(t, "export-ca", "--home", home, "--out", out)
 	if code != 1 || !strings.Contains(stderr, "already exists") || !strings.Contains(stderr, "certmint: hint:") || stdout != "" {
 		t.Errorf("over a different file: exit %d\nstdout %s\nstderr %s", code, stdout, stderr)
 	}
-	if after := state(t, t.TempDir(), out); after != before {
+	if after := snapshot(t, out); after != before {
 		t.Error("the refused export changed files")
 	}
 	if code, _, stderr := runCLI(t, "export-ca", "--home", home, "--out", out, "--force"); code != 0 {

@@ -3,17 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/hex"
 	"github.com/certmint/certmint/internal/testkit"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
-
-	"github.com/certmint/certmint/ca"
 )
 
 const caPW = "cli-test-ca-password"
@@ -56,41 +52,6 @@ func newHome(t testing.TB) string {
 		t.Fatal(err)
 	}
 	return home
-}
-
-// state is everything a refused command must leave untouched: the files of
-// the given folders and the rows of the database.
-func state(t testing.TB, home string, dirs ...string) string {
-	t.Helper()
-	var b strings.Builder
-	for _, dir := range append([]string{home}, dirs...) {
-		filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-			if err != nil || d.IsDir() {
-				return nil
-			}
-			if strings.HasPrefix(filepath.Base(p), ca.DBFile) {
-				return nil
-			}
-			data, _ := os.ReadFile(p)
-			b.WriteString(p + " " + hex.EncodeToString(data[:min(len(data), 32)]) + "\n")
-			return nil
-		})
-	}
-	if _, err := os.Stat(filepath.Join(home, ca.DBFile)); err == nil {
-		db, err := ca.OpenSQLite(filepath.Join(home, ca.DBFile), false)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer db.Close()
-		for _, table := range []string{"certificates", "crl_numbers", "audit_log"} {
-			var n int
-			if err := db.X.Get(&n, "SELECT count(*) FROM "+table); err != nil {
-				t.Fatal(err)
-			}
-			b.WriteString(table + " " + string(rune('0'+n%10)) + "\n")
-		}
-	}
-	return b.String()
 }
 
 func writeFile(t testing.TB, dir, name, content string, mode os.FileMode) string {
@@ -238,7 +199,7 @@ func TestCLIBadInput(t *testing.T) {
 			if args[0] == "issue" && !contains(args, "--out") {
 				args = append(args, "--out", out)
 			}
-			before := state(t, home, out)
+			before := snapshot(t, home, out)
 			code, stdout, stderr := runCLI(t, args...)
 			if code != tc.code {
 				t.Errorf("exit %d, want %d\nstderr: %s", code, tc.code, stderr)
@@ -258,7 +219,7 @@ func TestCLIBadInput(t *testing.T) {
 			if stdout != "" {
 				t.Errorf("stdout is not empty on error:\n%s", stdout)
 			}
-			if after := state(t, home, out); after != before {
+			if after := snapshot(t, home, out); after != before {
 				t.Errorf("the refused command changed files or the database:\nbefore:\n%s\nafter:\n%s", before, after)
 			}
 		})
