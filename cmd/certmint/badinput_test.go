@@ -295,12 +295,16 @@ func TestCLIBadInputAllCommands(t *testing.T) {
 			code: 2, stderr: []string{"--csr is required"}},
 		{name: "sign with a wrong CA password", args: []string{"sign", "--template", "server", "--csr", csrGood, "--ca-password-file", wrongPW, "--out", "{out}"},
 			code: 1, stderr: []string{"the CA password does not decrypt"}, hint: true},
+		{name: "sign with negative days", args: []string{"sign", "--template", "server", "--csr", csrGood, "--days", "-5", "--out", "{out}"},
+			code: 2, stderr: []string{"--days must be positive, not -5"}, hint: true},
 
 		// renew
 		{name: "renew an unknown serial", args: []string{"renew", "--out", "{out}", "0123456789ABCDEF"},
 			code: 1, stderr: []string{"0123456789ABCDEF"}, hint: true},
 		{name: "renew a malformed serial", args: []string{"renew", "--out", "{out}", "not-a-serial"},
 			code: 2, stderr: []string{`serial "not-a-serial" is not hexadecimal`}},
+		{name: "renew with zero days", args: []string{"renew", "--out", "{out}", "--days", "0", sd.valid},
+			code: 2, stderr: []string{"--days must be positive, not 0"}, hint: true},
 		{name: "renew two serials", args: []string{"renew", "--out", "{out}", sd.valid, sd.revoked},
 			code: 2, stderr: []string{"renew takes one serial"}, hint: true},
 		{name: "renew the issuing CA", args: []string{"renew", "--out", "{out}", sd.caSer},

@@ -38,6 +38,7 @@ var (
 	sanFlag      = &cli.StringSliceFlag{Name: "san", Usage: "subject alternative name, repeatable: DNS:name, IP:1.2.3.4, email:a@b, URI:https://x, or a bare name or address"}
 	subjectFlag  = &cli.StringFlag{Name: "subject", Usage: "other subject fields, e.g. \"C=US,O=Contoso Inc.,OU=Contoso Labs\""}
 	outFlag      = &cli.StringFlag{Name: "out", Value: ".", Usage: "output `DIR`"}
+	daysFlag     = &cli.IntFlag{Name: "days", Usage: "validity in days (default: the template's)"}
 	nameFlag     = &cli.StringFlag{Name: "name", Usage: "file base `NAME` (default: the CN)"}
 	exampleFlag  = &cli.BoolFlag{Name: "example", Usage: "use the template's example request (its [example] CN, SANs and subject) to see what it produces"}
 	jsonFlag     = &cli.BoolFlag{
@@ -114,4 +115,13 @@ func noArgs(c *cli.Context) error {
 			"unexpected argument %q", c.Args().First())
 	}
 	return nil
+}
+
+// validityDays is --days: 0 when not given (the template's validity), an
+// error when given as zero or less.
+func validityDays(c *cli.Context) (int, error) {
+	if c.IsSet(daysFlag.Name) && c.Int(daysFlag.Name) <= 0 {
+		return 0, usageHint("e.g. --days 365, or leave it out for the template's validity", "--days must be positive, not %d", c.Int(daysFlag.Name))
+	}
+	return c.Int(daysFlag.Name), nil
 }

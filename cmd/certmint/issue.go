@@ -23,7 +23,7 @@ func issueCommand() *cli.Command {
 			homeFlag, templateFlag, cnFlag, sanFlag, subjectFlag, outFlag, nameFlag,
 			&cli.StringFlag{Name: "format", Usage: "comma-separated files to write instead of the template's: crt,key,pfx,chain,cer"},
 			&cli.StringFlag{Name: "friendly-name", Usage: "PKCS#12 friendlyName shown by Windows and macOS (default: the CN)"},
-			&cli.IntFlag{Name: "days", Usage: "validity in days (default: the template's)"},
+			daysFlag,
 			exampleFlag,
 			&cli.BoolFlag{Name: "no-cdp", Usage: "leave out the CRL distribution point (004: only for sites that run without certificate validation)"},
 			&cli.StringFlag{Name: "pfx", Usage: "PKCS#12 flavour instead of the template's: modern (AES-256, SHA-256 MAC) or legacy (3DES, SHA-1 MAC: macOS, Windows before 1709)"},
@@ -78,10 +78,9 @@ func issueRequest(c *cli.Context) (ca.IssueRequest, error) {
 			return req, usageErrorf("--format: %v", err)
 		}
 	}
-	if c.IsSet("days") && c.Int("days") <= 0 {
-		return req, usageErrorf("--days must be positive")
+	if req.Days, err = validityDays(c); err != nil {
+		return req, err
 	}
-	req.Days = c.Int("days")
 	req.Out = c.String("out")
 	if err := checkOutDir(req.Out); err != nil {
 		return req, err

@@ -18,7 +18,7 @@ func renewCommand() *cli.Command {
 			homeFlag,
 			&cli.StringFlag{Name: "out", Usage: "write the new bundle into `DIR` instead of the original folder"},
 			&cli.BoolFlag{Name: "revoke-old", Usage: "revoke the old certificate (reason superseded) once the new one is written"},
-			&cli.IntFlag{Name: "days", Usage: "validity in days (default: the template's)"},
+			daysFlag,
 			forceFlag, jsonFlag,
 			passwordFileFlag, randomPasswordFlag, passwordFlag,
 			caPasswordFileFlag,
@@ -35,8 +35,9 @@ func renewAction(c *cli.Context) error {
 	if err != nil {
 		return usageErrorf("%v", err)
 	}
-	if c.Int("days") < 0 {
-		return usageErrorf("--days must be positive")
+	days, err := validityDays(c)
+	if err != nil {
+		return err
 	}
 	s, err := ca.Open(c.String(homeFlag.Name), caPassword(c, false).Resolve)
 	if err != nil {
@@ -47,7 +48,7 @@ func renewAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	req.Force, req.Days = c.Bool(forceFlag.Name), c.Int("days")
+	req.Force, req.Days = c.Bool(forceFlag.Name), days
 	if err := s.CheckRequest(c.Context, req); err != nil {
 		return err
 	}

@@ -35,7 +35,7 @@ func safeqCommand() *cli.Command {
 			&cli.StringFlag{Name: "template", Usage: "another template `NAME` or FILE.toml"},
 			&cli.BoolFlag{Name: "self-signed", Usage: "self-signed, as generateCertificate.ps1 makes it (needs no CA)"},
 			outFlag,
-			&cli.IntFlag{Name: "days", Usage: "validity in days (default: the template's)"},
+			daysFlag,
 			forceFlag, jsonFlag, caPasswordFileFlag,
 		},
 		Action: safeqAction,
@@ -62,9 +62,9 @@ func safeqAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	req := ca.IssueRequest{Template: t, Out: c.String("out"), Force: c.Bool(forceFlag.Name), Days: c.Int("days")}
-	if c.IsSet("days") && c.Int("days") <= 0 {
-		return usageErrorf("--days must be positive")
+	req := ca.IssueRequest{Template: t, Out: c.String("out"), Force: c.Bool(forceFlag.Name)}
+	if req.Days, err = validityDays(c); err != nil {
+		return err
 	}
 	subject := c.String("subject")
 	if strings.Contains(subject, "=") {

@@ -22,7 +22,7 @@ func signCommand() *cli.Command {
 			&cli.StringFlag{Name: "csr", Usage: "the request `FILE` (PEM or DER)"},
 			outFlag, nameFlag,
 			&cli.StringFlag{Name: "format", Usage: "files to write: crt,chain,cer"},
-			&cli.IntFlag{Name: "days", Usage: "validity in days (default: the template's)"},
+			daysFlag,
 			forceFlag, jsonFlag, caPasswordFileFlag,
 		},
 		Action: signAction,
@@ -48,9 +48,9 @@ func signAction(c *cli.Context) error {
 	if err != nil {
 		return usageErrorf("--csr %s: %v", c.String("csr"), err)
 	}
-	req := ca.IssueRequest{Template: t, Out: c.String("out"), Base: c.String("name"), Force: c.Bool(forceFlag.Name), Days: c.Int("days")}
-	if c.Int("days") < 0 {
-		return usageErrorf("--days must be positive")
+	req := ca.IssueRequest{Template: t, Out: c.String("out"), Base: c.String("name"), Force: c.Bool(forceFlag.Name)}
+	if req.Days, err = validityDays(c); err != nil {
+		return err
 	}
 	if c.IsSet("format") {
 		if req.Formats, err = templates.ParseFormats(c.String("format")); err != nil {
