@@ -23,6 +23,9 @@ import (
 
 const testPassword = "test-ca-password"
 
+// testCAPassword gives Open the fixture CA's password.
+func testCAPassword() (string, error) { return testPassword, nil }
+
 // fixtureHome is a CA made once per test run; tests work on copies.
 var fixtureHome string
 
@@ -57,7 +60,7 @@ func newHome(t testing.TB) *Store {
 	if err := testkit.CopyDir(fixtureHome, home); err != nil {
 		t.Fatal(err)
 	}
-	s, err := Open(home, func() (string, error) { return testPassword, nil })
+	s, err := Open(home, testCAPassword)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -119,7 +119,7 @@ func TestMakeBenchHome(t *testing.T) {
 	if err := testkit.CopyDir(fixtureHome, dir); err != nil {
 		t.Fatal(err)
 	}
-	s, err := Open(dir, func() (string, error) { return testPassword, nil })
+	s, err := Open(dir, testCAPassword)
 	if err != nil {
 		t.Fatal(err)
 	}

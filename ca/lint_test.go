@@ -70,7 +70,7 @@ func TestIssueConcurrent(t *testing.T) {
 		wg.Add(1)
 		go func(w int) {
 			defer wg.Done()
-			st, err := Open(s.Home, func() (string, error) { return testPassword, nil })
+			st, err := Open(s.Home, testCAPassword)
 			if err != nil {
 				errs <- err
 				return

@@ -55,7 +55,7 @@ func newPostgresHome(t testing.TB) *Store {
 		t.Fatal(err)
 	}
 	t.Setenv(DatabaseURLEnv, dbURL)
-	s, err := Open(home, func() (string, error) { return testPassword, nil })
+	s, err := Open(home, testCAPassword)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -221,7 +221,7 @@ func TestPostgresSharedCA(t *testing.T) {
 	results := map[string]*hostResult{"a": {}, "b": {}}
 	var wg sync.WaitGroup
 	for _, h := range []struct{ name, home string }{{"a", a.Home}, {"b", homeB}} {
-		st, err := Open(h.home, func() (string, error) { return testPassword, nil })
+		st, err := Open(h.home, testCAPassword)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -434,7 +434,7 @@ func TestPostgresMigrate(t *testing.T) {
 	}
 
 	t.Setenv(DatabaseURLEnv, dbURL)
-	m, err := Open(s.Home, func() (string, error) { return testPassword, nil })
+	m, err := Open(s.Home, testCAPassword)
 	if err != nil {
 		t.Fatal(err)
 	}

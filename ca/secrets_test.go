@@ -273,7 +273,7 @@ func TestWrongCAPasswordManyTries(t *testing.T) {
 			t.Fatalf("password %q: %v", wrong, err)
 		}
 	}
-	st, err := Open(s.Home, func() (string, error) { return testPassword, nil })
+	st, err := Open(s.Home, testCAPassword)
 	if err != nil {
 		t.Fatal(err)
 	}

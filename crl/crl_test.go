@@ -2,6 +2,7 @@ package crl
 
 import (
 	"bytes"
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -21,18 +22,32 @@ import (
 	"time"
 )
 
-func testCA(t testing.TB) (*x509.Certificate, *ecdsa.PrivateKey) {
+// selfSignedCA is a CA certificate for key, valid from an hour ago for a
+// year, allowed to sign certificates and CRLs.
+func selfSignedCA(t testing.TB, key crypto.Signer, serial int64, subject pkix.Name) *x509.Certificate {
 	t.Helper()
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "CRL Test CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour * 24 * 365),
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(serial), Subject: subject,
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour * 365),
 		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, _ := x509.ParseCertificate(der)
-	return c, key
+	c, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// testCA is an ECDSA P-256 CA: quick to make.
+func testCA(t testing.TB) (*x509.Certificate, *ecdsa.PrivateKey) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return selfSignedCA(t, key, 1, pkix.Name{CommonName: "CRL Test CA"}), key
 }
 
 func TestBuild(t *testing.T) {
@@ -206,15 +221,7 @@ func rsaCA(t testing.TB) (*x509.Certificate, *rsa.PrivateKey) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "RSA CRL Test CA", Organization: []string{"Test"}},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour * 365),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, _ := x509.ParseCertificate(der)
-	return c, key
+	return selfSignedCA(t, key, 2, pkix.Name{CommonName: "RSA CRL Test CA", Organization: []string{"Test"}}), key
 }
 
 // Build encodes the entries itself (for speed and memory); with an RSA key,
