@@ -218,7 +218,7 @@ func (s *Store) plan(ctx context.Context, req IssueRequest, needPassword bool) (
 		spec, err := keys.Describe(s.Issuing.Cert.PublicKey)
 		if err != nil || !slices.Contains(kinds, templates.KeyType(spec.Type)) {
 			return nil, &UsageError{
-				Msg:  fmt.Sprintf("template %q needs an issuing CA with an %v key, and this CA's key is %s (%s)", t.Name, kinds, spec, t.Citation("signature.issuer_key_types")),
+				Msg:  fmt.Sprintf("template %q needs an issuing CA with an %v key, and this CA's key is %s (%s)", t.Name, kinds, spec, t.Rule("signature.issuer_key_types")),
 				Hint: "use a CA home made with `certmint init --issuing-key rsa:4096` (or rsa:2048)"}
 		}
 	}

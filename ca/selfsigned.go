@@ -26,7 +26,7 @@ func IssueSelfSigned(ctx context.Context, s *Store, req IssueRequest) (*Issued, 
 	t := req.Template
 	if !t.AllowSelfSigned {
 		return nil, &UsageError{Msg: fmt.Sprintf("template %q does not allow self-signed certificates", t.Name),
-			Hint: "issue it from the CA: " + t.Citation("allow_self_signed")}
+			Hint: "issue it from the CA: " + t.Rule("allow_self_signed").String()}
 	}
 	p, err := planRequest(req, true)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"crypto/x509"
 	"time"
 
+	"github.com/certmint/certmint/internal/pkifile"
 	"github.com/certmint/certmint/templates"
 )
 
@@ -18,31 +19,45 @@ type Status string
 
 const (
 	Pass Status = "pass"
-	Fail Status = "fail"
+	Fail Status = "fail" // a requirement is not met: the certificate will not pass
+	Warn Status = "warn" // advice is not followed: the result does not change
 	Skip Status = "skip" // not checked (no key given, no CRL source)
 )
 
-// Finding is the result of one requirement or validation step.
+// Finding is the result of one rule of the template or one validation
+// step.
 type Finding struct {
 	// Rule is the template key ("usage.key_usage") or the validation step
 	// ("validation.chain", "validation.expiry", ...).
-	Rule   string `json:"rule"`
-	Status Status `json:"status"`
+	Rule string `json:"rule"`
+	// Level is requirement (its failure fails check) or advice (its
+	// failure is a warning).
+	Level  templates.Level `json:"level"`
+	Status Status          `json:"status"`
 	// Title says what was checked, in a few words.
 	Title string `json:"title"`
-	Got   string `json:"got,omitempty"`
-	Want  string `json:"want,omitempty"`
-	// Seed is the requirement sentence the rule comes from.
-	Seed string `json:"seed,omitempty"`
-	// Fix says what to do about a failure.
-	Fix string `json:"fix,omitempty"`
-	// Defender is the message Microsoft Defender for IoT shows for this
-	// failure (004_0eebd9b6bc772684.txt, Troubleshoot CA-Certificate Upload).
-	Defender string `json:"defender_message,omitempty"`
+	Got   string `json:"got"`
+	Want  string `json:"want"`
+	// Citations are the sentences the rule comes from, each with its
+	// document and section; Reason is certmint's own, for advice.
+	Citations []templates.Quote `json:"citations"`
+	Reason    string            `json:"reason"`
+	// Fix says what to do about a failure or a warning.
+	Fix string `json:"fix"`
+	// ApplianceMessage is what the appliance itself shows for this failure,
+	// for templates whose document lists its messages (Defender for IoT's
+	// troubleshooting table).
+	ApplianceMessage string `json:"appliance_message"`
 }
 
-// Defender for IoT's certificate validation errors, word for word from
-// 004_0eebd9b6bc772684.txt, "Troubleshoot CA-Certificate Upload".
+// Cited is the finding's level and citations, as the template gives them.
+func (f Finding) Cited() templates.Cited {
+	return templates.Cited{Rule: f.Rule, Level: f.Level, Quotes: f.Citations, Reason: f.Reason}
+}
+
+// Defender for IoT's certificate validation errors, word for word from its
+// troubleshooting table (Microsoft Defender for IoT: Certificate
+// requirements — Troubleshoot CA-Certificate Upload).
 const (
 	DefenderPassphrase  = "Passphrase does not match to the key"
 	DefenderChain       = "Cannot validate chain of trust. The provided Certificate and Root CA do not match."
@@ -51,20 +66,30 @@ const (
 	DefenderUnreachable = "The CRL (Certificate Revocation List) location is not reachable. Verify the URL can be accessed from this appliance"
 )
 
+// SchemaVersion is the version of the JSON a Report encodes to.
+const SchemaVersion = 2
+
 // Report is every finding for one certificate against one template.
 type Report struct {
-	Template string    `json:"template"`
-	Subject  string    `json:"subject"`
-	Serial   string    `json:"serial"`
-	Findings []Finding `json:"findings"`
-	OK       bool      `json:"ok"`
+	SchemaVersion int       `json:"schema_version"`
+	Template      string    `json:"template"`
+	Subject       string    `json:"subject"`
+	Serial        string    `json:"serial"`
+	Findings      []Finding `json:"findings"`
+	// OK: every requirement is met (advice may not be).
+	OK bool `json:"ok"`
 }
 
-// Failed returns the rules that failed.
-func (r *Report) Failed() []string {
-	var out []string
+// Failed returns the requirements that are not met.
+func (r *Report) Failed() []string { return r.with(Fail) }
+
+// Warned returns the advice that is not followed.
+func (r *Report) Warned() []string { return r.with(Warn) }
+
+func (r *Report) with(s Status) []string {
+	out := []string{}
 	for _, f := range r.Findings {
-		if f.Status == Fail {
+		if f.Status == s {
 			out = append(out, f.Rule)
 		}
 	}
@@ -91,7 +116,15 @@ type Input struct {
 	CRLs     []*x509.RevocationList
 	FetchCRL bool
 	Fetcher  Fetcher
-	Now      time.Time
+	// NoCDP says the site does not validate certificates, so a missing CRL
+	// distribution point is what it asked for (004: "If you are not
+	// carrying out certificate validation, remove the CRL URL reference in
+	// the certificate"). Only for templates that allow it.
+	NoCDP bool
+	// PFX is the structure of the .pfx the certificate came from, nil when
+	// it came from --cert.
+	PFX *pkifile.PFX
+	Now time.Time
 }
 
 // Run evaluates every requirement of the template, then the validation.
@@ -99,9 +132,16 @@ func Run(t *templates.Template, in Input) *Report {
 	if in.Now.IsZero() {
 		in.Now = time.Now()
 	}
-	r := &Report{Template: t.Name, Subject: in.Leaf.Subject.String(), Serial: serialHex(in.Leaf)}
+	r := &Report{SchemaVersion: SchemaVersion, Template: t.Name, Subject: in.Leaf.Subject.String(), Serial: serialHex(in.Leaf)}
 	r.Findings = append(r.Findings, requirements(t, in)...)
-	r.Findings = append(r.Findings, validation(in)...)
+	r.Findings = append(r.Findings, validation(t, in)...)
 	r.OK = len(r.Failed()) == 0
 	return r
+}
+
+// NoCDPAllowed reports whether check --no-cdp makes sense for the
+// template: its document allows a certificate without a CDP, or the CDP is
+// only advice.
+func NoCDPAllowed(t *templates.Template) bool {
+	return t.Revocation.AllowNoCDP || !t.IsRequirement("revocation.crl_distribution_point")
 }

@@ -133,12 +133,12 @@ func TestCorpus(t *testing.T) {
 				if f.Status == Fail && f.Fix == "" {
 					t.Errorf("%s fails without saying how to fix it", f.Rule)
 				}
-				if f.Status == Fail && f.Seed == "" {
+				if f.Status == Fail && len(f.Citations) == 0 {
 					t.Errorf("%s fails without its seed rule", f.Rule)
 				}
 				if want, ok := defenderMessages[f.Rule]; ok && f.Status == Fail && c.template == "defender-sensor" {
-					if !slices.Contains(want, f.Defender) {
-						t.Errorf("%s: Defender message %q, want one of %q", f.Rule, f.Defender, want)
+					if !slices.Contains(want, f.ApplianceMessage) {
+						t.Errorf("%s: Defender message %q, want one of %q", f.Rule, f.ApplianceMessage, want)
 					}
 				}
 			}

@@ -13,26 +13,38 @@ import (
 	"github.com/certmint/certmint/templates"
 )
 
+// finder builds the findings of one template: each rule's level and
+// citations come from the template, so a broken requirement fails and a
+// broken piece of advice warns.
+type finder struct {
+	t   *templates.Template
+	out []Finding
+}
+
+func (b *finder) add(rule string, ok bool, title, got, want, fix string) {
+	cited := b.t.Rule(rule)
+	f := Finding{Rule: rule, Level: cited.Level, Title: title, Citations: cited.Quotes, Reason: cited.Reason, Status: Pass}
+	if !ok {
+		f.Status, f.Got, f.Want, f.Fix = Fail, got, want, fix
+		if cited.Level == templates.Advice {
+			f.Status = Warn
+		}
+	}
+	b.out = append(b.out, f)
+}
+
 // requirements evaluates the template's rules on the certificate itself.
 func requirements(t *templates.Template, in Input) []Finding {
 	c := in.Leaf
-	var out []Finding
-	add := func(rule string, ok bool, title, got, want, fix string) {
-		f := Finding{Rule: rule, Title: title, Seed: t.Citation(rule), Status: Pass}
-		if !ok {
-			f.Status, f.Got, f.Want, f.Fix = Fail, got, want, fix
-		}
-		out = append(out, f)
-	}
+	b := &finder{t: t}
+	add := b.add
 
-	// Subject and SANs: the same checks issuance applies to typed input.
-	// The CN counts as a name where the template copies it into the SAN
-	// (000: "CN=<computername> or ... DNS Name=<computername>"; 003: the CN
-	// "acts as a fallback for SAN").
+	// Subject and SANs: the same checks issuance applies to typed input,
+	// on the names the certificate really carries. The CN is not counted
+	// as a SAN: 003's "proper SAN" is a SAN extension.
 	names := san.FromCertificate(c)
-	resolved := t.ResolveSANs(c.Subject.CommonName, names)
 	failed := map[string]*templates.RequestError{}
-	for _, e := range t.CheckRequest(c.Subject, resolved) {
+	for _, e := range t.CheckRequest(c.Subject, names) {
 		if _, dup := failed[e.Rule]; !dup {
 			failed[e.Rule] = e
 		}
@@ -60,43 +72,24 @@ func requirements(t *templates.Template, in Input) []Finding {
 		add("subject.require", len(missing) == 0, "subject fields "+strings.Join(want, ", ")+" are defined",
 			"missing "+strings.Join(missing, ", "), strings.Join(want, ", ")+" defined", fix)
 	}
-	cn, ok := cnForms[t.Subject.CN]
-	if !ok { // a template not through templates.Validate
-		cn = cnForms[templates.CNAny]
-	}
-	reqFail("subject.cn", cn.title, cn.want)
+	b.name(c, names, failed["subject.cn"])
 	kindRules := []string{"san.allow_dns", "san.allow_wildcard", "san.allow_ip", "san.allow_email", "san.allow_uri"}
-	kindFailed := false
 	for _, r := range kindRules {
 		if e := failed[r]; e != nil {
-			add(r, false, "SAN entries are of kinds the template allows", e.Msg, allowedKinds(t), "reissue without that SAN entry")
-			kindFailed = true
+			add(r, false, "SAN entries are of kinds the template allows ("+allowedKinds(t)+")", e.Msg, allowedKinds(t), "reissue without that SAN entry")
 		}
 	}
-	if !kindFailed && len(names) > 0 {
+	if len(names) > 0 && !slices.ContainsFunc(kindRules, func(r string) bool { return failed[r] != nil }) {
 		add("san.allow_dns", true, "SAN entries are of kinds the template allows ("+allowedKinds(t)+")", "", "", "")
 	}
 	if t.SAN.RequireDNS {
-		reqFail("san.require_dns", "a DNS name is in the SAN (or is the CN)", "at least one DNS name")
+		reqFail("san.require_dns", "a DNS name is in the SAN", "at least one DNS name in the SAN extension")
 	} else if t.SAN.Require {
-		reqFail("san.require", "the SAN names every address clients use", "at least one SAN entry")
+		reqFail("san.require", "the SAN names the addresses clients use", "a SAN extension with at least one entry")
 	}
 
-	// Key.
-	out = append(out, keyFinding(t, c))
-
-	// Signature.
-	hash := templates.HashOf(c.SignatureAlgorithm)
-	add("signature.allowed", hash != "" && slices.Contains(t.Signature.Allowed, hash),
-		"signature hash is "+joinHashes(t.Signature.Allowed), c.SignatureAlgorithm.String(), joinHashes(t.Signature.Allowed),
-		"reissue from a CA that signs with "+string(t.Signature.Hash))
-	if len(t.Signature.IssuerKeyTypes) > 0 {
-		alg := sigKeyType(c.SignatureAlgorithm)
-		add("signature.issuer_key_types", slices.Contains(t.Signature.IssuerKeyTypes, alg),
-			"signed with an "+joinKeyTypes(t.Signature.IssuerKeyTypes)+" CA key", c.SignatureAlgorithm.String(),
-			strings.ToUpper(joinKeyTypes(t.Signature.IssuerKeyTypes))+" signature (e.g. SHA256RSA)",
-			"reissue from a CA whose key is "+joinKeyTypes(t.Signature.IssuerKeyTypes)+" (certmint init --issuing-key rsa:4096)")
-	}
+	b.key(c)
+	b.signature(c)
 
 	// Validity window.
 	add("validity.backdate", c.NotBefore.Before(in.Now), "valid from a date in the past",
@@ -109,21 +102,133 @@ func requirements(t *templates.Template, in Input) []Finding {
 			fmt.Sprintf("reissue with --days %d or fewer", t.Validity.MaxDays))
 	}
 
-	// Usages: at least the template's (000: "Has at least the following").
+	b.usage(c)
+	add("end_entity", !c.IsCA, "an end-entity certificate (CA:FALSE)", "CA:TRUE", "CA:FALSE",
+		"reissue as an end-entity certificate; a CA certificate must not identify a device")
+
+	b.revocation(c, in.NoCDP)
+	if !t.AllowSelfSigned {
+		add("allow_self_signed", !isSelfSigned(c), "issued by a CA, not self-signed", "self-signed", "issued by a trusted CA",
+			"issue it from a CA: certmint issue --template "+t.Name)
+	}
+	if in.PFX != nil {
+		b.pfx(in)
+	}
+	return b.out
+}
+
+// name checks the CN form. Where the template lets the name be a DNS SAN
+// instead (000: "Common Name (CN=<computername>) or Subject Alternative
+// Name (DNS Name=<computername>)"), a DNS SAN of the form passes too.
+func (b *finder) name(c *x509.Certificate, names []san.Name, cnErr *templates.RequestError) {
+	t := b.t
+	form, ok := cnForms[t.Subject.CN]
+	if !ok { // a template not through templates.Validate
+		form = cnForms[templates.CNAny]
+	}
+	title, want := form.title, form.want
+	if !t.Subject.CNOrSAN {
+		if cnErr == nil {
+			b.add("subject.cn", true, title, "", "", "")
+		} else {
+			b.add("subject.cn", false, title, cnErr.Msg, want, reissueHint(cnErr.Hint))
+		}
+		return
+	}
+	title = strings.Replace(title, "CN is", "the CN or a DNS name in the SAN is", 1)
+	if cnErr == nil {
+		b.add("subject.cn", true, title, "", "", "")
+		return
+	}
+	for _, n := range names {
+		if n.Kind == san.DNS && t.CheckCN(n.Value) == nil {
+			b.add("subject.cn", true, title+" (the SAN's "+n.Value+")", "", "", "")
+			return
+		}
+	}
+	b.add("subject.cn", false, title, cnErr.Msg+", and no DNS name in the SAN has that form", want, reissueHint(cnErr.Hint))
+}
+
+// key checks the public key's type, then its size or curve.
+func (b *finder) key(c *x509.Certificate) {
+	t := b.t
+	allowed := describeAllowed(t)
+	fix := "reissue with a " + describeIssued(t) + " key"
+	spec, err := keys.Describe(c.PublicKey)
+	if err != nil {
+		b.add("key.allowed_types", false, "key is "+allowed, fmt.Sprintf("%T", c.PublicKey), allowed, fix)
+		return
+	}
+	typeOK := slices.Contains(t.Key.AllowedTypes, templates.KeyType(spec.Type))
+	var types []string
+	for _, k := range t.Key.AllowedTypes {
+		types = append(types, strings.ToUpper(string(k)))
+	}
+	b.add("key.allowed_types", typeOK, "key type is "+strings.Join(types, " or "), spec.String(), allowed, fix)
+	if !typeOK {
+		return
+	}
+	switch spec.Type {
+	case "rsa":
+		b.add("key.allowed_bits", slices.Contains(t.Key.AllowedBits, spec.Bits), "RSA key of "+joinInts(t.Key.AllowedBits, " or ")+" bits",
+			spec.String(), allowed, fix)
+	case "ecdsa":
+		b.add("key.allowed_curves", slices.Contains(t.Key.AllowedCurves, templates.Curve(spec.Curve)), "ECDSA key on "+joinCurves(t.Key.AllowedCurves),
+			spec.String(), allowed, fix)
+	}
+}
+
+// signature checks the hash, and where the template names them the exact
+// algorithms (004: "Signature Algorithm = SHA256RSA" is not RSASSA-PSS)
+// or the CA key type.
+func (b *finder) signature(c *x509.Certificate) {
+	t := b.t
+	hash := templates.HashOf(c.SignatureAlgorithm)
+	b.add("signature.allowed", hash != "" && slices.Contains(t.Signature.Allowed, hash),
+		"signature hash is "+joinHashes(t.Signature.Allowed), c.SignatureAlgorithm.String(), joinHashes(t.Signature.Allowed),
+		"reissue from a CA that signs with "+strings.ToUpper(string(t.Signature.Hash)))
+	if len(t.Signature.Algorithms) > 0 {
+		var names []string
+		ok := false
+		for _, a := range t.Signature.Algorithms {
+			names = append(names, string(a))
+			ok = ok || a.X509() == c.SignatureAlgorithm
+		}
+		b.add("signature.algorithms", ok, "signature algorithm is "+strings.Join(names, " or "),
+			c.SignatureAlgorithm.String(), strings.Join(names, " or "),
+			"reissue from a CA whose key and signature scheme give "+strings.Join(names, " or ")+" (certmint's RSA CAs sign with PKCS#1 v1.5)")
+	}
+	if len(t.Signature.IssuerKeyTypes) > 0 {
+		alg := sigKeyType(c.SignatureAlgorithm)
+		b.add("signature.issuer_key_types", slices.Contains(t.Signature.IssuerKeyTypes, alg),
+			"signed with an "+joinKeyTypes(t.Signature.IssuerKeyTypes)+" CA key", c.SignatureAlgorithm.String(),
+			strings.ToUpper(joinKeyTypes(t.Signature.IssuerKeyTypes))+" signature",
+			"reissue from a CA whose key is "+joinKeyTypes(t.Signature.IssuerKeyTypes)+" (certmint init --issuing-key rsa:4096)")
+	}
+}
+
+// usage checks key usage and extended key usage: at least the template's
+// (000: "Has at least the following"), or exactly its EKU where the
+// document says "only" (002).
+func (b *finder) usage(c *x509.Certificate) {
+	t := b.t
 	var missingKU []string
 	for _, ku := range t.Usage.KeyUsage {
 		if c.KeyUsage&ku.X509() != 0 {
 			continue
 		}
 		// An ECDSA key cannot encipher (RFC 5480); a template that accepts
-		// ECDSA keys does not demand it of them.
-		if spec, _ := keys.Describe(c.PublicKey); spec.Type == "ecdsa" && (ku == "keyEncipherment" || ku == "dataEncipherment") {
+		// ECDSA keys does not demand it of them. One that does not (1E's:
+		// "Signature and Encryption") fails such a key on key.allowed_types
+		// and here.
+		if spec, _ := keys.Describe(c.PublicKey); spec.Type == "ecdsa" && slices.Contains(t.Key.AllowedTypes, templates.ECDSA) &&
+			(ku == "keyEncipherment" || ku == "dataEncipherment") {
 			continue
 		}
 		missingKU = append(missingKU, string(ku))
 	}
 	if len(t.Usage.KeyUsage) > 0 {
-		add("usage.key_usage", len(missingKU) == 0, "key usage includes "+joinKU(t.Usage.KeyUsage),
+		b.add("usage.key_usage", len(missingKU) == 0, "key usage includes "+joinKU(t.Usage.KeyUsage),
 			"missing "+strings.Join(missingKU, ", ")+" (has "+kuNames(c.KeyUsage)+")", joinKU(t.Usage.KeyUsage),
 			"reissue with key usage "+joinKU(t.Usage.KeyUsage))
 	}
@@ -134,30 +239,73 @@ func requirements(t *templates.Template, in Input) []Finding {
 		}
 	}
 	if len(t.Usage.ExtKeyUsage) > 0 {
-		add("usage.ext_key_usage", len(missingEKU) == 0, "extended key usage includes "+joinEKU(t.Usage.ExtKeyUsage),
+		b.add("usage.ext_key_usage", len(missingEKU) == 0, "extended key usage includes "+joinEKU(t.Usage.ExtKeyUsage),
 			"missing "+strings.Join(missingEKU, ", ")+" (has "+ekuNames(c)+")", joinEKU(t.Usage.ExtKeyUsage),
 			"reissue with extended key usage "+joinEKU(t.Usage.ExtKeyUsage))
 	}
-	add("end_entity", !c.IsCA, "an end-entity certificate (CA:FALSE)", "CA:TRUE", "CA:FALSE",
-		"reissue as an end-entity certificate; a CA certificate must not identify a device")
+	if t.Usage.ExtKeyUsageOnly {
+		var extra []string
+		for _, e := range c.ExtKeyUsage {
+			if !slices.ContainsFunc(t.Usage.ExtKeyUsage, func(w templates.ExtKeyUsage) bool { return w.X509() == e }) {
+				extra = append(extra, ekuName(e))
+			}
+		}
+		for _, o := range c.UnknownExtKeyUsage {
+			extra = append(extra, o.String())
+		}
+		b.add("usage.ext_key_usage_only", len(extra) == 0, "extended key usage is only "+joinEKU(t.Usage.ExtKeyUsage),
+			"also "+strings.Join(extra, ", "), "only "+joinEKU(t.Usage.ExtKeyUsage),
+			"reissue with extended key usage "+joinEKU(t.Usage.ExtKeyUsage)+" and nothing else")
+	}
+}
 
-	// Revocation information (000: "References at least one CRL
-	// Distribution point that uses HTTP"; 004: "URL to .crl file", "http://
-	// rather than https://").
+// revocation checks the CRL distribution point (000: "References at least
+// one CRL Distribution point that uses HTTP", the CDP "uses HTTP/S"; 004:
+// "URL to .crl file", "http:// rather than https://") and the AIA.
+func (b *finder) revocation(c *x509.Certificate, noCDP bool) {
+	t := b.t
 	if t.Revocation.CRLDistributionPoint {
-		ok, got := httpCDP(c.CRLDistributionPoints)
-		add("revocation.crl_distribution_point", ok, "an http:// CRL distribution point to a .crl file", got, "http://.../name.crl",
-			"reissue from a CA whose CDP is an http:// URL (certmint init --base-url http://...)")
+		title, want := "an http:// CRL distribution point", "http://..."
+		if t.Revocation.CDPAllowHTTPS {
+			title, want = "an http:// or https:// CRL distribution point", "http://... or https://..."
+		}
+		if t.Revocation.CDPCRLFile {
+			title += " to a .crl file"
+			want += "/name.crl"
+		}
+		switch ok, got := cdpOK(t, c.CRLDistributionPoints); {
+		case noCDP && len(c.CRLDistributionPoints) == 0:
+			b.add("revocation.crl_distribution_point", true, "no CRL distribution point, as --no-cdp asks (no certificate validation)", "", "", "")
+		default:
+			b.add("revocation.crl_distribution_point", ok, title, got, want,
+				"reissue from a CA whose CDP is an http:// URL (certmint init --base-url http://...)")
+		}
 	}
 	if t.Revocation.AIA {
-		add("revocation.aia", len(c.IssuingCertificateURL) > 0, "an AIA caIssuers URL", "none", "a URL to the issuing CA certificate",
-			"reissue from a CA that writes the AIA extension")
+		b.add("revocation.aia", len(c.IssuingCertificateURL) > 0, "an AIA caIssuers URL", "none", "a URL to the issuing CA certificate",
+			"reissue from a CA that writes the AIA extension (certmint does)")
 	}
-	if !t.AllowSelfSigned {
-		add("allow_self_signed", !isSelfSigned(c), "issued by a CA, not self-signed", "self-signed", "issued by a trusted CA",
-			"issue it from a CA: certmint issue --template "+t.Name)
+}
+
+// pfx checks what a .pfx must be for the template's platform: the
+// encryption its importer reads (002: macOS `security import`), and the
+// chain inside it.
+func (b *finder) pfx(in Input) {
+	t := b.t
+	if t.HasFormat(templates.FormatPFX) && t.Output.PFXEncryption == templates.PFXLegacy {
+		problems := in.PFX.LegacyImportProblems()
+		b.add("output.pfx_encryption", len(problems) == 0, "the .pfx is 3DES with a SHA-1 MAC, which macOS `security import` reads",
+			strings.Join(problems, " and "), "3DES (or RC2) encryption with a SHA-1 MAC",
+			"make a legacy copy: certmint convert --in FILE.pfx --to pfx --legacy --out NEW.pfx")
 	}
-	return out
+	hasCA := false
+	for _, x := range in.Chain {
+		if x.IsCA {
+			hasCA = true
+		}
+	}
+	b.add("output.pfx_chain", hasCA || isSelfSigned(in.Leaf), "the .pfx carries the CA certificates of the chain",
+		"only the certificate", "the certificate and its CA chain", "re-export the .pfx with the chain (certmint convert --in FILE.crt --key FILE.key --chain CHAIN.pem --to pfx)")
 }
 
 func reissueHint(h string) string {
@@ -165,30 +313,6 @@ func reissueHint(h string) string {
 		return "reissue the certificate"
 	}
 	return "reissue: " + h
-}
-
-func keyFinding(t *templates.Template, c *x509.Certificate) Finding {
-	f := Finding{Rule: "key.allowed_types", Status: Pass, Seed: t.Citation("key.allowed_bits")}
-	spec, err := keys.Describe(c.PublicKey)
-	allowed := describeAllowed(t)
-	f.Title = "key is " + allowed
-	fail := func(rule, got string) Finding {
-		f.Rule, f.Status, f.Got, f.Want = rule, Fail, got, allowed
-		f.Seed = t.Citation(rule)
-		f.Fix = "reissue with a " + describeIssued(t) + " key"
-		return f
-	}
-	switch {
-	case err != nil:
-		return fail("key.allowed_types", fmt.Sprintf("%T", c.PublicKey))
-	case !slices.Contains(t.Key.AllowedTypes, templates.KeyType(spec.Type)):
-		return fail("key.allowed_types", spec.String())
-	case spec.Type == "rsa" && !slices.Contains(t.Key.AllowedBits, spec.Bits):
-		return fail("key.allowed_bits", spec.String())
-	case spec.Type == "ecdsa" && !slices.Contains(t.Key.AllowedCurves, templates.Curve(spec.Curve)):
-		return fail("key.allowed_curves", spec.String())
-	}
-	return f
 }
 
 func describeAllowed(t *templates.Template) string {
@@ -251,15 +375,25 @@ var cnForms = map[templates.CNForm]struct{ title, want string }{
 	templates.CNDNS:      {"CN is the domain name", "a domain name such as Sensor.contoso.com or *.contoso.com"},
 }
 
-func httpCDP(urls []string) (bool, string) {
+// cdpOK reports whether one CDP URL has a scheme the template accepts and,
+// where it asks, names a .crl file.
+func cdpOK(t *templates.Template, urls []string) (bool, string) {
 	if len(urls) == 0 {
 		return false, "no CRL distribution point"
 	}
 	for _, s := range urls {
 		u, err := url.Parse(s)
-		if err == nil && u.Scheme == "http" && u.Host != "" && strings.HasSuffix(strings.ToLower(u.Path), ".crl") {
-			return true, s
+		if err != nil || u.Host == "" {
+			continue
 		}
+		scheme := strings.ToLower(u.Scheme)
+		if scheme != "http" && !(scheme == "https" && t.Revocation.CDPAllowHTTPS) {
+			continue
+		}
+		if t.Revocation.CDPCRLFile && !strings.HasSuffix(strings.ToLower(u.Path), ".crl") {
+			continue
+		}
+		return true, s
 	}
 	return false, strings.Join(urls, ", ")
 }
@@ -296,6 +430,22 @@ func joinKeyTypes(k []templates.KeyType) string {
 	return strings.Join(s, " or ")
 }
 
+func joinInts(v []int, sep string) string {
+	var s []string
+	for _, x := range v {
+		s = append(s, fmt.Sprint(x))
+	}
+	return strings.Join(s, sep)
+}
+
+func joinCurves(v []templates.Curve) string {
+	var s []string
+	for _, x := range v {
+		s = append(s, string(x))
+	}
+	return strings.Join(s, " or ")
+}
+
 func joinKU(k []templates.KeyUsage) string {
 	var s []string
 	for _, x := range k {
@@ -325,16 +475,19 @@ func kuNames(ku x509.KeyUsage) string {
 	return strings.Join(s, ", ")
 }
 
+func ekuName(e x509.ExtKeyUsage) string {
+	if n := templates.ExtKeyUsageName(e); n != "" {
+		return string(n)
+	} else if e == x509.ExtKeyUsageAny {
+		return "anyExtendedKeyUsage"
+	}
+	return fmt.Sprintf("%d", e)
+}
+
 func ekuNames(c *x509.Certificate) string {
 	var s []string
 	for _, e := range c.ExtKeyUsage {
-		if n := templates.ExtKeyUsageName(e); n != "" {
-			s = append(s, string(n))
-		} else if e == x509.ExtKeyUsageAny {
-			s = append(s, "anyExtendedKeyUsage")
-		} else {
-			s = append(s, fmt.Sprintf("%d", e))
-		}
+		s = append(s, ekuName(e))
 	}
 	for _, o := range c.UnknownExtKeyUsage {
 		s = append(s, o.String())

@@ -12,6 +12,7 @@ import (
 
 	"github.com/certmint/certmint/crl"
 	"github.com/certmint/certmint/internal/keys"
+	"github.com/certmint/certmint/templates"
 )
 
 // Fetcher gets the CRL at a URL.
@@ -56,22 +57,43 @@ func HTTPFetcher(client *http.Client) Fetcher {
 	}
 }
 
-// validation is what an appliance does with the certificate (004, "About
+// validation is what a validator does with the certificate: the chain of
+// trust, the key match of an upload, expiry and revocation (004, "About
 // certificate validation": "Validation is evaluated against: A Certificate
 // Revocation List (CRL), The certificate expiration date, The certificate
-// trust chain"), plus the key match of an upload.
-func validation(in Input) []Finding {
+// trust chain"; 000: "1E Client and 1E Switches use OpenSSL and its
+// validation process to verify certificates"). These steps are
+// requirements of every template; each cites the template's sentence for
+// it, or RFC 5280's path validation.
+func validation(t *templates.Template, in Input) []Finding {
 	var out []Finding
-	const seed = "004_0eebd9b6bc772684.txt: Validation is evaluated against: A Certificate Revocation List (CRL), The certificate expiration date, The certificate trust chain"
 	c := in.Leaf
+	step := func(rule, title string) Finding {
+		cited := t.Rule(rule)
+		return Finding{Rule: rule, Level: cited.Level, Title: title, Citations: cited.Quotes, Reason: cited.Reason, Status: Pass}
+	}
+	// The appliance's own words for a failure, where its document lists
+	// them (Defender for IoT's troubleshooting table).
+	message := func(m string) string {
+		if t.Validation.Messages == templates.DefenderIoT {
+			return m
+		}
+		return ""
+	}
 
-	// Chain of trust.
-	chainF := Finding{Rule: "validation.chain", Title: "chains to a trusted root", Seed: seed, Status: Pass}
-	chain, err := buildChain(in)
-	if err != nil {
+	// Chain of trust. A self-signed certificate that the template allows
+	// (SafeQ's signing certificate, as generateCertificate.ps1 makes it) is
+	// its own root: whoever uses it trusts it directly.
+	chainF := step("validation.chain", "chains to a trusted root")
+	var chain []*x509.Certificate
+	var err error
+	if t.AllowSelfSigned && isSelfSigned(c) {
+		chain = []*x509.Certificate{c}
+		chainF.Title, chainF.Got = "self-signed, which the template allows: trusted as its own root", c.Subject.CommonName
+	} else if chain, err = buildChain(in); err != nil {
 		chainF.Status, chainF.Got, chainF.Want = Fail, err.Error(), "a path to a root given with --chain or in the CA home"
 		chainF.Fix = "give the root and issuing CA certificates with --chain (the .pem of all CAs), or reissue from the CA you trust"
-		chainF.Defender = DefenderChain
+		chainF.ApplianceMessage = message(DefenderChain)
 	} else {
 		var names []string
 		for _, x := range chain[1:] {
@@ -82,13 +104,12 @@ func validation(in Input) []Finding {
 	out = append(out, chainF)
 
 	// Key.
-	keyF := Finding{Rule: "validation.key", Title: "the private key belongs to the certificate",
-		Seed: "004_0eebd9b6bc772684.txt: Defender for IoT requires that each CA-signed certificate contains a .key file and a .crt file", Status: Pass}
+	keyF := step("validation.key", "the private key belongs to the certificate")
 	switch {
 	case !in.KeyGiven:
 		keyF.Status, keyF.Got = Skip, "no key given (--key or --pfx)"
 	case in.KeyErr != nil:
-		keyF.Status, keyF.Got, keyF.Defender = Fail, in.KeyErr.Error(), DefenderPassphrase
+		keyF.Status, keyF.Got, keyF.ApplianceMessage = Fail, in.KeyErr.Error(), message(DefenderPassphrase)
 		if errors.Is(in.KeyErr, keys.ErrWrongPassword) || errors.Is(in.KeyErr, keys.ErrNeedPassword) {
 			keyF.Fix = "give the passphrase the key was encrypted with (CERTMINT_PASSWORD or --password-file)"
 		} else {
@@ -97,27 +118,27 @@ func validation(in Input) []Finding {
 	case in.Key == nil:
 		keyF.Status, keyF.Got = Skip, "no key in the file"
 	case !keys.Match(in.Key, c.PublicKey):
-		keyF.Status, keyF.Got, keyF.Want, keyF.Defender = Fail, "the key is for another certificate", "the key of this certificate", DefenderPassphrase
+		keyF.Status, keyF.Got, keyF.Want, keyF.ApplianceMessage = Fail, "the key is for another certificate", "the key of this certificate", message(DefenderPassphrase)
 		keyF.Fix = "give the key file that was made with this certificate, or reissue the pair"
 	}
 	out = append(out, keyF)
 
 	// Expiry.
-	expF := Finding{Rule: "validation.expiry", Title: "valid now", Seed: "004_0eebd9b6bc772684.txt: Valid from = Valid past date; Valid To = Valid future date", Status: Pass,
-		Got: fmt.Sprintf("%s to %s", c.NotBefore.UTC().Format("2006-01-02"), c.NotAfter.UTC().Format("2006-01-02"))}
+	expF := step("validation.expiry", "valid now")
+	expF.Got = fmt.Sprintf("%s to %s", c.NotBefore.UTC().Format("2006-01-02"), c.NotAfter.UTC().Format("2006-01-02"))
 	switch {
 	case in.Now.Before(c.NotBefore):
-		expF.Status, expF.Want, expF.Defender = Fail, "notBefore in the past", DefenderExpired
+		expF.Status, expF.Want, expF.ApplianceMessage = Fail, "notBefore in the past", message(DefenderExpired)
 		expF.Got = "not valid until " + c.NotBefore.UTC().Format(time.RFC3339)
 		expF.Fix = "wait until it is valid, check the clocks, or reissue with a notBefore in the past"
 	case !in.Now.Before(c.NotAfter):
-		expF.Status, expF.Want, expF.Defender = Fail, "notAfter in the future", DefenderExpired
+		expF.Status, expF.Want, expF.ApplianceMessage = Fail, "notAfter in the future", message(DefenderExpired)
 		expF.Got = "expired on " + c.NotAfter.UTC().Format(time.RFC3339)
 		expF.Fix = "create a new certificate with valid dates (certmint renew, or issue)"
 	}
 	out = append(out, expF)
 
-	out = append(out, revocation(in, chain)...)
+	out = append(out, revocation(step("validation.revocation", "not revoked (CRL)"), in, chain, message))
 	return out
 }
 
@@ -166,16 +187,17 @@ func buildChain(in Input) ([]*x509.Certificate, error) {
 
 // revocation checks the leaf (and each CA below the root) against its CRL:
 // CRLs given as files first, else the CRL fetched from the CDP.
-func revocation(in Input, chain []*x509.Certificate) []Finding {
-	const seed = "004_0eebd9b6bc772684.txt: Certificate validation is evaluated against a Certificate Revocation List, and the certificate expiration date"
-	f := Finding{Rule: "validation.revocation", Title: "not revoked (CRL)", Seed: seed, Status: Pass}
-	if len(in.CRLs) == 0 && !in.FetchCRL {
+func revocation(f Finding, in Input, chain []*x509.Certificate, message func(string) string) Finding {
+	switch {
+	case in.NoCDP && len(in.Leaf.CRLDistributionPoints) == 0:
+		f.Status, f.Got = Skip, "the certificate has no CDP and --no-cdp says the site does not validate revocation"
+		return f
+	case len(in.CRLs) == 0 && !in.FetchCRL:
 		f.Status, f.Got = Skip, "no CRL given (use --crl FILE, or --crl-check to fetch the CDP)"
-		return []Finding{f}
-	}
-	if chain == nil {
+		return f
+	case chain == nil:
 		f.Status, f.Got = Skip, "no chain to verify the CRL's signature with"
-		return []Finding{f}
+		return f
 	}
 	fetch := in.Fetcher
 	if fetch == nil {
@@ -188,7 +210,7 @@ func revocation(in Input, chain []*x509.Certificate) []Finding {
 		if err != nil {
 			var ue *unreachableError
 			if errors.As(err, &ue) {
-				f.Status, f.Got, f.Defender = Fail, err.Error(), DefenderUnreachable
+				f.Status, f.Got, f.ApplianceMessage = Fail, err.Error(), message(DefenderUnreachable)
 				f.Want = "the CRL at " + ue.url + " reachable over HTTP"
 				f.Fix = "make sure the appliance can reach the CRL server in the certificate (port 80 unless another is given); `certmint serve` or any web server can publish public/"
 			} else {
@@ -196,25 +218,25 @@ func revocation(in Input, chain []*x509.Certificate) []Finding {
 				f.Want = "a current CRL signed by " + issuer.Subject.CommonName
 				f.Fix = "publish a fresh CRL (certmint crl) where the CDP points"
 			}
-			return []Finding{f}
+			return f
 		}
 		if rl == nil {
 			continue // a CA certificate without CDP (no CRL for it)
 		}
 		for _, e := range rl.RevokedCertificateEntries {
 			if e.SerialNumber.Cmp(cert.SerialNumber) == 0 {
-				f.Status, f.Defender = Fail, DefenderRevoked
+				f.Status, f.ApplianceMessage = Fail, message(DefenderRevoked)
 				f.Got = fmt.Sprintf("%s is revoked since %s (%s), per %s", cert.Subject.CommonName,
 					e.RevocationTime.UTC().Format("2006-01-02"), crl.ReasonName(e.ReasonCode), src)
 				f.Want = "not on the CRL"
 				f.Fix = "create a new unrevoked certificate"
-				return []Finding{f}
+				return f
 			}
 		}
 		checked = append(checked, fmt.Sprintf("%s (CRL %s)", cert.Subject.CommonName, src))
 	}
 	f.Got = "checked " + strings.Join(checked, "; ")
-	return []Finding{f}
+	return f
 }
 
 type unreachableError struct {

@@ -206,32 +206,11 @@ func describePFX(c *pkifile.PFXContents) *PKCS12 {
 // DES to its legacy provider: `openssl pkcs12` needs -legacy for them, and
 // OpenSSL before 3.4 does not know PBMAC1.
 func compatibility(p *pkifile.PFX) Compatibility {
-	var problems []string
-	switch {
-	case p.MAC == nil:
-	case p.MAC.Name == "PBMAC1":
-		problems = append(problems, "a PBMAC1 MAC")
-	case p.MAC.Name != "SHA-1":
-		problems = append(problems, "a "+p.MAC.Name+" MAC")
-	}
+	problems := p.LegacyImportProblems()
 	legacy := false
-	seen := map[string]bool{}
 	for _, a := range p.Encryptions() {
 		if a.NeedsOpenSSLLegacy() {
 			legacy = true
-		}
-		if !a.PKCS12PBE() && !seen[a.Name+a.Cipher] {
-			seen[a.Name+a.Cipher] = true
-			name := a.Name
-			if a.Cipher != "" {
-				name = a.Cipher + " (" + a.Name + ")"
-			}
-			problems = append(problems, name+" encryption")
-		}
-	}
-	for _, s := range p.Safes {
-		if s.ContentType == "envelopedData" {
-			problems = append(problems, "public-key (envelopedData) encryption")
 		}
 	}
 	verdict := func() Verdict {

@@ -143,6 +143,12 @@ func Parse(file string, src []byte) (*Template, error) {
 	var errs ErrorList
 	for _, k := range md.Undecoded() {
 		key := k.String()
+		if strings.HasPrefix(key, "cite.") || strings.HasPrefix(key, "advice.") {
+			// Decoded by Citations.UnmarshalTOML, which refuses unknown
+			// keys itself; BurntSushi/toml still lists the keys of arrays
+			// of inline tables it handed over.
+			continue
+		}
 		msg := "unknown key"
 		if s := suggestKey(key); s != "" {
 			msg += fmt.Sprintf(" (did you mean %q?)", s)
@@ -312,17 +318,18 @@ func suggestKey(key string) string {
 func knownKeys() []string {
 	return []string{
 		"name", "description", "source", "issuer", "allow_self_signed", "unique_cn",
-		"subject.require", "subject.cn",
+		"subject.require", "subject.cn", "subject.cn_or_san",
 		"key.type", "key.bits", "key.curve", "key.allowed_types", "key.allowed_bits", "key.allowed_curves", "key.encrypt",
-		"signature.hash", "signature.allowed", "signature.issuer_key_types",
+		"signature.hash", "signature.allowed", "signature.issuer_key_types", "signature.algorithms",
 		"validity.days", "validity.max_days", "validity.backdate",
-		"usage.key_usage", "usage.ext_key_usage",
+		"usage.key_usage", "usage.ext_key_usage", "usage.ext_key_usage_only",
 		"san.require", "san.require_dns", "san.cn_in_san", "san.allow_dns", "san.allow_wildcard", "san.allow_ip", "san.allow_email", "san.allow_uri",
-		"revocation.crl_distribution_point", "revocation.aia",
-		"output.formats", "output.pfx_encryption", "output.note",
+		"revocation.crl_distribution_point", "revocation.aia", "revocation.cdp_allow_https", "revocation.cdp_crl_file", "revocation.allow_no_cdp",
+		"output.formats", "output.required", "output.pfx_encryption", "output.note",
+		"validation.messages",
 		"lint.exempt", "lint.exempt.name", "lint.exempt.reason",
 		"example.cn", "example.san", "example.subject",
-		"cite",
+		"cite", "advice",
 	}
 }
 

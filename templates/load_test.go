@@ -53,8 +53,8 @@ func TestBuiltins(t *testing.T) {
 					t.Error("Builtin() = false for a built-in template")
 				}
 			}
-			if strings.TrimSpace(tp.Source) == "" {
-				t.Error("source is empty: a built-in cites the seed rule it encodes")
+			if len(tp.Cite) > 0 && tp.SourceTitle() == "" {
+				t.Error("source is empty: a built-in that cites a document names it")
 			}
 			if strings.TrimSpace(tp.Description) == "" {
 				t.Error("description is empty")
@@ -80,13 +80,13 @@ func TestBuiltins(t *testing.T) {
 					t.Errorf("HasFormat(%q) = false", f)
 				}
 			}
-			for rule, c := range tp.Cite {
-				if got := tp.Citation(rule); got != c {
-					t.Errorf("Citation(%q) = %q, want the [cite] entry %q", rule, got, c)
+			for rule := range tp.Cite {
+				if got := tp.Rule(rule); got.Level != Requirement || len(got.Quotes) == 0 {
+					t.Errorf("Rule(%q) = %+v, want a requirement with its quotes", rule, got)
 				}
 			}
-			if got := tp.Citation("no.such.rule"); got != tp.Source {
-				t.Errorf("Citation of an uncited rule = %q, want the source", got)
+			if got := tp.Rule("usage.no_such_rule"); got.Level != Advice || len(got.Quotes) != 0 {
+				t.Errorf("Rule of an uncited rule = %+v, want advice without quotes", got)
 			}
 			for _, e := range tp.Lint.Exempt {
 				if !tp.LintExempt(e.Name) {

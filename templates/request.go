@@ -131,10 +131,10 @@ func (t *Template) CheckCN(cn string) *RequestError {
 			return e("use the appliance's domain name, e.g. --cn sensor1.contoso.com", "the common name must be a domain name: %v", err)
 		}
 	case CNFQDN:
-		if err := san.ValidateDNS(cn, false); err != nil {
+		if err := san.ValidateDNS(cn, t.SAN.AllowWildcard); err != nil {
 			return e("use the computer's FQDN, e.g. --cn W701.ACME.LOCAL", "the common name must be the fully qualified domain name: %v", err)
 		}
-		if !strings.Contains(strings.TrimSuffix(cn, "."), ".") {
+		if !strings.Contains(strings.TrimSuffix(strings.TrimPrefix(cn, "*."), "."), ".") {
 			return e(fmt.Sprintf("use the FQDN, e.g. --cn %s.ACME.LOCAL", cn), "the common name %q is a bare host name; this template needs the fully qualified domain name", cn)
 		}
 	case CNHostname:

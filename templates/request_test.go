@@ -54,7 +54,9 @@ func TestCheckCN(t *testing.T) {
 		{name: "fqdn trailing dot", form: CNFQDN, cn: "w701.acme.local."},
 		{name: "fqdn bare host", form: CNFQDN, cn: "W701", wantErr: `the common name "W701" is a bare host name`, wantHint: "--cn W701.ACME.LOCAL"},
 		{name: "fqdn bare host with dot", form: CNFQDN, cn: "W701.", wantErr: "bare host name"},
-		{name: "fqdn wildcard never", form: CNFQDN, wildcard: true, cn: "*.acme.local", wantErr: "fully qualified domain name"},
+		{name: "fqdn wildcard where allowed", form: CNFQDN, wildcard: true, cn: "*.acme.local"},
+		{name: "fqdn wildcard not allowed", form: CNFQDN, cn: "*.acme.local", wantErr: "fully qualified domain name"},
+		{name: "fqdn wildcard over one label", form: CNFQDN, wildcard: true, cn: "*.local", wantErr: "at least two labels"},
 		{name: "fqdn hyphen", form: CNFQDN, cn: "-w701.acme.local", wantErr: "hyphen"},
 		{name: "fqdn empty label", form: CNFQDN, cn: "w701..local", wantErr: "empty label"},
 

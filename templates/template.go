@@ -16,7 +16,9 @@ import (
 type Template struct {
 	Name        string `toml:"name"`
 	Description string `toml:"description"`
-	// Source cites the seed document and section the template encodes.
+	// Source is the document the template encodes: an id of the table of
+	// sources (sources.go), or a user template's own document by name. A
+	// citation without a source of its own cites this one.
 	Source string `toml:"source"`
 	// Issuer is "issuing" (the home's issuing CA) or "self" (self-signed).
 	Issuer Issuer `toml:"issuer"`
@@ -36,12 +38,18 @@ type Template struct {
 	Revocation RevocationRules `toml:"revocation"`
 	Output     OutputRules     `toml:"output"`
 	Lint       LintRules       `toml:"lint"`
+	Validation ValidationRules `toml:"validation"`
 	// Example is a request that meets the template: documentation, and what
 	// the demo and the tests issue.
 	Example Example `toml:"example"`
-	// Cite maps a rule (a dotted key such as "usage.key_usage") to the seed
-	// sentence it comes from; check prints it beside the rule's result.
-	Cite map[string]string `toml:"cite"`
+	// Cite makes rules requirements: it maps a rule (a dotted key such as
+	// "usage.key_usage", see RuleKeys) to the sentence of a source that
+	// demands it. check fails a certificate that breaks one, and issue
+	// refuses a flag that would.
+	Cite map[string]Citations `toml:"cite"`
+	// Advice explains rules that are not requirements: certmint's good
+	// practice, or what a document only recommends. check warns.
+	Advice map[string]Citations `toml:"advice"`
 
 	file string // where the template came from, for messages
 	src  []byte // the TOML text as written, comments included
@@ -61,6 +69,10 @@ type Example struct {
 type SubjectRules struct {
 	Require []SubjectField `toml:"require"`
 	CN      CNForm         `toml:"cn"`
+	// CNOrSAN: the name may be the CN or a DNS name in the SAN (000:
+	// "Common Name (CN=<computername>) or Subject Alternative Name (DNS
+	// Name=<computername>)"); check accepts either of the CN form.
+	CNOrSAN bool `toml:"cn_or_san"`
 }
 
 // KeyRules: the key issue generates (type, bits or curve) and the keys check
@@ -83,6 +95,9 @@ type SignatureRules struct {
 	// IssuerKeyTypes restricts the key type of the CA that signs (004:
 	// "Signature Algorithm = SHA256RSA" needs an RSA issuing CA). Empty: any.
 	IssuerKeyTypes []KeyType `toml:"issuer_key_types"`
+	// Algorithms, when set, are the only signature algorithms check accepts
+	// (004: "Signature Algorithm = SHA256RSA" is PKCS#1 v1.5, not PSS).
+	Algorithms []SignatureAlgorithm `toml:"algorithms"`
 }
 
 // ValidityRules: lifetime in days, the most a certificate may have, and how
@@ -98,6 +113,10 @@ type ValidityRules struct {
 type UsageRules struct {
 	KeyUsage    []KeyUsage    `toml:"key_usage"`
 	ExtKeyUsage []ExtKeyUsage `toml:"ext_key_usage"`
+	// ExtKeyUsageOnly: the certificate has exactly ext_key_usage, nothing
+	// more (002: "Application Policies should contain only Client
+	// Authentication").
+	ExtKeyUsageOnly bool `toml:"ext_key_usage_only"`
 }
 
 // SANRules: which subject alternative names are required and allowed.
@@ -121,14 +140,34 @@ type SANRules struct {
 type RevocationRules struct {
 	CRLDistributionPoint bool `toml:"crl_distribution_point"`
 	AIA                  bool `toml:"aia"`
+	// CDPAllowHTTPS: check also accepts an https:// CDP (000: "uses
+	// HTTP/S"). certmint always writes http://.
+	CDPAllowHTTPS bool `toml:"cdp_allow_https"`
+	// CDPCRLFile: the CDP URL must name a .crl file (004: "URL to .crl
+	// file").
+	CDPCRLFile bool `toml:"cdp_crl_file"`
+	// AllowNoCDP: the document allows leaving the CDP out (004: "If you
+	// are not carrying out certificate validation, remove the CRL URL
+	// reference in the certificate"): issue --no-cdp and check --no-cdp.
+	AllowNoCDP bool `toml:"allow_no_cdp"`
 }
 
 // OutputRules: the bundle files written by default, and the PKCS#12 flavour.
 type OutputRules struct {
-	Formats       []Format      `toml:"formats"`
+	Formats []Format `toml:"formats"`
+	// Required are the files --format may not leave out (004: "each
+	// CA-signed certificate contains a .key file and a .crt file").
+	Required      []Format      `toml:"required"`
 	PFXEncryption PFXEncryption `toml:"pfx_encryption"`
 	// Note is the install note the "note" format writes.
 	Note NoteKind `toml:"note"`
+}
+
+// ValidationRules: how check reports the validation an appliance does.
+type ValidationRules struct {
+	// Messages names the appliance whose own error messages check prints
+	// beside a validation failure ("defender-iot"); empty: none.
+	Messages Appliance `toml:"messages"`
 }
 
 // LintRules: zlint findings this template must accept because its seed rule
@@ -165,15 +204,6 @@ func (t *Template) HasFormat(f Format) bool {
 		}
 	}
 	return false
-}
-
-// Citation returns the seed sentence for a rule, falling back to the
-// template's source.
-func (t *Template) Citation(rule string) string {
-	if c, ok := t.Cite[rule]; ok {
-		return c
-	}
-	return t.Source
 }
 
 // LintExempt reports whether the template exempts a lint.

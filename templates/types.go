@@ -415,3 +415,51 @@ func keysOf[K ~string, V any](m map[K]V) []string {
 func closestName(got string, valid []string) string {
 	return suggest.Closest(got, valid, max(1, len(got)/3))
 }
+
+// SignatureAlgorithm is a certificate signature algorithm, named as
+// crypto/x509 prints it ("SHA256-RSA", "SHA256-RSAPSS", "ECDSA-SHA384").
+type SignatureAlgorithm string
+
+// signatureAlgorithms are the names a template may list: the algorithms
+// with a hash certmint allows.
+var signatureAlgorithms = map[SignatureAlgorithm]x509.SignatureAlgorithm{
+	"SHA256-RSA": x509.SHA256WithRSA, "SHA384-RSA": x509.SHA384WithRSA, "SHA512-RSA": x509.SHA512WithRSA,
+	"SHA256-RSAPSS": x509.SHA256WithRSAPSS, "SHA384-RSAPSS": x509.SHA384WithRSAPSS, "SHA512-RSAPSS": x509.SHA512WithRSAPSS,
+	"ECDSA-SHA256": x509.ECDSAWithSHA256, "ECDSA-SHA384": x509.ECDSAWithSHA384, "ECDSA-SHA512": x509.ECDSAWithSHA512,
+}
+
+func (a *SignatureAlgorithm) UnmarshalText(b []byte) error {
+	s := SignatureAlgorithm(strings.ToUpper(string(b)))
+	if _, ok := signatureAlgorithms[s]; !ok {
+		return unknownValue(string(b), keysOf(signatureAlgorithms))
+	}
+	*a = s
+	return nil
+}
+
+// X509 returns the algorithm for the name.
+func (a SignatureAlgorithm) X509() x509.SignatureAlgorithm { return signatureAlgorithms[a] }
+
+// KeyType is the type of key that makes such signatures.
+func (a SignatureAlgorithm) KeyType() KeyType {
+	if strings.HasPrefix(string(a), "ECDSA") {
+		return ECDSA
+	}
+	return RSA
+}
+
+// Appliance names a device whose own validation messages check can print.
+type Appliance string
+
+// DefenderIoT: Microsoft Defender for IoT sensors and management consoles
+// (004, "Troubleshoot CA-Certificate Upload").
+const DefenderIoT Appliance = "defender-iot"
+
+func (a *Appliance) UnmarshalText(b []byte) error {
+	switch Appliance(b) {
+	case DefenderIoT:
+		*a = Appliance(b)
+		return nil
+	}
+	return unknownValue(string(b), []string{string(DefenderIoT)})
+}

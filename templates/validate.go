@@ -61,9 +61,6 @@ func (t *Template) validate() ErrorList {
 	case !nameRe.MatchString(t.Name):
 		bad("name", "%q: use lowercase letters, digits and hyphens", t.Name)
 	}
-	if t.Builtin() && t.Source == "" {
-		bad("source", "missing: a built-in template cites the seed rule it encodes")
-	}
 	if t.Issuer == IssuerSelf && (t.Revocation.CRLDistributionPoint || t.Revocation.AIA) {
 		bad("revocation", "a self-signed certificate has no issuing CA whose CRL or certificate could be named; set crl_distribution_point and aia to false")
 	}
@@ -166,7 +163,32 @@ func (t *Template) validate() ErrorList {
 		bad("subject.cn", "a DNS-form CN copied into the SAN needs san.allow_dns = true")
 	}
 
+	if t.Usage.ExtKeyUsageOnly && len(t.Usage.ExtKeyUsage) == 0 {
+		bad("usage.ext_key_usage_only", "needs usage.ext_key_usage: the purposes a certificate has and no others")
+	}
+	for _, a := range t.Signature.Algorithms {
+		if h := HashOf(a.X509()); !slices.Contains(t.Signature.Allowed, h) {
+			bad("signature.algorithms", "%s uses %s, which signature.allowed does not list", a, h)
+		}
+	}
+	if len(t.Signature.Algorithms) > 0 && !slices.ContainsFunc(t.Signature.Algorithms, func(a SignatureAlgorithm) bool {
+		return HashOf(a.X509()) == t.Signature.Hash
+	}) {
+		bad("signature.algorithms", "has no algorithm with signature.hash %q, so nothing certmint signs would pass", t.Signature.Hash)
+	}
+
+	// revocation
+	r := t.Revocation
+	if !r.CRLDistributionPoint && (r.CDPAllowHTTPS || r.CDPCRLFile || r.AllowNoCDP) {
+		bad("revocation.crl_distribution_point", "cdp_allow_https, cdp_crl_file and allow_no_cdp describe a CDP; set crl_distribution_point = true")
+	}
+
 	// output
+	for _, f := range t.Output.Required {
+		if !t.HasFormat(f) {
+			bad("output.required", "%q is required but output.formats does not write it", f)
+		}
+	}
 	if len(t.Output.Formats) == 0 {
 		bad("output.formats", "missing: list the files to write, e.g. [\"crt\", \"key\", \"chain\"]")
 	}
@@ -200,11 +222,67 @@ func (t *Template) validate() ErrorList {
 		}
 	}
 
-	// cite
-	known := knownKeys()
-	for k := range t.Cite {
-		if !slices.Contains(known, k) && !slices.ContainsFunc(known, func(s string) bool { return strings.HasPrefix(s, k+".") }) {
-			bad("cite."+k, "cites an unknown rule %q", k)
+	// cite and advice
+	errs = append(errs, t.validateCitations()...)
+	return errs
+}
+
+// validateCitations: every cited or advised rule exists, a requirement
+// quotes its sentence, and a built-in template names its sources from the
+// table (users see the document's title, never a file name).
+func (t *Template) validateCitations() ErrorList {
+	var errs ErrorList
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, &Error{File: t.file, Line: t.line(key), Key: key, Msg: fmt.Sprintf(format, args...)})
+	}
+	checkSource := func(key, id string) {
+		if _, ok := LookupSource(id); !ok && t.Builtin() {
+			if s := closestName(id, sourceIDs()); s != "" {
+				bad(key, "unknown source %q (did you mean %q?)", id, s)
+			} else {
+				bad(key, "unknown source %q: a built-in template names a row of the table of sources (%s)", id, strings.Join(sourceIDs(), ", "))
+			}
+		}
+	}
+	if t.Source != "" {
+		checkSource("source", t.Source)
+	}
+	for _, table := range []struct {
+		name string
+		m    map[string]Citations
+	}{{"cite", t.Cite}, {"advice", t.Advice}} {
+		for rule, cs := range table.m {
+			key := table.name + "." + rule
+			if !slices.Contains(RuleKeys, rule) {
+				if s := closestName(rule, RuleKeys); s != "" {
+					bad(key, "unknown rule %q (did you mean %q?)", rule, s)
+				} else {
+					bad(key, "unknown rule %q", rule)
+				}
+				continue
+			}
+			if table.name == "advice" {
+				if _, dup := t.Cite[rule]; dup {
+					bad(key, "%q is both a requirement ([cite]) and advice; it can only be one", rule)
+				}
+			}
+			for _, c := range cs {
+				if c.Source != "" {
+					checkSource(key, c.Source)
+				}
+				switch {
+				case table.name == "cite" && strings.TrimSpace(c.Quote) == "":
+					bad(key, "a requirement quotes the sentence that demands it (quote = \"...\"); without one, move the rule to [advice]")
+				case table.name == "cite" && c.Reason != "":
+					bad(key, "a requirement is the source's own words; put certmint's reasons in [advice]")
+				case table.name == "cite" && c.Source == "" && t.Source == "" && t.Builtin():
+					bad(key, "cites no source: set source here or at the top of the template")
+				case table.name == "advice" && c.Quote == "" && c.Reason == "":
+					bad(key, "say why: a quote from a source that recommends it, or a reason")
+				case table.name == "advice" && c.Quote != "" && c.Source == "" && t.Source == "":
+					bad(key, "a quote needs its source: set source here or at the top of the template")
+				}
+			}
 		}
 	}
 	return errs

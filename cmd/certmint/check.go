@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/certmint/certmint/ca"
@@ -17,12 +18,15 @@ func checkCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "check",
 		Usage: "does a certificate (from any CA) meet a template and pass validation?",
-		Description: "Evaluates every requirement of the template (subject, CN form, SANs, key, signature, validity,\n" +
-			"key usage, extended key usage, HTTP CDP, not self-signed where forbidden), then what an appliance\n" +
-			"does: chain of trust (to the roots in --chain, the .pfx, or the CA home), key match, expiry and\n" +
-			"revocation (--crl FILE, or --crl-check to fetch the CDP). One line per requirement, with the seed\n" +
-			"rule it comes from; failures say how to fix them and, where Defender for IoT has one, its message.\n" +
-			"Exit status 1 when anything fails.",
+		Description: "Evaluates every rule of the template (subject, CN form, SANs, key, signature, validity, key usage,\n" +
+			"extended key usage, CDP, AIA, not self-signed), then what a validator does: chain of trust (to the\n" +
+			"roots in --chain, the .pfx, or the CA home), key match, expiry and revocation (--crl FILE, or\n" +
+			"--crl-check to fetch the CDP).\n\n" +
+			"A requirement is a rule the vendor's document demands: each line names the document and section,\n" +
+			"and a failure quotes the sentence, says how to fix it and, where the appliance has one (Defender\n" +
+			"for IoT), gives its own message. Advice is certmint's good practice or what a document only\n" +
+			"recommends: printed apart as WARN, it never changes the result. Exit status 1 when a requirement\n" +
+			"is not met.",
 		Flags: []cli.Flag{
 			homeFlag, templateFlag,
 			&cli.StringFlag{Name: "cert", Usage: "the certificate `FILE` (PEM or DER; further certificates in it join the chain)"},
@@ -31,6 +35,7 @@ func checkCommand() *cli.Command {
 			&cli.StringFlag{Name: "pfx", Usage: "a PKCS#12 `FILE` holding key, certificate and chain"},
 			&cli.StringSliceFlag{Name: "crl", Usage: "check revocation against this CRL `FILE` (DER or PEM), repeatable"},
 			&cli.BoolFlag{Name: "crl-check", Usage: "fetch the CRL from each certificate's http:// CDP (5 s timeout)"},
+			&cli.BoolFlag{Name: "no-cdp", Usage: "the site does not validate certificates, so no CRL distribution point is expected (only where the template's document allows it, e.g. defender-sensor)"},
 			&cli.StringFlag{Name: "at", Usage: "judge validity as of `DATE` (2027-01-31 or RFC 3339) instead of now: will it still pass then?"},
 			passwordFileFlag,
 			jsonFlag,
@@ -78,6 +83,16 @@ func checkAction(c *cli.Context) error {
 		}
 	}
 	in.FetchCRL = c.Bool("crl-check")
+	if c.Bool("no-cdp") {
+		if !check.NoCDPAllowed(t) {
+			return usageHint("leave out --no-cdp", "template %q does not allow a certificate without a CRL distribution point: %s",
+				t.Name, t.Rule("revocation.crl_distribution_point"))
+		}
+		if in.FetchCRL {
+			return usageErrorf("--no-cdp says the site does not validate revocation; it cannot be combined with --crl-check")
+		}
+		in.NoCDP = true
+	}
 	in.Now = time.Now()
 	if c.IsSet("at") {
 		at, err := parseDate(c.String("at"))
@@ -93,7 +108,7 @@ func checkAction(c *cli.Context) error {
 			return err
 		}
 	} else {
-		printReport(o, r)
+		printReport(o, r, t.SourceTitle())
 	}
 	if !r.OK {
 		return silent{errors.New("requirements not met")}
@@ -101,38 +116,80 @@ func checkAction(c *cli.Context) error {
 	return nil
 }
 
-func printReport(o out, r *check.Report) {
+func printReport(o out, r *check.Report, home string) {
 	o.infof("Checking %s (serial %s) against template %s:", r.Subject, r.Serial, r.Template)
-	failed := 0
+	var reqs, valid, advice []check.Finding
 	for _, f := range r.Findings {
-		mark := map[check.Status]string{check.Pass: "PASS", check.Fail: "FAIL", check.Skip: "SKIP"}[f.Status]
-		line := fmt.Sprintf("  %s  %-34s %s", mark, f.Rule, f.Title)
-		if f.Seed != "" {
-			line += "  [" + f.Seed + "]"
-		}
-		o.infof("%s", line)
-		switch f.Status {
-		case check.Fail:
-			failed++
-			if f.Want != "" {
-				o.infof("        got: %s; want: %s", f.Got, f.Want)
-			} else {
-				o.infof("        got: %s", f.Got)
-			}
-			if f.Fix != "" {
-				o.infof("        fix: %s", f.Fix)
-			}
-			if f.Defender != "" {
-				o.infof("        Defender for IoT reports: %q", f.Defender)
-			}
-		case check.Skip:
-			o.infof("        %s", f.Got)
+		switch {
+		case strings.HasPrefix(f.Rule, "validation."):
+			valid = append(valid, f)
+		case f.Level == templates.Advice:
+			advice = append(advice, f)
+		default:
+			reqs = append(reqs, f)
 		}
 	}
-	if failed == 0 {
-		o.infof("All requirements met.")
+	section := func(title string, fs []check.Finding) {
+		if len(fs) == 0 {
+			return
+		}
+		o.infof("%s", title)
+		for _, f := range fs {
+			printFinding(o, f, home)
+		}
+	}
+	if home != "" {
+		section("Requirements, from "+home+":", reqs)
 	} else {
+		section("Requirements:", reqs)
+	}
+	section("Validation:", valid)
+	section("Advice (certmint's good practice and what documents recommend; does not change the result):", advice)
+	failed, warned := len(r.Failed()), len(r.Warned())
+	switch {
+	case failed == 0 && warned == 0:
+		o.infof("All requirements met.")
+	case failed == 0:
+		o.infof("All requirements met; %d piece(s) of advice not followed.", warned)
+	default:
 		o.infof("%d requirement(s) not met.", failed)
+	}
+}
+
+func printFinding(o out, f check.Finding, home string) {
+	mark := map[check.Status]string{check.Pass: "PASS", check.Fail: "FAIL", check.Warn: "WARN", check.Skip: "SKIP"}[f.Status]
+	line := fmt.Sprintf("  %s  %-34s %s", mark, f.Rule, f.Title)
+	cited := f.Cited()
+	if docs := cited.Documents(home); docs != "" && f.Status == check.Pass {
+		line += "  [" + docs + "]"
+	}
+	o.infof("%s", line)
+	switch f.Status {
+	case check.Fail, check.Warn:
+		if f.Want != "" {
+			o.infof("        got: %s; want: %s", f.Got, f.Want)
+		} else {
+			o.infof("        got: %s", f.Got)
+		}
+		for _, q := range cited.Quotes {
+			switch {
+			case q.Source != nil && q.Text != "":
+				o.infof("        source: %s: %q", q.Source, q.Text)
+			case q.Source != nil:
+				o.infof("        source: %s", q.Source)
+			}
+		}
+		if f.Reason != "" {
+			o.infof("        why: %s", f.Reason)
+		}
+		if f.Fix != "" {
+			o.infof("        fix: %s", f.Fix)
+		}
+		if f.ApplianceMessage != "" {
+			o.infof("        the appliance reports: %q", f.ApplianceMessage)
+		}
+	case check.Skip:
+		o.infof("        %s", f.Got)
 	}
 }
 

@@ -319,6 +319,39 @@ func (p *PFX) Encryptions() []Algorithm {
 	return out
 }
 
+// LegacyImportProblems lists what keeps macOS Keychain (`security import`)
+// and Windows before Windows 10 1709 / Server 2016 from importing the file:
+// they read only the original PKCS#12 schemes (3DES, RC2) with a SHA-1
+// MAC, and refuse PBES2 (AES) encryption or a SHA-256 MAC, typically as a
+// wrong password. Empty: they import it.
+func (p *PFX) LegacyImportProblems() []string {
+	var problems []string
+	switch {
+	case p.MAC == nil:
+	case p.MAC.Name == "PBMAC1":
+		problems = append(problems, "a PBMAC1 MAC")
+	case p.MAC.Name != "SHA-1":
+		problems = append(problems, "a "+p.MAC.Name+" MAC")
+	}
+	seen := map[string]bool{}
+	for _, a := range p.Encryptions() {
+		if !a.PKCS12PBE() && !seen[a.Name+a.Cipher] {
+			seen[a.Name+a.Cipher] = true
+			name := a.Name
+			if a.Cipher != "" {
+				name = a.Cipher + " (" + a.Name + ")"
+			}
+			problems = append(problems, name+" encryption")
+		}
+	}
+	for _, s := range p.Safes {
+		if s.ContentType == "envelopedData" {
+			problems = append(problems, "public-key (envelopedData) encryption")
+		}
+	}
+	return problems
+}
+
 // CheckCost refuses a file whose KDFs ask for unreasonable work before any
 // password is tried on it.
 func (p *PFX) CheckCost(limit int) error {
