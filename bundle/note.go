@@ -20,7 +20,7 @@ func note(kind templates.NoteKind, o Options, pfxName string) (string, error) {
 // shq quotes a word for the shell: file names may hold spaces.
 func shq(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
 
-// macOS1ENote follows 002_f13c679b5db039e5.txt, Client certificates:
+// macOS1ENote follows 1E Client for macOS, Client certificates (Key Store method):
 // CA certificates one per .cer file, the root trusted with
 // `security add-trusted-cert -d -r trustRoot`, the identity imported with
 // `security import ... -t agg -f pkcs12 -T '/Library/Application Support/1E/Client/1E.Client'`.

@@ -155,6 +155,18 @@ func (s *Store) IssueBatch(ctx context.Context, opts BatchOptions, next func() (
 	return ctx.Err()
 }
 
+// Warnings checks what the options change from the template for every
+// row, before any row is read: a --format that leaves out a file the
+// template's document requires is refused; a departure from advice is
+// returned as a warning.
+func (opts BatchOptions) Warnings() ([]string, error) {
+	formats := opts.Formats
+	if formats == nil {
+		formats = opts.Template.Output.Formats
+	}
+	return departures(IssueRequest{Template: opts.Template}, formats, 0, false)
+}
+
 // request is the issue request of one row.
 func (opts BatchOptions) request(row *batch.Row) IssueRequest {
 	return IssueRequest{

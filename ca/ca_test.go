@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -324,7 +325,13 @@ func TestIssueRefusals(t *testing.T) {
 		{"empty CN", IssueRequest{Template: client}, "common name is empty"},
 		{"server without SAN or DNS CN", IssueRequest{Template: server, Subject: subj("Web Server")}, "requires at least one subject alternative name"},
 		{"wildcard not allowed", IssueRequest{Template: client, Subject: subj("a.example.com"), SANs: dns("*.example.com")}, "does not allow wildcard"},
-		{"days over max", IssueRequest{Template: server, Subject: subj("www.example.com"), Days: 900}, "exceeds the 825 days"},
+		{"no CDP on a 1E client", IssueRequest{Template: mustTemplate(t, "1e-client"), Subject: subj("W701.ACME.LOCAL"), NoCDP: true, Password: "x"},
+			"References at least one CRL Distribution point that uses HTTP"},
+		{"Defender bundle without its key", IssueRequest{Template: mustTemplate(t, "defender-sensor"), Subject: defenderSubject("sensor9.contoso.com"),
+			Formats: []templates.Format{templates.FormatCRT}}, "without its key file"},
+		{"modern pfx for macOS", IssueRequest{Template: mustTemplate(t, "1e-client-macos"), Subject: subj("MAC01.local"), PFX: templates.PFXModern, Password: "x"},
+			"security import"},
+		{"Defender single-label CN", IssueRequest{Template: mustTemplate(t, "defender-sensor"), Subject: defenderSubject("sensor2")}, "bare host name"},
 		{"outlives issuing CA", IssueRequest{Template: client, Subject: subj("a.example.com"), Days: 4000, Password: "x"}, "would outlive the issuing CA"},
 		{"no password for pfx", IssueRequest{Template: client, Subject: subj("a.example.com")}, "needs a password"},
 		{"bad base name", IssueRequest{Template: client, Subject: subj("a.example.com"), Base: "a/b", Password: "x"}, "not a usable file name"},
@@ -352,3 +359,46 @@ func TestIssueRefusals(t *testing.T) {
 }
 
 func subj(cn string) pkix.Name { return pkix.Name{CommonName: cn} }
+
+func defenderSubject(cn string) pkix.Name {
+	return pkix.Name{CommonName: cn, Country: []string{"US"}, Organization: []string{"Contoso"}, OrganizationalUnit: []string{"OT"}}
+}
+
+// Departing from advice is allowed and said; a document's own variation
+// needs no word; a forced departure from a requirement is said too.
+func TestDepartures(t *testing.T) {
+	s := newHome(t)
+	tests := []struct {
+		name string
+		req  IssueRequest
+		warn string // "" for none
+		cert func(*x509.Certificate) bool
+	}{
+		{"server past Apple's 825 days", IssueRequest{Template: mustTemplate(t, "server"), Subject: subj("www.example.com"), Days: 900},
+			"825", func(c *x509.Certificate) bool { return c.NotAfter.Sub(c.NotBefore) > 899*24*time.Hour }},
+		{"Defender without CDP", IssueRequest{Template: mustTemplate(t, "defender-sensor"), Subject: defenderSubject("novalidation.contoso.com"), NoCDP: true},
+			"", func(c *x509.Certificate) bool { return len(c.CRLDistributionPoints) == 0 }},
+		{"code signing without CDP", IssueRequest{Template: mustTemplate(t, "1e-code-signing"), Subject: pkix.Name{CommonName: "Signer", Organization: []string{"ACME"}}, NoCDP: true},
+			"without a CRL distribution point", func(c *x509.Certificate) bool { return len(c.CRLDistributionPoints) == 0 }},
+		{"forced modern pfx for macOS", IssueRequest{Template: mustTemplate(t, "1e-client-macos"), Subject: subj("MAC02.local"), PFX: templates.PFXModern, Force: true},
+			"against a requirement", func(c *x509.Certificate) bool { return true }},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.req.Out, tc.req.Password = t.TempDir(), "x"
+			res, err := s.Issue(context.Background(), tc.req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			switch {
+			case tc.warn == "" && len(res.Warnings) > 0:
+				t.Errorf("warnings %q, want none", res.Warnings)
+			case tc.warn != "" && !slices.ContainsFunc(res.Warnings, func(w string) bool { return strings.Contains(w, tc.warn) }):
+				t.Errorf("warnings %q, want one with %q", res.Warnings, tc.warn)
+			}
+			if !tc.cert(res.Cert) {
+				t.Errorf("the certificate does not show the departure")
+			}
+		})
+	}
+}

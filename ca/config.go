@@ -85,7 +85,7 @@ func ValidateBaseURL(s string) (string, error) {
 		return "", fmt.Errorf("base URL %q is not a URL: give the http:// folder where public/ will be served, e.g. http://pki.example.com/pki", s)
 	}
 	if u.Scheme != "http" {
-		return "", fmt.Errorf("base URL %q must use http://, not %s://: validators fetch CRLs without TLS (004: \"The URL should be defined as http:// rather than https://\")", s, u.Scheme)
+		return "", fmt.Errorf("base URL %q must use http://, not %s://: validators fetch CRLs without TLS (Microsoft Defender for IoT asks for http:// rather than https://, and 1E for a CRL distribution point that uses HTTP)", s, u.Scheme)
 	}
 	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
 		return "", fmt.Errorf("base URL %q must not have user info, a query or a fragment", s)

@@ -52,7 +52,9 @@ type IssueRequest struct {
 	// Renews is the serial (hex) of the certificate this one replaces.
 	Renews   string
 	renewing *Record
-	Now      time.Time
+	// fromCSR: the key stays with a CSR's requester (sign).
+	fromCSR bool
+	Now     time.Time
 }
 
 // Issued is the result of an issuance.
@@ -63,6 +65,9 @@ type Issued struct {
 	SANs     []san.Name
 	Files    []string  // every file of the bundle
 	Findings []Finding // lint warnings that did not stop issuance
+	// Warnings are the ways the request departs from the template's advice
+	// (or, forced, from a requirement), in words.
+	Warnings []string
 }
 
 // PasswordFile returns the BASE.password file of the bundle, if one was written.
@@ -123,6 +128,18 @@ type plan struct {
 	validity time.Duration
 	formats  []templates.Format
 	base     string
+	warnings []string // departures from the template's advice
+}
+
+// Warnings returns the ways a request departs from its template's advice,
+// with everything else checked as Issue checks it: a command shows them
+// before it asks for passwords.
+func Warnings(req IssueRequest) ([]string, error) {
+	p, err := planRequest(req, false)
+	if err != nil {
+		return nil, err
+	}
+	return p.warnings, nil
 }
 
 // UsageError is a request that cannot be issued as given.
@@ -159,6 +176,7 @@ func planRequest(req IssueRequest, needPassword bool) (*plan, error) {
 	if t == nil {
 		return nil, errors.New("no template")
 	}
+	var err error
 	p := &plan{req: req, formats: req.Formats}
 	if p.formats == nil {
 		p.formats = t.Output.Formats
@@ -174,10 +192,8 @@ func planRequest(req IssueRequest, needPassword bool) (*plan, error) {
 	if days < 0 {
 		return nil, &UsageError{Msg: fmt.Sprintf("--days %d: validity must be positive", days)}
 	}
-	if t.Validity.MaxDays > 0 && days > t.Validity.MaxDays {
-		return nil, &UsageError{
-			Msg:  fmt.Sprintf("--days %d exceeds the %d days template %q allows", days, t.Validity.MaxDays, t.Name),
-			Hint: fmt.Sprintf("use --days %d or less", t.Validity.MaxDays)}
+	if p.warnings, err = departures(req, p.formats, days, req.fromCSR); err != nil {
+		return nil, err
 	}
 	p.validity = time.Duration(days) * 24 * time.Hour
 	p.base = req.Base
@@ -214,11 +230,12 @@ func (s *Store) plan(ctx context.Context, req IssueRequest, needPassword bool) (
 	if now.IsZero() {
 		now = time.Now()
 	}
-	if kinds := t.Signature.IssuerKeyTypes; len(kinds) > 0 {
+	if kinds, rule := t.IssuerKeyTypes(); len(kinds) > 0 {
 		spec, err := keys.Describe(s.Issuing.Cert.PublicKey)
 		if err != nil || !slices.Contains(kinds, templates.KeyType(spec.Type)) {
 			return nil, &UsageError{
-				Msg:  fmt.Sprintf("template %q needs an issuing CA with an %v key, and this CA's key is %s (%s)", t.Name, kinds, spec, t.Rule("signature.issuer_key_types")),
+				Msg: fmt.Sprintf("template %q needs an issuing CA with an %s key, and this CA's key is %s: %s",
+					t.Name, strings.ToUpper(string(kinds[0])), spec, t.Rule(rule)),
 				Hint: "use a CA home made with `certmint init --issuing-key rsa:4096` (or rsa:2048)"}
 		}
 	}
@@ -320,7 +337,8 @@ func (s *Store) release(ctx context.Context, p *plan, key crypto.Signer, cert *x
 		abs, _ := filepath.Abs(f.Path)
 		paths = append(paths, abs)
 	}
-	issued := &Issued{Cert: cert, Serial: SerialHex(cert.SerialNumber), Template: req.Template.Name, SANs: p.sans, Files: paths, Findings: findings}
+	issued := &Issued{Cert: cert, Serial: SerialHex(cert.SerialNumber), Template: req.Template.Name, SANs: p.sans, Files: paths,
+		Findings: findings, Warnings: p.warnings}
 	if s == nil {
 		if err := staged.Commit(); err != nil {
 			return nil, err
@@ -492,8 +510,10 @@ func (s *Store) deleteRecord(cert *x509.Certificate) {
 // validSerialForCN returns the serial of a good, unexpired certificate of
 // the template with that CN, or "".
 func (s *Store) validSerialForCN(ctx context.Context, template, cn string, now time.Time) (string, error) {
+	// DNS names compare without case (RFC 4343): SENSOR1.contoso.com is
+	// the appliance sensor1.contoso.com names.
 	rows, err := s.DB.X.QueryxContext(ctx, s.DB.X.Rebind(`SELECT serial_number, metadata FROM certificates
-		WHERE common_name = ? AND status = 'good' AND expiry > ?`), cn, now.UTC())
+		WHERE LOWER(common_name) = LOWER(?) AND status = 'good' AND expiry > ?`), cn, now.UTC())
 	if err != nil {
 		return "", fmt.Errorf("issuance database: %w", err)
 	}

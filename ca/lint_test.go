@@ -28,21 +28,23 @@ func TestLintNamesExist(t *testing.T) {
 			if !KnownLint(e.Name) {
 				t.Errorf("template %s exempts unknown lint %q", tm.Name, e.Name)
 			}
-			if !strings.Contains(e.Reason, ".txt") {
-				t.Errorf("template %s: exemption of %s does not cite a seed file: %q", tm.Name, e.Name, e.Reason)
+			if !strings.Contains(e.Reason, "\"") || !tm.Builtin() {
+				t.Errorf("template %s: exemption of %s does not quote the vendor's sentence that forces it: %q", tm.Name, e.Name, e.Reason)
 			}
 		}
 	}
 }
 
-// The client template's exemption is needed: without it zlint's RFC 5280
+// The 1e-client template's exemption is needed: without it zlint's RFC 5280
 // KU/EKU consistency lint stops the issuance (000 asks for keyEncipherment
 // beside clientAuth).
 func TestLintGateRefusesWithoutExemption(t *testing.T) {
 	s := newHome(t)
-	src := strings.Replace(string(mustTemplate(t, "client").Text()), "[[lint.exempt]]", "[[lint.nothing]]", 1)
-	src = src[:strings.Index(src, "[[lint.nothing]]")] + "\n[example]\ncn = \"W701.ACME.LOCAL\"\n"
-	tm, err := templates.Parse("client-noexempt.toml", []byte(src))
+	src := string(mustTemplate(t, "1e-client").Text())
+	start := strings.Index(src, "[[lint.exempt]]")
+	end := strings.Index(src, "[example]")
+	src = src[:start] + src[end:]
+	tm, err := templates.Parse("1e-client-noexempt.toml", []byte(src))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,7 +17,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"math/big"
 	"net"
 	"net/url"
@@ -49,8 +48,6 @@ const (
 	seed003 = "003_90fdeedbb106b03d.txt" // YSoft SafeQ generateCertificate.ps1
 	seed004 = "004_0eebd9b6bc772684.txt" // Microsoft Defender for IoT
 
-	// seedsDir is the seeds folder relative to this package; CI may not have it.
-	seedsDir = "../../shared/seeds"
 )
 
 // seed1E: the 1E sentences appear in both copies of the page.
@@ -191,7 +188,7 @@ var seedRules = []seedRule{
 			}
 			seedVerify(t, e.s, c, x509.ExtKeyUsageClientAuth)
 		}},
-	{seed1E, "Has at least the following Key Usage: ... Digital Signature. ... Key encipherment.", append(slices.Clone(seed1EClients), "client"),
+	{seed1E, "Has at least the following Key Usage: ... Digital Signature. ... Key encipherment.", seed1EClients,
 		func(t *testing.T, e *seedEnv, tmpl string) {
 			seedKeyUsage(t, e.example(t, tmpl).Cert, x509.KeyUsageDigitalSignature|x509.KeyUsageKeyEncipherment)
 		}},
@@ -293,8 +290,9 @@ var seedRules = []seedRule{
 			if _, ok := c.PublicKey.(*rsa.PublicKey); !ok {
 				t.Errorf("public key %T, want RSA", c.PublicKey)
 			}
-			if tmpl == "1e-code-signing" {
-				seedSHA256RSAOrRefused(t, e, tmpl)
+			// It describes 1E's own certificate, not the customer's: advice.
+			if mustTemplate(t, tmpl).IsRequirement("signature.allowed") || mustTemplate(t, tmpl).IsRequirement("signature.issuer_key_types") {
+				t.Errorf("%s makes 1E's own signature algorithm a requirement of the customer's certificate", tmpl)
 			}
 		}},
 	{seed1E, "Each code signing certificate must be registered in your 1E license and associated with your organization's instruction name prefix.", []string{"1e-code-signing"},
@@ -681,7 +679,7 @@ var seedRules = []seedRule{
 		}},
 	{[]string{seed003}, "Automatically generated, self-signed certificate doesn't have correct SAN and subject and therefore doesn't satisfy all requirements since server identity is not guaranteed.", []string{"safeq-ssl"},
 		func(t *testing.T, e *seedEnv, tmpl string) {
-			seedRefusesSelfSigned(t, e, tmpl)
+			seedAdvisesAgainstSelfSigned(t, e, tmpl, "Automatically generated, self-signed certificate doesn't have correct SAN")
 			seedIssuedByCA(t, e.s, e.safeq(t, tmpl).Cert)
 		}},
 
@@ -903,6 +901,12 @@ var seedRules = []seedRule{
 			if !errors.As(err, &ue) || !strings.Contains(ue.Hint, "--force") || !strings.Contains(ue.Hint, "renew "+first.Serial) {
 				t.Errorf("second certificate for %s: %v (hint %q); want a refusal that says --force or renew %s", req.Subject.CommonName, err, seedHint(err), first.Serial)
 			}
+			// DNS names compare without case: the same appliance.
+			upper := req
+			upper.Subject.CommonName = strings.ToUpper(req.Subject.CommonName)
+			if err := seedRefused(t, e, tmpl, upper); !errors.As(err, &ue) {
+				t.Errorf("%s beside %s: %v; want the unique-certificate refusal", upper.Subject.CommonName, req.Subject.CommonName, err)
+			}
 			// A renewal of the same appliance is allowed.
 			rr, rec, err := e.s.RenewalRequest(context.Background(), first.Cert.SerialNumber, t.TempDir())
 			if err != nil {
@@ -925,7 +929,8 @@ var seedRules = []seedRule{
 		}},
 	{[]string{seed004}, "It is not recommended to use locally self-signed certificates.", seedDefender,
 		func(t *testing.T, e *seedEnv, tmpl string) {
-			seedRefusesSelfSigned(t, e, tmpl)
+			seedAdvisesAgainstSelfSigned(t, e, tmpl, "It is not recommended to use locally self-signed certificates.")
+			seedIssuedByCA(t, e.s, e.example(t, tmpl).Cert)
 		}},
 	{[]string{seed004}, "Passphrase does not match to the key | Validate that you typed the correct passphrase.", seedDefender,
 		func(t *testing.T, e *seedEnv, tmpl string) {
@@ -1023,9 +1028,6 @@ func TestSeedRequirements(t *testing.T) {
 				}
 			})
 			for _, f := range r.seeds {
-				if texts == nil {
-					continue
-				}
 				if !seedQuoted(texts[f], r.sentence) {
 					t.Errorf("%s does not contain %q", f, r.sentence)
 				}
@@ -1064,21 +1066,27 @@ func TestSeedRulesCoverTemplates(t *testing.T) {
 	}
 }
 
-// seedTexts reads the seeds with whitespace collapsed, or returns nil when
-// the folder is absent (the quote assertions are then skipped).
+// seedCopies are the repository's word-for-word copies of the seeds
+// (templates/testdata/sources, checked against the seeds themselves by
+// templates.TestSourceCopies), so the quotes are checked in every clone.
+var seedCopies = map[string]string{
+	seed000: "1e-certificate-requirements.txt",
+	seed001: "1e-certificate-requirements-copy.txt",
+	seed002: "1e-client-macos.txt",
+	seed003: "ysoft-safeq-certificates.txt",
+	seed004: "defender-iot-certificates.txt",
+}
+
+// seedTexts reads the seeds with whitespace collapsed.
 func seedTexts(t *testing.T) map[string]string {
 	t.Helper()
-	if _, err := os.Stat(seedsDir); errors.Is(err, fs.ErrNotExist) {
-		t.Logf("%s is absent: the quoted sentences are not compared with the seeds", seedsDir)
-		return nil
-	}
 	texts := map[string]string{}
-	for _, f := range []string{seed000, seed001, seed002, seed003, seed004} {
-		data, err := os.ReadFile(filepath.Join(seedsDir, f))
+	for seed, f := range seedCopies {
+		data, err := os.ReadFile(filepath.Join("..", "templates", "testdata", "sources", f))
 		if err != nil {
-			t.Fatalf("the seeds folder exists but: %v", err)
+			t.Fatal(err)
 		}
-		texts[f] = strings.Join(strings.Fields(string(data)), " ")
+		texts[seed] = strings.Join(strings.Fields(string(data)), " ")
 	}
 	return texts
 }
@@ -1370,12 +1378,36 @@ func seedRefusesSelfSigned(t *testing.T, e *seedEnv, tmpl string) {
 	req := e.exampleRequest(t, mustTemplate(t, tmpl))
 	req.Out, req.Password = t.TempDir(), seedPFXPassword
 	_, err := IssueSelfSigned(context.Background(), nil, req)
-	var ue *UsageError
-	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "self-signed") {
-		t.Errorf("self-signed %s: %v; want a refusal", tmpl, err)
+	var re *RequirementError
+	if !errors.As(err, &re) || !strings.Contains(err.Error(), "self-signed") {
+		t.Errorf("self-signed %s: %v; want a refusal naming the requirement", tmpl, err)
 	}
 	if left, _ := os.ReadDir(req.Out); len(left) > 0 {
 		t.Errorf("refused, but files were written: %v", left)
+	}
+}
+
+// seedAdvisesAgainstSelfSigned: where a document only recommends a CA
+// (004 "It is not recommended"), a self-signed certificate is issued with
+// a warning that quotes it, and check warns without failing.
+func seedAdvisesAgainstSelfSigned(t *testing.T, e *seedEnv, tmpl, quote string) {
+	t.Helper()
+	tm := mustTemplate(t, tmpl)
+	if tm.IsRequirement("allow_self_signed") {
+		t.Fatalf("%s: allow_self_signed is a requirement; the document only recommends it", tmpl)
+	}
+	req := e.exampleRequest(t, tm)
+	req.Out, req.Password = t.TempDir(), seedPFXPassword
+	res, err := IssueSelfSigned(context.Background(), nil, req)
+	if err != nil {
+		t.Fatalf("self-signed %s: %v; want it issued with a warning", tmpl, err)
+	}
+	if !slices.ContainsFunc(res.Warnings, func(w string) bool { return strings.Contains(w, quote) }) {
+		t.Errorf("self-signed %s: warnings %q; want one quoting %q", tmpl, res.Warnings, quote)
+	}
+	r := check.Run(tm, check.Input{Leaf: res.Cert, Now: time.Now()})
+	if !slices.Contains(r.Warned(), "allow_self_signed") || slices.Contains(r.Failed(), "allow_self_signed") {
+		t.Errorf("check of the self-signed %s: failed %v, warned %v; want a warning on allow_self_signed", tmpl, r.Failed(), r.Warned())
 	}
 }
 

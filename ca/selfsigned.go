@@ -24,13 +24,16 @@ import (
 // 63-bit serial that may be zero and copies every CSR extension.
 func IssueSelfSigned(ctx context.Context, s *Store, req IssueRequest) (*Issued, error) {
 	t := req.Template
-	if !t.AllowSelfSigned {
-		return nil, &UsageError{Msg: fmt.Sprintf("template %q does not allow self-signed certificates", t.Name),
-			Hint: "issue it from the CA: " + t.Rule("allow_self_signed").String()}
+	warning, err := selfSignedDeparture(t)
+	if err != nil {
+		return nil, err
 	}
 	p, err := planRequest(req, true)
 	if err != nil {
 		return nil, err
+	}
+	if warning != "" {
+		p.warnings = append(p.warnings, warning)
 	}
 	if err := precheckFiles(p); err != nil {
 		return nil, err

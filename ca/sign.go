@@ -24,6 +24,7 @@ func (s *Store) SignCSR(ctx context.Context, req IssueRequest, csr *x509.Certifi
 		Locality: csr.Subject.Locality, Organization: csr.Subject.Organization, OrganizationalUnit: csr.Subject.OrganizationalUnit,
 	}
 	req.SANs = san.FromRequest(csr)
+	req.fromCSR = true
 	if req.Formats == nil {
 		for _, f := range t.Output.Formats {
 			if f == templates.FormatCRT || f == templates.FormatChain || f == templates.FormatCER {

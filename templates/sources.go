@@ -316,6 +316,22 @@ func (t *Template) Rule(rule string) Cited {
 // refused by issue).
 func (t *Template) IsRequirement(rule string) bool { return t.Rule(rule).Level == Requirement }
 
+// IssuerKeyTypes are the key types the issuing CA may have, and the rule
+// that says so: signature.issuer_key_types, or the key types of
+// signature.algorithms (004's "SHA256RSA" needs an RSA CA). Empty: any.
+func (t *Template) IssuerKeyTypes() ([]KeyType, string) {
+	if len(t.Signature.IssuerKeyTypes) > 0 {
+		return t.Signature.IssuerKeyTypes, "signature.issuer_key_types"
+	}
+	var out []KeyType
+	for _, a := range t.Signature.Algorithms {
+		if !slices.Contains(out, a.KeyType()) {
+			out = append(out, a.KeyType())
+		}
+	}
+	return out, "signature.algorithms"
+}
+
 // SourceDocument is the template's main document and section, for
 // `templates list`.
 func (t *Template) SourceDocument() string {

@@ -208,7 +208,7 @@ func (t *Template) validate() ErrorList {
 			bad("lint.exempt.name", "missing: name the zlint lint to exempt")
 		}
 		if strings.TrimSpace(e.Reason) == "" {
-			bad("lint.exempt.reason", "missing for %q: say which seed rule forces the exemption", e.Name)
+			bad("lint.exempt.reason", "missing for %q: quote the vendor's sentence that forces the exemption", e.Name)
 		}
 	}
 

@@ -18,6 +18,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -112,7 +113,10 @@ func seedHome(t *testing.T) seeded {
 	}
 	t.Setenv("CERTMINT_CA_PASSWORD", caPW)
 	issue := func(template, cn string, extra ...string) string {
-		args := append([]string{"issue", "--home", s.home, "--template", template, "--cn", cn, "--out", out, "--format", "crt,chain", "--json"}, extra...)
+		args := append([]string{"issue", "--home", s.home, "--template", template, "--cn", cn, "--out", out, "--json"}, extra...)
+		if !slices.Contains(extra, "--format") {
+			args = append(args, "--format", "crt,chain")
+		}
 		code, stdout, stderr := runCLI(t, args...)
 		if code != 0 {
 			t.Fatalf("seeding %s: exit %d: %s", cn, code, stderr)
@@ -125,7 +129,7 @@ func seedHome(t *testing.T) seeded {
 	}
 	s.valid = issue("server", "valid.example.com")
 	// defender-sensor allows one valid certificate per CN.
-	issue("defender-sensor", "sensor1.example.com", "--subject", "C=US,O=Contoso,OU=OT")
+	issue("defender-sensor", "sensor1.example.com", "--subject", "C=US,O=Contoso,OU=OT", "--format", "crt,key,chain")
 	s.cert = filepath.Join(out, "valid.example.com.crt")
 	s.revoked = issue("server", "revoked.example.com")
 	if code, _, stderr := runCLI(t, "revoke", "--home", s.home, "--reason", "superseded", s.revoked); code != 0 {
@@ -285,8 +289,8 @@ func TestCLIBadInputAllCommands(t *testing.T) {
 			code: 2, stderr: []string{"--csr " + csrWeak + ": the request's RSA key has 1024 bits; at least 2048 are required"}},
 		{name: "sign a CSR whose SAN the template forbids", args: []string{"sign", "--template", "client", "--csr", csrWildcard, "--out", "{out}"},
 			code: 2, stderr: []string{"--csr " + csrWildcard + `: template "client": does not allow wildcard names (DNS:*.example.com)`, "certmint csr --template client"}, hint: true},
-		{name: "sign a CSR whose key the template forbids", args: []string{"sign", "--template", "client", "--csr", csrGood, "--out", "{out}"},
-			code: 2, stderr: []string{"--csr " + csrGood + `: template "client": does not accept ecdsa keys`}, hint: true},
+		{name: "sign a CSR whose key the template forbids", args: []string{"sign", "--template", "code-signing", "--csr", csrGood, "--out", "{out}"},
+			code: 2, stderr: []string{"--csr " + csrGood + `: template "code-signing": does not accept ecdsa keys`}, hint: true},
 		{name: "sign --format key", args: []string{"sign", "--template", "server", "--csr", csrGood, "--format", "crt,key", "--out", "{out}"},
 			code: 2, stderr: []string{"--format key needs the private key"}, hint: true},
 		{name: "sign a CSR with a bad signature", args: []string{"sign", "--template", "server", "--csr", fx("bad-signature-csr.der"), "--out", "{out}"},

@@ -73,6 +73,13 @@ func batchAction(c *cli.Context) error {
 			return usageErrorf("--format: %v", err)
 		}
 	}
+	warnings, err := opts.Warnings()
+	if err != nil {
+		return err
+	}
+	for _, w := range warnings {
+		output(c).warnf("%s", w)
+	}
 	if err := checkOutDir(opts.Out); err != nil {
 		return err
 	}

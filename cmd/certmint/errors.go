@@ -45,7 +45,8 @@ func report(w io.Writer, err error) int {
 	var ue *usageError
 	var cue *ca.UsageError
 	var re *templates.RequestError
-	if errors.As(err, &ue) || errors.As(err, &cue) || errors.As(err, &re) {
+	var rq *ca.RequirementError
+	if errors.As(err, &ue) || errors.As(err, &cue) || errors.As(err, &re) || errors.As(err, &rq) {
 		code = 2
 	}
 	var tl templates.ErrorList

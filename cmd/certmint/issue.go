@@ -25,7 +25,7 @@ func issueCommand() *cli.Command {
 			&cli.StringFlag{Name: "friendly-name", Usage: "PKCS#12 friendlyName shown by Windows and macOS (default: the CN)"},
 			daysFlag,
 			exampleFlag,
-			&cli.BoolFlag{Name: "no-cdp", Usage: "leave out the CRL distribution point (004: only for sites that run without certificate validation)"},
+			&cli.BoolFlag{Name: "no-cdp", Usage: "leave out the CRL distribution point, where the template's document allows it (Defender for IoT, for sites that run without certificate validation)"},
 			&cli.StringFlag{Name: "pfx", Usage: "PKCS#12 flavour instead of the template's: modern (AES-256, SHA-256 MAC) or legacy (3DES, SHA-1 MAC: macOS, Windows before 1709)"},
 			&cli.BoolFlag{Name: "encrypt-key", Usage: "encrypt BASE.key with the bundle password"},
 			forceFlag,
@@ -171,6 +171,9 @@ func printIssued(c *cli.Context, res *ca.Issued) error {
 	o := output(c)
 	for _, f := range res.Findings {
 		o.warnf("lint %s (%s): %s", f.Lint, f.Source, f.Details)
+	}
+	for _, w := range res.Warnings {
+		o.warnf("%s", w)
 	}
 	if c.Bool(jsonFlag.Name) {
 		return json.NewEncoder(o.stdout).Encode(issuedJSON{

@@ -51,7 +51,7 @@ func templatesListAction(c *cli.Context) error {
 		}
 		var rows []row
 		for _, t := range all {
-			rows = append(rows, row{t.Name, t.Description, t.Source})
+			rows = append(rows, row{t.Name, t.Description, t.SourceDocument()})
 		}
 		return json.NewEncoder(o.stdout).Encode(rows)
 	}
