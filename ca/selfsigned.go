@@ -28,7 +28,11 @@ func IssueSelfSigned(ctx context.Context, s *Store, req IssueRequest) (*Issued, 
 		return nil, &UsageError{Msg: fmt.Sprintf("template %q does not allow self-signed certificates", t.Name),
 			Hint: "issue it from the CA: " + t.Citation("allow_self_signed")}
 	}
-	p, err := planRequest(req, true)
+	var home *Config // the home's subject defaults apply when there is one
+	if s != nil {
+		home = s.Config
+	}
+	p, err := planRequest(req, home, true)
 	if err != nil {
 		return nil, err
 	}
