@@ -79,8 +79,6 @@ func (d *SubjectDefaults) normalize(name func(key, flag string) string) error {
 
 func isASCIILetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
 
-func (d *SubjectDefaults) empty() bool { return *d == SubjectDefaults{} }
-
 // String lists the defaults as C=..,O=.. ("" when there are none).
 func (d *SubjectDefaults) String() string {
 	var parts []string
