@@ -189,10 +189,15 @@ func (r *Reader) parse(rec []string, line int) (*Row, error) {
 	row.Password = r.field(rec, "password")
 	if r.template != nil {
 		names := r.template.ResolveSANs(row.CN, row.SANs)
-		if errs := r.template.CheckRequest(row.Subject, names); len(errs) > 0 {
-			msg := errs[0].Msg
-			if errs[0].Hint != "" {
-				msg += " (" + errs[0].Hint + ")"
+		for _, e := range r.template.CheckRequest(row.Subject, names) {
+			// A required subject field the row lacks may come from the
+			// CA home's defaults: the issuing store fills and checks it.
+			if e.Rule == "subject.require" {
+				continue
+			}
+			msg := e.Msg
+			if e.Hint != "" {
+				msg += " (" + e.Hint + ")"
 			}
 			return nil, bad("%s", msg)
 		}

@@ -74,15 +74,18 @@ func TestReader(t *testing.T) {
 		}
 	}
 
-	// Subject columns, checked against the template that needs them.
-	rows, bad, err = readAll(t, defender, "cn,c,o,ou\nSensor1.contoso.com,us,Contoso,Labs\nSensor2.contoso.com,US,Contoso,\n")
+	// Subject columns. A required field a row lacks is not the reader's
+	// to refuse: the CA home's defaults may give it (ca fills and checks
+	// it per row). The template's other rules still refuse the row here.
+	rows, bad, err = readAll(t, defender, "cn,c,o,ou\nSensor1.contoso.com,us,Contoso,Labs\nSensor2.contoso.com,US,Contoso,\nsensor 3.contoso.com,US,Contoso,Labs\n")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rows) != 1 || rows[0].Subject.Country[0] != "US" || rows[0].Subject.OrganizationalUnit[0] != "Labs" {
+	if len(rows) != 2 || rows[0].Subject.Country[0] != "US" || rows[0].Subject.OrganizationalUnit[0] != "Labs" ||
+		rows[1].Subject.OrganizationalUnit != nil {
 		t.Errorf("defender rows: %+v", rows)
 	}
-	if len(bad) != 1 || bad[0].Line != 3 || !strings.Contains(bad[0].Error(), "missing OU") {
+	if len(bad) != 1 || bad[0].Line != 4 || !strings.Contains(bad[0].Error(), "domain name") {
 		t.Errorf("defender bad rows: %v", bad)
 	}
 }

@@ -212,6 +212,11 @@ func (s *Store) prepareBatchRow(opts BatchOptions, j *batchJob, hasPassword func
 	}
 	p, err := s.plan(context.Background(), req, true)
 	if err != nil {
+		// A subject field is given in a column here, not with --subject.
+		var re *templates.RequestError
+		if errors.As(err, &re) && re.Rule == "subject.require" {
+			re.Hint = s.Config.subjectHint(req.Template, req.Subject, true)
+		}
 		j.result.Err = err
 		return
 	}
@@ -407,7 +412,7 @@ func stagedFolders(out string) map[string][]string {
 // in the database, so issuing the row again would orphan it. It reports
 // whether the row is now complete.
 func (s *Store) recoverStaged(req IssueRequest, candidates []string) bool {
-	p, err := planRequest(req, false)
+	p, err := planRequest(req, s.Config, false)
 	if err != nil || !slices.Contains(p.formats, templates.FormatCRT) {
 		return false
 	}
@@ -450,7 +455,7 @@ const (
 // needPassword is set when the row's generated password is missing from
 // passwords.csv, which makes the bundle useless.
 func (s *Store) bundleStatus(req IssueRequest, needPassword bool) bundleState {
-	p, err := planRequest(req, false)
+	p, err := planRequest(req, s.Config, false)
 	if err != nil {
 		return bundleAbsent
 	}

@@ -182,7 +182,10 @@ func TestInitOptionsValidation(t *testing.T) {
 		{"same names", func(o *InitOptions) { o.IssuingCN = "R" }, "different names"},
 		{"same slug", func(o *InitOptions) { o.RootCN, o.IssuingCN = "My CA", "my-ca" }, "same file name"},
 		{"no password", func(o *InitOptions) { o.Password = "" }, "password is required"},
-		{"bad country", func(o *InitOptions) { o.Country = "USA" }, "two-letter"},
+		{"bad country", func(o *InitOptions) { o.Country = "USA" }, "--country: country \"USA\" must be a two-letter"},
+		{"long organization", func(o *InitOptions) { o.Org = strings.Repeat("x", 65) }, "--org: "},
+		{"control character in the state", func(o *InitOptions) { o.State = "Bay\nern" }, "--state: the value contains a control character"},
+		{"control character in the locality", func(o *InitOptions) { o.Locality = "M\x7f" }, "--locality: "},
 		{"issuing outlives root", func(o *InitOptions) { o.RootDays, o.IssuingDays = 100, 200 }, "must expire before the root"},
 		{"punctuation-only name", func(o *InitOptions) { o.RootCN = "!!!" }, "at least one letter"},
 	}

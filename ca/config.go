@@ -16,16 +16,21 @@ import (
 const ConfigFile = "certmint.toml"
 
 // Config is certmint.toml: the CAs, where their CRLs and certificates are
-// published, and how long CRLs live.
+// published, the subject defaults of requests, and how long CRLs live.
 type Config struct {
 	// BaseURL is the http:// folder where public/ is served. The CDP of every
 	// certificate is BaseURL/<issuer-slug>.crl and its AIA caIssuers
 	// BaseURL/<issuer-slug>.crt.
-	BaseURL  string         `toml:"base_url"`
-	Root     CAConfig       `toml:"root"`
-	Issuing  CAConfig       `toml:"issuing"`
-	CRL      CRLConfig      `toml:"crl"`
-	Database DatabaseConfig `toml:"database"`
+	BaseURL string   `toml:"base_url"`
+	Root    CAConfig `toml:"root"`
+	Issuing CAConfig `toml:"issuing"`
+	// Subject holds the fields init was given; a certmint.toml written
+	// before the table existed loads with none.
+	Subject  SubjectDefaults `toml:"subject"`
+	CRL      CRLConfig       `toml:"crl"`
+	Database DatabaseConfig  `toml:"database"`
+
+	path string // the file it was loaded from, for hints
 }
 
 // CAConfig names one CA.
@@ -125,6 +130,10 @@ func LoadConfig(path string) (*Config, error) {
 		return nil, fmt.Errorf("%s: unknown key %q", path, und[0].String())
 	}
 	c.applyDefaults()
+	c.path = path
+	if err := c.Subject.normalize(func(key, _ string) string { return path + ": subject." + key }); err != nil {
+		return nil, err
+	}
 	if _, err := ValidateBaseURL(c.BaseURL); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -151,6 +160,8 @@ func (c *Config) Encode() ([]byte, error) {
 	var b bytes.Buffer
 	b.WriteString("# certmint CA configuration. Written by `certmint init`; edit with care:\n")
 	b.WriteString("# base_url is already inside every issued certificate.\n")
+	b.WriteString("# [subject] (keys c, st, l, o, ou) fills the subject fields a template requires and a\n")
+	b.WriteString("# request does not give; what the request gives wins.\n")
 	if c.Database.URL != "" {
 		b.WriteString("# database.url holds no password: certmint takes it from " + DatabaseURLEnv + " (the whole\n")
 		b.WriteString("# URL, which overrides this one), ~/.pgpass or PGPASSWORD.\n")

@@ -23,9 +23,10 @@ import (
 // CSR is a new key and a certificate request that meets a template, for an
 // enterprise CA (AD CS, a public CA) to sign.
 type CSR struct {
-	Key  crypto.Signer
-	DER  []byte
-	SANs []san.Name
+	Key     crypto.Signer
+	DER     []byte
+	SANs    []san.Name
+	Subject pkix.Name // as requested, with the home's defaults filled in
 }
 
 // PEM encodes the request.
@@ -36,11 +37,14 @@ func (c *CSR) PEM() []byte {
 // NewCSR checks subject and SANs against the template, generates the
 // template's key, and builds a request carrying the SANs and, as requested
 // extensions, the template's key usage and extended key usage, so a CA that
-// honours requested extensions issues what the template says.
-func NewCSR(t *templates.Template, subject pkix.Name, sans []san.Name) (*CSR, error) {
+// honours requested extensions issues what the template says. home is the
+// CA home's configuration, or nil outside a home: its subject defaults
+// fill the fields the template requires and subject lacks.
+func NewCSR(t *templates.Template, subject pkix.Name, sans []san.Name, home *Config) (*CSR, error) {
 	names := t.ResolveSANs(subject.CommonName, sans)
-	if errs := t.CheckRequest(subject, names); len(errs) > 0 {
-		return nil, errs[0]
+	subject, err := home.checkRequest(t, subject, names)
+	if err != nil {
+		return nil, err
 	}
 	key, err := keys.Generate(leafKeySpec(t))
 	if err != nil {
@@ -59,7 +63,7 @@ func NewCSR(t *templates.Template, subject pkix.Name, sans []san.Name) (*CSR, er
 	if err != nil {
 		return nil, fmt.Errorf("creating the request: %w", err)
 	}
-	return &CSR{Key: key, DER: der, SANs: names}, nil
+	return &CSR{Key: key, DER: der, SANs: names, Subject: subject}, nil
 }
 
 func setSANs(req *x509.CertificateRequest, names []san.Name) error {

@@ -20,7 +20,9 @@ import (
 	"github.com/certmint/certmint/templates"
 )
 
-// InitOptions describe a new CA home.
+// InitOptions describe a new CA home. Org, OU, Country, State and
+// Locality go into both CA certificates and become the home's subject
+// defaults ([subject] in certmint.toml).
 type InitOptions struct {
 	Home        string
 	RootCN      string
@@ -28,6 +30,8 @@ type InitOptions struct {
 	BaseURL     string
 	Org, OU     string
 	Country     string
+	State       string
+	Locality    string
 	RootKey     keys.Spec // default rsa:4096
 	IssuingKey  keys.Spec // default: RootKey
 	RootDays    int
@@ -76,9 +80,11 @@ func (o *InitOptions) validate() error {
 		return err
 	}
 	o.BaseURL = u
-	if o.Country != "" && len(o.Country) != 2 {
-		return fmt.Errorf("country %q must be a two-letter ISO 3166 code such as US", o.Country)
+	d := o.subjectDefaults()
+	if err := d.normalize(func(_, flag string) string { return flag }); err != nil {
+		return err
 	}
+	o.Country, o.State, o.Locality, o.Org, o.OU = d.C, d.ST, d.L, d.O, d.OU
 	if o.RootKey.Type == "" {
 		o.RootKey = keys.Spec{Type: "rsa", Bits: 4096}
 	}
@@ -106,6 +112,10 @@ func (o *InitOptions) validate() error {
 		}
 	}
 	return nil
+}
+
+func (o *InitOptions) subjectDefaults() SubjectDefaults {
+	return SubjectDefaults{C: o.Country, ST: o.State, L: o.Locality, O: o.Org, OU: o.OU}
 }
 
 // CheckHomeFree returns *ExistsError when home exists and is not empty, so
@@ -189,6 +199,7 @@ func Init(ctx context.Context, o InitOptions) (*Store, error) {
 		BaseURL: o.BaseURL,
 		Root:    CAConfig{Slug: Slug(o.RootCN), CN: o.RootCN, Key: o.RootKey.String(), Days: o.RootDays},
 		Issuing: CAConfig{Slug: Slug(o.IssuingCN), CN: o.IssuingCN, Key: o.IssuingKey.String(), Days: o.IssuingDays},
+		Subject: o.subjectDefaults(),
 	}
 	if pg != nil {
 		cfg.Database.URL = RedactDatabaseURL(o.DatabaseURL)
@@ -206,6 +217,12 @@ func Init(ctx context.Context, o InitOptions) (*Store, error) {
 		}
 		if o.Country != "" {
 			n.Country = []string{o.Country}
+		}
+		if o.State != "" {
+			n.Province = []string{o.State}
+		}
+		if o.Locality != "" {
+			n.Locality = []string{o.Locality}
 		}
 		return n
 	}

@@ -171,7 +171,9 @@ func (r IssueRequest) pfxEncryption() templates.PFXEncryption {
 
 // planRequest checks everything about a request that needs no CA: the
 // template's rules on subject and SANs, validity, file names, password.
-func planRequest(req IssueRequest, needPassword bool) (*plan, error) {
+// home is the CA home's configuration (nil without a home): its subject
+// defaults fill the fields the template requires and the request lacks.
+func planRequest(req IssueRequest, home *Config, needPassword bool) (*plan, error) {
 	t := req.Template
 	if t == nil {
 		return nil, errors.New("no template")
@@ -182,9 +184,11 @@ func planRequest(req IssueRequest, needPassword bool) (*plan, error) {
 		p.formats = t.Output.Formats
 	}
 	p.sans = t.ResolveSANs(req.Subject.CommonName, req.SANs)
-	if errs := t.CheckRequest(req.Subject, p.sans); len(errs) > 0 {
-		return nil, errs[0]
+	subj, err := home.checkRequest(t, req.Subject, p.sans)
+	if err != nil {
+		return nil, err
 	}
+	p.req.Subject = subj
 	days := req.Days
 	if days == 0 {
 		days = t.Validity.Days
@@ -222,7 +226,7 @@ func (s *Store) plan(ctx context.Context, req IssueRequest, needPassword bool) (
 	if t != nil && t.Issuer != templates.IssuerIssuing {
 		return nil, &UsageError{Msg: fmt.Sprintf("template %q is self-signed (issuer = %q); this command issues from the CA", t.Name, t.Issuer)}
 	}
-	p, err := planRequest(req, needPassword)
+	p, err := planRequest(req, s.Config, needPassword)
 	if err != nil {
 		return nil, err
 	}

@@ -1011,6 +1011,9 @@ var seedRules = []seedRule{
 func TestSeedRequirements(t *testing.T) {
 	texts := seedTexts(t)
 	e := &seedEnv{s: newHome(t), dir: t.TempDir(), cache: map[string]*seedIssued{}}
+	// A required subject field missing from a request must be refused: no
+	// home defaults fill it here (TestFillSubject tests those).
+	e.s.Config.Subject = SubjectDefaults{}
 	names := map[string]bool{}
 	for _, r := range seedRules {
 		name := seedShort(r.seeds) + " " + r.sentence
@@ -1253,7 +1256,7 @@ func (e *seedEnv) signed(t *testing.T, tmpl string) *seedIssued {
 	if tmpl == "defender-sensor" {
 		s.CommonName = "sensor-csr.contoso.com"
 	}
-	r, err := NewCSR(tm, s, nil)
+	r, err := NewCSR(tm, s, nil, nil)
 	if err != nil {
 		t.Fatalf("NewCSR(%s): %v", tmpl, err)
 	}

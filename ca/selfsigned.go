@@ -28,7 +28,11 @@ func IssueSelfSigned(ctx context.Context, s *Store, req IssueRequest) (*Issued, 
 	if err != nil {
 		return nil, err
 	}
-	p, err := planRequest(req, true)
+	var home *Config // the home's subject defaults apply when there is one
+	if s != nil {
+		home = s.Config
+	}
+	p, err := planRequest(req, home, true)
 	if err != nil {
 		return nil, err
 	}

@@ -66,11 +66,7 @@ func (e *NotFoundError) HintText() string {
 // Open loads the home: configuration, CA certificates, database. Keys stay
 // encrypted until a command needs one; password is asked for then, once.
 func Open(home string, password func() (string, error)) (*Store, error) {
-	cfgPath := filepath.Join(home, ConfigFile)
-	if _, err := os.Stat(cfgPath); errors.Is(err, fs.ErrNotExist) {
-		return nil, &NotFoundError{Home: home}
-	}
-	cfg, err := LoadConfig(cfgPath)
+	cfg, err := OpenConfig(home)
 	if err != nil {
 		return nil, err
 	}
@@ -85,6 +81,17 @@ func Open(home string, password func() (string, error)) (*Store, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// OpenConfig reads only the home's certmint.toml, for a command that needs
+// its settings but neither its database nor its CAs (`certmint csr` takes
+// the subject defaults). It returns *NotFoundError when home has no CA.
+func OpenConfig(home string) (*Config, error) {
+	cfgPath := filepath.Join(home, ConfigFile)
+	if _, err := os.Stat(cfgPath); errors.Is(err, fs.ErrNotExist) {
+		return nil, &NotFoundError{Home: home}
+	}
+	return LoadConfig(cfgPath)
 }
 
 // Close releases the database.

@@ -73,10 +73,13 @@ func (t *Template) CheckRequest(subj pkix.Name, sans []san.Name) []*RequestError
 		}
 	}
 	if len(missing) > 0 && !(len(missing) == 1 && missing[0] == "CN") {
+		// Placeholders, not an example company: a hint copied as
+		// written must not put someone else's name in a certificate. ca
+		// replaces this hint with one that knows the CA home's defaults.
 		var ex []string
 		for _, m := range missing {
 			if m != "CN" {
-				ex = append(ex, m+"="+exampleValue(m))
+				ex = append(ex, m+"="+SubjectPlaceholder(SubjectField(m)))
 			}
 		}
 		bad("subject.require", fmt.Sprintf("add --subject %q", strings.Join(ex, ",")),
@@ -234,20 +237,24 @@ func SubjectValues(n pkix.Name, f SubjectField) []string {
 	return nil
 }
 
-func exampleValue(f string) string {
+// SubjectPlaceholder is what a hint shows for a subject field the user
+// must fill in: "O=<your organization>".
+func SubjectPlaceholder(f SubjectField) string {
 	switch f {
 	case "C":
-		return "US"
-	case "O":
-		return "Contoso Inc."
-	case "OU":
-		return "Contoso Labs"
+		return "<two-letter country code>"
 	case "ST":
-		return "Washington"
+		return "<state or province>"
 	case "L":
-		return "Redmond"
+		return "<city>"
+	case "O":
+		return "<your organization>"
+	case "OU":
+		return "<your unit>"
+	case "CN":
+		return "<name>"
 	}
-	return "..."
+	return "<value>"
 }
 
 func fieldNames(fs []SubjectField) []string {

@@ -154,7 +154,13 @@ func batchAction(c *cli.Context) error {
 		case r.Err != nil:
 			failed.Add(1)
 			j.Status, j.Error = "failed", r.Err.Error()
-			failures = append(failures, fmt.Sprintf("%s: %v", where, r.Err))
+			// What to change in the row, as the reader's own row errors say
+			// it (a required subject field is only found missing here).
+			var re *templates.RequestError
+			if errors.As(r.Err, &re) && re.Hint != "" {
+				j.Error += " (" + re.Hint + ")"
+			}
+			failures = append(failures, fmt.Sprintf("%s: %s", where, j.Error))
 			if failFast {
 				stopReading.Store(true)
 			}

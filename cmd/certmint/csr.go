@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"path/filepath"
 
 	"github.com/certmint/certmint/ca"
@@ -16,10 +17,11 @@ func csrCommand() *cli.Command {
 		Name:  "csr",
 		Usage: "make a new key and a certificate request that meets a template, for an enterprise CA",
 		Description: "Writes BASE.key and BASE.csr (PEM). The request carries the SANs and, as requested\n" +
-			"extensions, the template's key usage and extended key usage. No CA home is needed.\n" +
+			"extensions, the template's key usage and extended key usage. No CA home is needed; when there\n" +
+			"is one (--home), its subject defaults fill the fields the template requires and --subject lacks.\n" +
 			"Check it with: openssl req -text -noout -verify -in BASE.csr",
 		Flags: []cli.Flag{
-			templateFlag, cnFlag, sanFlag, subjectFlag, outFlag, nameFlag, exampleFlag,
+			homeFlag, templateFlag, cnFlag, sanFlag, subjectFlag, outFlag, nameFlag, exampleFlag,
 			&cli.BoolFlag{Name: "encrypt-key", Usage: "encrypt BASE.key with the bundle password (CERTMINT_PASSWORD, --password-file or a prompt)"},
 			passwordFileFlag, passwordFlag,
 			forceFlag, jsonFlag,
@@ -41,15 +43,25 @@ func csrAction(c *cli.Context) error {
 	if err := fsutil.CheckTargets([]fsutil.File{{Path: keyPath}, {Path: csrPath}}, req.Force); err != nil {
 		return err
 	}
+	// A CSR needs no CA home; one that exists gives its subject defaults.
+	home, err := ca.OpenConfig(c.String(homeFlag.Name))
+	var nf *ca.NotFoundError
+	if errors.As(err, &nf) {
+		home, err = nil, nil
+	}
+	if err != nil {
+		return err
+	}
+	// The request is checked (and its key made) before a password is asked.
+	r, err := ca.NewCSR(req.Template, req.Subject, req.SANs, home)
+	if err != nil {
+		return err
+	}
 	password := ""
 	if c.Bool("encrypt-key") || req.Template.Key.Encrypt {
 		if password, err = bundlePassword(c).Resolve(); err != nil {
 			return err
 		}
-	}
-	r, err := ca.NewCSR(req.Template, req.Subject, req.SANs)
-	if err != nil {
-		return err
 	}
 	keyPEM, err := keys.MarshalPKCS8PEM(r.Key, password, keys.BundleIterations)
 	if err != nil {
@@ -68,7 +80,7 @@ func csrAction(c *cli.Context) error {
 	o := output(c)
 	if c.Bool(jsonFlag.Name) {
 		return json.NewEncoder(o.stdout).Encode(map[string]any{
-			"subject": req.Subject.String(), "sans": san.Strings(r.SANs), "template": req.Template.Name,
+			"subject": r.Subject.String(), "sans": san.Strings(r.SANs), "template": req.Template.Name,
 			"files": []string{abs(keyPath), abs(csrPath)},
 		})
 	}

@@ -20,15 +20,20 @@ func initCommand() *cli.Command {
 			"The issuance database is the SQLite file certmint.db in the home, or, with --database-url (or\n" +
 			ca.DatabaseURLEnv + "), an empty PostgreSQL database that several hosts share. certmint.toml\n" +
 			"records the URL without a password: the password goes in ~/.pgpass, PGPASSWORD, or the whole\n" +
-			"URL in " + ca.DatabaseURLEnv + ".",
+			"URL in " + ca.DatabaseURLEnv + ".\n\n" +
+			"--country, --state, --locality, --org and --ou are also the home's subject defaults ([subject] in\n" +
+			"certmint.toml): a request that lacks a field its template requires (defender-sensor: C, O, OU)\n" +
+			"gets it from there; a field given with --subject wins.",
 		Flags: []cli.Flag{
 			homeFlag,
 			&cli.StringFlag{Name: "root-cn", Usage: "common name of the root CA, e.g. \"Contoso Root CA\""},
 			&cli.StringFlag{Name: "issuing-cn", Usage: "common name of the issuing CA, e.g. \"Contoso Issuing CA 1\""},
 			&cli.StringFlag{Name: "base-url", Usage: "http:// `URL` where public/ will be served; CDP and AIA URLs start with it"},
-			&cli.StringFlag{Name: "org", Usage: "organization (O) of both CAs"},
-			&cli.StringFlag{Name: "ou", Usage: "organizational unit (OU) of both CAs"},
-			&cli.StringFlag{Name: "country", Usage: "two-letter country (C) of both CAs"},
+			&cli.StringFlag{Name: "org", Usage: "organization (O) of both CAs, and of requests whose template requires O"},
+			&cli.StringFlag{Name: "ou", Usage: "organizational unit (OU) of both CAs, and of requests whose template requires OU"},
+			&cli.StringFlag{Name: "country", Usage: "two-letter country (C) of both CAs, and of requests whose template requires C"},
+			&cli.StringFlag{Name: "state", Usage: "state or province (ST) of both CAs, and of requests whose template requires ST"},
+			&cli.StringFlag{Name: "locality", Usage: "locality, the city (L), of both CAs, and of requests whose template requires L"},
 			&cli.StringFlag{Name: "key", Value: "rsa:4096", Usage: "CA key type: rsa:2048, rsa:3072, rsa:4096, ecdsa:P-256, ecdsa:P-384"},
 			&cli.StringFlag{Name: "issuing-key", Usage: "issuing CA key type, if different from --key (ecdsa:P-256 signs much faster)"},
 			&cli.IntFlag{Name: "root-days", Value: ca.DefaultRootDays, Usage: "root CA validity in days"},
@@ -78,6 +83,7 @@ func initAction(c *cli.Context) error {
 	s, err := ca.Init(c.Context, ca.InitOptions{
 		Home: home, RootCN: c.String("root-cn"), IssuingCN: c.String("issuing-cn"),
 		BaseURL: c.String("base-url"), Org: c.String("org"), OU: c.String("ou"), Country: c.String("country"),
+		State: c.String("state"), Locality: c.String("locality"),
 		RootKey: rootKey, IssuingKey: issKey,
 		RootDays: c.Int("root-days"), IssuingDays: c.Int("issuing-days"),
 		Password: pw, DatabaseURL: dbURL,
@@ -119,6 +125,9 @@ func initAction(c *cli.Context) error {
 		o.infof("  database    %s", s.DB.URL)
 	}
 	o.infof("              (CRLs: %s, %s)", s.Config.CRLURL(s.Root.Slug), s.Config.CRLURL(s.Issuing.Slug))
+	if d := s.Config.Subject.String(); d != "" {
+		o.infof("  subject     %s: given to requests whose template requires them (edit [subject] in %s)", d, filepath.Join(s.Home, ca.ConfigFile))
+	}
 	o.infof("The CA keys are encrypted with the CA password; keep it safe, nothing can recover it.")
 	o.infof("Next: certmint issue --home %s --template server --cn www.example.com", filepath.Clean(home))
 	return nil

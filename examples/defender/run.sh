@@ -18,7 +18,6 @@ example_setup defender "$@"
 
 root=pki/contoso-root-ca/ca.crt
 issuing=pki/contoso-issuing-ca/ca.crt
-subject="C=US,O=Contoso Inc.,OU=Contoso Labs"
 # No port in the base URL: the CDP is on HTTP port 80, where the appliance
 # looks by default (004: "the certificate will reference the CRL URL on HTTP port 80").
 cdp=http://pki.contoso.com/contoso-issuing-ca.crl
@@ -63,27 +62,30 @@ verify_crl() {
 step "certmint init: a root CA and an issuing CA, the CRLs at http://pki.contoso.com"
 # rsa:2048 keeps the demo quick; the default, rsa:4096, is what a real CA wants.
 # The issuing CA must be RSA: 004 asks for "Signature Algorithm = SHA256RSA".
+# --country, --org and --ou become the home's subject defaults ([subject] in
+# pki/certmint.toml): every defender-sensor request gets the C, O and OU that
+# 004 requires without typing --subject.
 "$certmint" init --root-cn "Contoso Root CA" --issuing-cn "Contoso Issuing CA" \
-  --base-url http://pki.contoso.com --org "Contoso Inc." --country US --key rsa:2048
+  --base-url http://pki.contoso.com --org "Contoso Inc." --ou "Contoso Labs" --country US --key rsa:2048
 [[ -f $root && -f $issuing ]] || fail "certmint init did not write $root and $issuing"
 
 step "sensor 1 (defender-sensor): .crt, .key and the chain .pem"
 mkdir -p sensor1
-"$certmint" issue --template defender-sensor --cn sensor1.contoso.com --subject "$subject" --out sensor1
+"$certmint" issue --template defender-sensor --cn sensor1.contoso.com --out sensor1
 check_crt sensor1 sensor1.contoso.com
 certmint_check sensor1 sensor1.contoso.com | sed 's/^/   | /' || fail "certmint check sensor1"
 ok "certmint check: sensor1's files will pass the appliance's validation"
 
 step "the on-premises management console: its own certificate"
 mkdir -p console
-"$certmint" issue --template defender-sensor --cn console.contoso.com --subject "$subject" --out console
+"$certmint" issue --template defender-sensor --cn console.contoso.com --out console
 check_crt console console.contoso.com
 certmint_check console console.contoso.com >/dev/null || fail "certmint check console: $(certmint_check console console.contoso.com)"
 ok "certmint check console"
 
 step "sensor 2 through a certificate request, as for an enterprise CA"
 mkdir -p sensor2
-"$certmint" csr --template defender-sensor --cn sensor2.contoso.com --subject "$subject" --out sensor2
+"$certmint" csr --template defender-sensor --cn sensor2.contoso.com --out sensor2
 out=$(openssl req -text -noout -verify -in sensor2/sensor2.contoso.com.csr 2>&1) || fail "openssl req -verify sensor2/sensor2.contoso.com.csr"
 grep -q "verify OK" <<<"$out" || fail "the request's signature does not verify"
 grep -qF "Subject: C = US, O = Contoso Inc., OU = Contoso Labs, CN = sensor2.contoso.com" <<<"$out" || fail "the request's subject lacks C, O, OU or CN"
@@ -92,7 +94,7 @@ ok "openssl req -text -noout -verify -in sensor2/sensor2.contoso.com.csr: verify
 check_crt sensor2 sensor2.contoso.com
 
 step "one certificate per appliance: a second one for sensor 1 is refused"
-if msg=$("$certmint" issue --template defender-sensor --cn sensor1.contoso.com --subject "$subject" --out console 2>&1); then
+if msg=$("$certmint" issue --template defender-sensor --cn sensor1.contoso.com --out console 2>&1); then
   fail "a second certificate for sensor1.contoso.com was issued"
 fi
 grep -q -- "--force" <<<"$msg" || fail "the refusal does not say what to do: $msg"
