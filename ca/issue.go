@@ -131,17 +131,6 @@ type plan struct {
 	warnings []string // departures from the template's advice
 }
 
-// Warnings returns the ways a request departs from its template's advice,
-// with everything else checked as Issue checks it: a command shows them
-// before it asks for passwords.
-func Warnings(req IssueRequest) ([]string, error) {
-	p, err := planRequest(req, false)
-	if err != nil {
-		return nil, err
-	}
-	return p.warnings, nil
-}
-
 // UsageError is a request that cannot be issued as given.
 type UsageError struct {
 	Msg  string
