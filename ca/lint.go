@@ -38,7 +38,11 @@ var privateCAExclusions = map[string]string{
 	"e_tls_server_cert_valid_time_longer_than_398_days": "BR validity limit for publicly trusted TLS",
 	"w_tls_server_cert_valid_time_longer_than_397_days": "BR validity limit for publicly trusted TLS",
 	"e_server_cert_valid_time_longer_than_200_days":     "BR validity limit for publicly trusted TLS",
-	"e_sub_cert_valid_time_longer_than_825_days":        "BR validity limit for publicly trusted certificates",
+	// The next BR steps (100 days from 15 March 2027, 47 from 15 March
+	// 2029) would otherwise refuse every server certificate on that day.
+	"e_server_cert_valid_time_longer_than_100_days": "BR validity limit for publicly trusted TLS",
+	"e_server_cert_valid_time_longer_than_47_days":  "BR validity limit for publicly trusted TLS",
+	"e_sub_cert_valid_time_longer_than_825_days":    "BR validity limit for publicly trusted certificates",
 	// Public suffixes: private PKI names live in internal zones
 	// (W701.ACME.LOCAL and MAC01.local in 000, company.com examples in 003).
 	"e_dnsname_not_valid_tld": "internal names under .local, .lan, .corp are what a private CA serves",
@@ -75,6 +79,8 @@ var privateCAExclusions = map[string]string{
 	// BR-only recommendations that contradict the seeds or RFC 5280 practice.
 	"w_ext_subject_key_identifier_not_recommended_subscriber": "RFC 5280 4.2.1.2 recommends the SKI; cfssl writes it",
 	"w_server_cert_valid_time_longer_than_199_days":           "BR validity limit for publicly trusted TLS",
+	"w_server_cert_valid_time_longer_than_99_days":            "BR validity limit for publicly trusted TLS",
+	"w_server_cert_valid_time_longer_than_46_days":            "BR validity limit for publicly trusted TLS",
 	"w_sub_cert_aia_contains_internal_names":                  "the AIA points at the private CA's own web server",
 	"w_subject_common_name_included":                          "1E, SafeQ and Defender read the CN (000, 003, 004)",
 }

@@ -637,3 +637,22 @@ func TestCleanDNS(t *testing.T) {
 		}
 	}
 }
+
+// The CA/Browser Forum's coming validity steps for public TLS (100 days
+// from 15 March 2027, 47 from 15 March 2029) are for publicly trusted
+// certificates: a private CA's 397-day server certificate issued after
+// them still passes (privateCAExclusions).
+func TestLintFutureBRValiditySteps(t *testing.T) {
+	lintFixtures(t)
+	for _, start := range []time.Time{
+		time.Date(2027, 4, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(2029, 6, 1, 0, 0, 0, 0, time.UTC),
+	} {
+		fs := lintFindings(t, func(c *x509.Certificate) {
+			c.NotBefore, c.NotAfter = start, start.Add(397*24*time.Hour)
+		}, nil, lintKeys.rsaCA)
+		if len(fs) != 0 {
+			t.Errorf("a 397-day server certificate from %s: %+v", start.Format("2006-01-02"), fs)
+		}
+	}
+}
