@@ -25,7 +25,8 @@ var lintSources = lint.SourceList{
 // privateCAExclusions are lints that do not apply to a private CA: they
 // encode the CA/Browser Forum Baseline Requirements and browser root
 // programme rules for publicly trusted certificates. This is the one list;
-// a template may exempt more only where its seed rule forces it.
+// a template may exempt more only where its seed rule forces it, and never
+// a validity or encoding lint (templates.NeverExempt).
 var privateCAExclusions = map[string]string{
 	// Certificate policies: BR 7.1.2.7.9 requires a CA/B Forum policy OID in
 	// publicly trusted certificates; a private CA asserts no public policy.
@@ -37,7 +38,11 @@ var privateCAExclusions = map[string]string{
 	"e_tls_server_cert_valid_time_longer_than_398_days": "BR validity limit for publicly trusted TLS",
 	"w_tls_server_cert_valid_time_longer_than_397_days": "BR validity limit for publicly trusted TLS",
 	"e_server_cert_valid_time_longer_than_200_days":     "BR validity limit for publicly trusted TLS",
-	"e_sub_cert_valid_time_longer_than_825_days":        "BR validity limit for publicly trusted certificates",
+	// The next BR steps (100 days from 15 March 2027, 47 from 15 March
+	// 2029) would otherwise refuse every server certificate on that day.
+	"e_server_cert_valid_time_longer_than_100_days": "BR validity limit for publicly trusted TLS",
+	"e_server_cert_valid_time_longer_than_47_days":  "BR validity limit for publicly trusted TLS",
+	"e_sub_cert_valid_time_longer_than_825_days":    "BR validity limit for publicly trusted certificates",
 	// Public suffixes: private PKI names live in internal zones
 	// (W701.ACME.LOCAL and MAC01.local in 000, company.com examples in 003).
 	"e_dnsname_not_valid_tld": "internal names under .local, .lan, .corp are what a private CA serves",
@@ -74,6 +79,8 @@ var privateCAExclusions = map[string]string{
 	// BR-only recommendations that contradict the seeds or RFC 5280 practice.
 	"w_ext_subject_key_identifier_not_recommended_subscriber": "RFC 5280 4.2.1.2 recommends the SKI; cfssl writes it",
 	"w_server_cert_valid_time_longer_than_199_days":           "BR validity limit for publicly trusted TLS",
+	"w_server_cert_valid_time_longer_than_99_days":            "BR validity limit for publicly trusted TLS",
+	"w_server_cert_valid_time_longer_than_46_days":            "BR validity limit for publicly trusted TLS",
 	"w_sub_cert_aia_contains_internal_names":                  "the AIA points at the private CA's own web server",
 	"w_subject_common_name_included":                          "1E, SafeQ and Defender read the CN (000, 003, 004)",
 }
@@ -98,32 +105,41 @@ func lintRegistry() (lint.Registry, error) {
 	return lintReg, lintRegErr
 }
 
-// Finding is one lint result at warning level or above.
+// Finding is one lint result at warning level or above, explained in
+// words: Value is what in the certificate is wrong (a DNS name, a subject
+// field, the key), Problem what is wrong with it, Fix what to change in the
+// request or the template. Message puts them on one line.
 type Finding struct {
 	Lint    string
 	Status  string // "warn", "error", "fatal"
 	Source  string
-	Details string
+	Details string // zlint's own details, often empty
+	Value   string // "" when the lint is about the certificate as a whole
+	Problem string
+	Fix     string
 }
 
 // LintError lists the error-level findings that stopped an issuance.
 type LintError struct{ Findings []Finding }
 
+// Error says why the certificate was not released: one line when the
+// findings are about one mistake (zlint often has several lints for it),
+// else one line per mistake after a heading.
 func (e *LintError) Error() string {
-	var parts []string
-	for _, f := range e.Findings {
-		s := f.Lint
-		if f.Details != "" {
-			s += " (" + f.Details + ")"
-		}
-		parts = append(parts, s)
+	lines := lintLines(e.Findings)
+	if len(lines) == 1 {
+		return "the certificate was not released: " + lines[0]
 	}
-	return "the certificate fails lint checks, so it was not released: " + strings.Join(parts, "; ")
+	return fmt.Sprintf("the certificate was not released, for %d reasons:\n%s", len(lines), strings.Join(lines, "\n"))
 }
 
-// HintText implements the CLI's hint interface.
+// HintText implements the CLI's hint interface. It names no flag: the
+// same error comes from issue, sign, batch, renew and safeq.
 func (e *LintError) HintText() string {
-	return "fix the template or the request; a template may exempt a lint only where its seed rule forces it ([[lint.exempt]])"
+	if allNeverExempt(e.Findings) {
+		return "change the request or the template as said above; validity and encoding lints cannot be exempted"
+	}
+	return "change the request or the template as said above; a template may exempt a lint ([[lint.exempt]]) only where a vendor sentence forces it"
 }
 
 // Lint runs zlint over a certificate and returns every finding at warning
@@ -148,7 +164,9 @@ func Lint(der []byte, t *templates.Template) ([]Finding, error) {
 		if l := reg.ByName(name); l != nil {
 			src = string(l.Source)
 		}
-		out = append(out, Finding{Lint: name, Status: r.Status.String(), Source: src, Details: r.Details})
+		f := Finding{Lint: name, Status: r.Status.String(), Source: src, Details: r.Details}
+		explain(&f, zc, reg)
+		out = append(out, f)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Lint < out[j].Lint })
 	return out, nil
@@ -172,8 +190,6 @@ func lintGate(der []byte, t *templates.Template) ([]Finding, error) {
 	return findings, nil
 }
 
-// KnownLint reports whether zlint has a lint by that name, so templates
-// cannot exempt a misspelt one.
-func KnownLint(name string) bool {
-	return lint.GlobalRegistry().ByName(name) != nil
-}
+// KnownLint reports whether zlint has a certificate lint by that name.
+// Templates check their exemptions with it (templates.KnownLint).
+func KnownLint(name string) bool { return templates.KnownLint(name) }

@@ -202,13 +202,34 @@ func (t *Template) validate() ErrorList {
 		bad("output.note", "the macOS note imports the .pfx; add \"pfx\" to output.formats")
 	}
 
-	// lint
-	for _, e := range t.Lint.Exempt {
-		if e.Name == "" {
-			bad("lint.exempt.name", "missing: name the zlint lint to exempt")
+	// lint: each exemption is reported at its own [[lint.exempt]] entry.
+	exLines := arrayTableLines(t.src, "lint.exempt")
+	badAt := func(i int, key, format string, args ...any) {
+		line := t.line("lint.exempt." + key)
+		if i < len(exLines) {
+			if l, ok := exLines[i][key]; ok {
+				line = l
+			} else {
+				line = exLines[i][""]
+			}
 		}
+		errs = append(errs, &Error{File: t.file, Line: line, Key: "lint.exempt." + key, Msg: fmt.Sprintf(format, args...)})
+	}
+	seen := map[string]bool{}
+	for i, e := range t.Lint.Exempt {
+		switch {
+		case e.Name == "":
+			badAt(i, "name", "missing: name the zlint lint to exempt")
+		case seen[e.Name]:
+			badAt(i, "name", "%q is exempted twice", e.Name)
+		default:
+			if msg := checkExemption(e.Name); msg != "" {
+				badAt(i, "name", "%s", msg)
+			}
+		}
+		seen[e.Name] = true
 		if strings.TrimSpace(e.Reason) == "" {
-			bad("lint.exempt.reason", "missing for %q: quote the vendor's sentence that forces the exemption", e.Name)
+			badAt(i, "reason", "missing for %q: quote the vendor's sentence that forces the exemption", e.Name)
 		}
 	}
 

@@ -170,7 +170,7 @@ type issuedJSON struct {
 func printIssued(c *cli.Context, res *ca.Issued) error {
 	o := output(c)
 	for _, f := range res.Findings {
-		o.warnf("lint %s (%s): %s", f.Lint, f.Source, f.Details)
+		o.warnf("%s", f.Message()) // value, problem, fix, then the lint's name
 	}
 	for _, w := range res.Warnings {
 		o.warnf("%s", w)

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"github.com/certmint/certmint/internal/testkit"
 	"io"
 	"os"
@@ -135,6 +136,12 @@ func TestCLIBadInput(t *testing.T) {
 	emptyPW := writeFile(t, tmp, "empty.pw", "", 0o600)
 	wrongPW := writeFile(t, tmp, "wrong.pw", "not-the-password\n", 0o600)
 	notADir := writeFile(t, tmp, "file", "x", 0o644)
+	exempt := func(name, lint string) (string, int) {
+		src := strings.TrimSuffix(goodTemplate, "\n") + "\n\n[[lint.exempt]]\nname = \"" + lint + "\"\nreason = \"a test\"\n"
+		return writeFile(t, tmp, name, src, 0o644), strings.Count(src, "\n") - 1 // the name line
+	}
+	forbidden, forbiddenLine := exempt("forbidden.toml", "e_validity_time_not_positive")
+	misspelt, misspeltLine := exempt("misspelt.toml", "e_dnsname_underscore_in_sId")
 
 	tests := []struct {
 		name   string
@@ -187,6 +194,15 @@ func TestCLIBadInput(t *testing.T) {
 		{name: "init with https", args: []string{"init", "--home", filepath.Join(tmp, "new1"), "--root-cn", "R", "--issuing-cn", "I", "--base-url", "https://x"}, code: 2, stderr: "must use http://", hint: true},
 		{name: "init without names", args: []string{"init", "--home", filepath.Join(tmp, "new2"), "--base-url", "http://x"}, code: 2, stderr: "are required"},
 		{name: "init with a bad key", args: []string{"init", "--home", filepath.Join(tmp, "new3"), "--root-cn", "R", "--issuing-cn", "I", "--base-url", "http://x", "--key", "rsa:1024"}, code: 2, stderr: "RSA size must be 2048, 3072 or 4096"},
+		// zlint's findings in words, with the lint's name after them.
+		{name: "underscore in the CN", args: []string{"issue", "--template", "server", "--cn", "MAC_03.local"}, code: 1,
+			stderr: "certmint: error: the certificate was not released: MAC_03.local: DNS names may not contain an underscore; use MAC-03.local (e_dnsname_underscore_in_sld", hint: true},
+		{name: "UK as a country code", args: []string{"issue", "--template", "server", "--cn", "a.example.com", "--subject", "C=UK,O=Contoso"}, code: 1,
+			stderr: "C=UK: the country must be a two-letter ISO 3166 code; use C=GB (e_subject_country_not_iso)", hint: true},
+		{name: "template exempting a validity lint", args: []string{"issue", "--template", forbidden, "--cn", "a.example.com"}, code: 1,
+			stderr: fmt.Sprintf(`forbidden.toml:%d: lint.exempt.name: "e_validity_time_not_positive" may never be exempted`, forbiddenLine)},
+		{name: "template exempting a misspelt lint", args: []string{"issue", "--template", misspelt, "--cn", "a.example.com"}, code: 1,
+			stderr: fmt.Sprintf(`misspelt.toml:%d: lint.exempt.name: zlint has no lint "e_dnsname_underscore_in_sId" (did you mean "e_dnsname_underscore_in_sld"?)`, misspeltLine)},
 		{name: "templates show without a name", args: []string{"templates", "show"}, code: 2, stderr: "takes one template name"},
 	}
 	for _, tc := range tests {
