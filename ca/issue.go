@@ -214,13 +214,14 @@ func (s *Store) plan(ctx context.Context, req IssueRequest, needPassword bool) (
 	if now.IsZero() {
 		now = time.Now()
 	}
-	if kinds := t.Signature.IssuerKeyTypes; len(kinds) > 0 {
-		spec, err := keys.Describe(s.Issuing.Cert.PublicKey)
-		if err != nil || !slices.Contains(kinds, templates.KeyType(spec.Type)) {
-			return nil, &UsageError{
-				Msg:  fmt.Sprintf("template %q needs an issuing CA with an %v key, and this CA's key is %s (%s)", t.Name, kinds, spec, t.Citation("signature.issuer_key_types")),
-				Hint: "use a CA home made with `certmint init --issuing-key rsa:4096` (or rsa:2048)"}
-		}
+	// The issuing CA's key must be able to sign under the template's
+	// signature rules; refused here, before anything is signed.
+	caSpec, err := keys.Describe(s.Issuing.Cert.PublicKey)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := signatureAlgorithm(t, caSpec, issuingCAKey); err != nil {
+		return nil, err
 	}
 	if end := now.Add(p.validity); end.After(s.Issuing.Cert.NotAfter) {
 		return nil, &UsageError{
@@ -426,7 +427,7 @@ func (s *Store) signCSR(p *plan, csrPEM []byte, caKey crypto.Signer) (*x509.Cert
 	if err != nil {
 		return nil, nil, err
 	}
-	sg, err := newSigner(s.Issuing.Cert, caKey, t.Signature.Hash, prof)
+	sg, err := newSigner(s.Issuing.Cert, caKey, t, prof)
 	if err != nil {
 		return nil, nil, err
 	}
