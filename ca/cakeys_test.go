@@ -179,7 +179,7 @@ func TestCAKeyTypes(t *testing.T) {
 					if err != nil {
 						t.Fatalf("plan: %v", err)
 					}
-					cert, _, err := s.signKey(p, leafKeyFor(t, leafKeySpec(tm)), caKey)
+					cert, _, err := s.signKey(p, leafKeyFor(t, p.key), caKey)
 					if err != nil {
 						t.Fatalf("signing from an %s issuing CA: %v", issSpec, err)
 					}

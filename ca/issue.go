@@ -49,6 +49,9 @@ type IssueRequest struct {
 	NoCDP      bool                    // no CRL distribution point (004: when validation is off)
 	PFX        templates.PFXEncryption // "" = the template's output.pfx_encryption
 	EncryptKey bool                    // encrypt BASE.key even if the template does not
+	// Key is the leaf key to generate, within what the template accepts
+	// (key.allowed_*); zero: the template's key.
+	Key keys.Spec
 	// Renews is the serial (hex) of the certificate this one replaces.
 	Renews   string
 	renewing *Record
@@ -123,6 +126,7 @@ type plan struct {
 	validity time.Duration
 	formats  []templates.Format
 	base     string
+	key      keys.Spec // the leaf key Issue generates
 }
 
 // UsageError is a request that cannot be issued as given.
@@ -196,6 +200,11 @@ func planRequest(req IssueRequest, needPassword bool) (*plan, error) {
 	if slices.Contains(p.formats, templates.FormatNote) && t.Output.Note == "" {
 		return nil, &UsageError{Msg: fmt.Sprintf("template %q has no install note (output.note)", t.Name), Hint: "drop \"note\" from --format"}
 	}
+	key, err := chooseKey(t, req.Key)
+	if err != nil {
+		return nil, err
+	}
+	p.key = key
 	return p, nil
 }
 
@@ -249,8 +258,7 @@ func (s *Store) Issue(ctx context.Context, req IssueRequest) (*Issued, error) {
 	if err != nil {
 		return nil, err
 	}
-	spec := leafKeySpec(req.Template)
-	key, err := keys.Generate(spec)
+	key, err := keys.Generate(p.key)
 	if err != nil {
 		return nil, err
 	}

@@ -34,13 +34,13 @@ func IssueSelfSigned(ctx context.Context, s *Store, req IssueRequest) (*Issued, 
 	}
 	// The certificate's own key signs it, so that key must be one the
 	// template's signature rules accept; refused before it is made.
-	if _, err := signatureAlgorithm(t, leafKeySpec(t), ownKey); err != nil {
+	if _, err := signatureAlgorithm(t, p.key, ownKey); err != nil {
 		return nil, err
 	}
 	if err := precheckFiles(p); err != nil {
 		return nil, err
 	}
-	key, err := keys.Generate(leafKeySpec(t))
+	key, err := keys.Generate(p.key)
 	if err != nil {
 		return nil, err
 	}

@@ -47,7 +47,7 @@ func csrAction(c *cli.Context) error {
 			return err
 		}
 	}
-	r, err := ca.NewCSR(req.Template, req.Subject, req.SANs)
+	r, err := ca.NewCSR(req.Template, req.Subject, req.SANs, keys.Spec{})
 	if err != nil {
 		return err
 	}
