@@ -19,7 +19,7 @@ func csrCommand() *cli.Command {
 			"extensions, the template's key usage and extended key usage. No CA home is needed.\n" +
 			"Check it with: openssl req -text -noout -verify -in BASE.csr",
 		Flags: []cli.Flag{
-			templateFlag, cnFlag, sanFlag, subjectFlag, outFlag, nameFlag, exampleFlag,
+			templateFlag, cnFlag, sanFlag, subjectFlag, keyFlag, outFlag, nameFlag, exampleFlag,
 			&cli.BoolFlag{Name: "encrypt-key", Usage: "encrypt BASE.key with the bundle password (CERTMINT_PASSWORD, --password-file or a prompt)"},
 			passwordFileFlag, passwordFlag,
 			forceFlag, jsonFlag,
@@ -47,7 +47,7 @@ func csrAction(c *cli.Context) error {
 			return err
 		}
 	}
-	r, err := ca.NewCSR(req.Template, req.Subject, req.SANs, keys.Spec{})
+	r, err := ca.NewCSR(req.Template, req.Subject, req.SANs, req.Key)
 	if err != nil {
 		return err
 	}
