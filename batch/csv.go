@@ -13,12 +13,13 @@ import (
 	"strings"
 
 	"github.com/certmint/certmint/internal/fsutil"
+	"github.com/certmint/certmint/internal/keys"
 	"github.com/certmint/certmint/san"
 	"github.com/certmint/certmint/templates"
 )
 
 // Columns a batch CSV may have. Only cn is required.
-var Columns = []string{"cn", "san", "name", "c", "o", "ou", "st", "l", "days", "password"}
+var Columns = []string{"cn", "san", "name", "c", "o", "ou", "st", "l", "days", "password", "key"}
 
 // MaxLine bounds one CSV line: a row is a host name and a few fields, and
 // a 1 MB line is a mistake (a binary file, a missing newline).
@@ -33,6 +34,10 @@ type Row struct {
 	Subject  pkix.Name
 	Days     int
 	Password string // from the "password" column; empty: the batch's password
+	// Key is the row's leaf key from the "key" column (rsa:4096,
+	// ecdsa:P-256, ...), within what the template accepts; zero: the
+	// batch's key.
+	Key keys.Spec
 }
 
 // RowError is a row that cannot be issued. Reading goes on after it.
@@ -187,6 +192,16 @@ func (r *Reader) parse(rec []string, line int) (*Row, error) {
 		row.Days = d
 	}
 	row.Password = r.field(rec, "password")
+	if v := r.field(rec, "key"); v != "" {
+		k, err := keys.ParseSpec(v)
+		if err != nil {
+			return nil, bad("%v", err)
+		}
+		if t := r.template; t != nil && !t.Key.Allows(templates.KeyType(k.Type), k.Bits, templates.Curve(k.Curve)) {
+			return nil, bad("template %q accepts %s; key %s is not one of them", t.Name, t.Key.AllowedKeys(), k)
+		}
+		row.Key = k
+	}
 	if r.template != nil {
 		names := r.template.ResolveSANs(row.CN, row.SANs)
 		for _, e := range r.template.CheckRequest(row.Subject, names) {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/certmint/certmint/internal/keys"
 	"github.com/certmint/certmint/san"
 	"github.com/certmint/certmint/templates"
 )
@@ -151,4 +152,42 @@ func FuzzReader(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestReaderKeyColumn(t *testing.T) {
+	defender, _ := templates.Builtin("defender-sensor")
+	server, _ := templates.Builtin("server")
+	for _, tc := range []struct {
+		name     string
+		template *templates.Template
+		cell     string
+		want     keys.Spec // zero with wantErr empty: the batch's key
+		wantErr  string
+	}{
+		{name: "empty cell", template: defender, cell: ""},
+		{name: "rsa 4096 under defender", template: defender, cell: "rsa:4096", want: keys.Spec{Type: "rsa", Bits: 4096}},
+		{name: "spelled loosely", template: defender, cell: " RSA:2048 ", want: keys.Spec{Type: "rsa", Bits: 2048}},
+		{name: "rsa 3072 under defender", template: defender, cell: "rsa:3072",
+			wantErr: `template "defender-sensor" accepts RSA 2048 or 4096 keys; key rsa:3072 is not one of them`},
+		{name: "ecdsa under defender", template: defender, cell: "ecdsa:P-256", wantErr: "accepts RSA 2048 or 4096 keys; key ecdsa:P-256"},
+		{name: "ecdsa under server", template: server, cell: "ecdsa:P-384", want: keys.Spec{Type: "ecdsa", Curve: "P-384"}},
+		{name: "not a key", template: server, cell: "dsa:1024", wantErr: "use rsa:2048, rsa:3072, rsa:4096, ecdsa:P-256 or ecdsa:P-384"},
+		{name: "no template to check against", cell: "rsa:3072", want: keys.Spec{Type: "rsa", Bits: 3072}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rows, bad, err := readAll(t, tc.template, "cn,c,o,ou,key\nSensor1.contoso.com,US,Contoso,Labs,"+tc.cell+"\n")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.wantErr != "" {
+				if len(bad) != 1 || !strings.Contains(bad[0].Error(), tc.wantErr) || bad[0].Line != 2 {
+					t.Fatalf("bad rows %v; want line 2: %q", bad, tc.wantErr)
+				}
+				return
+			}
+			if len(bad) != 0 || len(rows) != 1 || rows[0].Key != tc.want {
+				t.Fatalf("rows %+v, bad %v; want key %+v", rows, bad, tc.want)
+			}
+		})
+	}
 }

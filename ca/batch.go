@@ -38,6 +38,9 @@ type BatchOptions struct {
 	Password        string
 	RandomPasswords bool // one per row, into OUT/passwords.csv (0600)
 	Formats         []templates.Format
+	// Key is the leaf key of rows without a key column value (--key);
+	// zero: the template's key.
+	Key keys.Spec
 	// FlushEvery bounds how many certificates share one database
 	// transaction; FlushAfter how long a certificate waits for one.
 	FlushEvery int
@@ -89,6 +92,9 @@ func (s *Store) IssueBatch(ctx context.Context, opts BatchOptions, next func() (
 	}
 	if opts.Formats == nil {
 		opts.Formats = opts.Template.Output.Formats
+	}
+	if err := CheckKey(opts.Template, opts.Key); err != nil {
+		return err
 	}
 	if bundle.NeedsPassword(opts.Formats, opts.Template.Key.Encrypt) && !opts.RandomPasswords && opts.Password == "" {
 		return &UsageError{Msg: "the .pfx files need a password", Hint: "use --random-passwords, set CERTMINT_PASSWORD, or give --password-file"}
@@ -169,11 +175,15 @@ func (opts BatchOptions) Warnings() ([]string, error) {
 
 // request is the issue request of one row.
 func (opts BatchOptions) request(row *batch.Row) IssueRequest {
-	return IssueRequest{
+	req := IssueRequest{
 		Template: opts.Template, Subject: row.Subject, SANs: row.SANs, Days: row.Days,
 		Out: filepath.Join(opts.Out, row.Name), Base: row.Name, Formats: opts.Formats,
-		Password: opts.Password, Now: opts.Now,
+		Password: opts.Password, Now: opts.Now, Key: opts.Key,
 	}
+	if row.Key != (keys.Spec{}) {
+		req.Key = row.Key
+	}
+	return req
 }
 
 // prepareBatchRow does everything but recording: resume check, key,
@@ -220,7 +230,7 @@ func (s *Store) prepareBatchRow(opts BatchOptions, j *batchJob, hasPassword func
 		j.result.Err = err
 		return
 	}
-	key, err := keys.Generate(leafKeySpec(req.Template))
+	key, err := keys.Generate(p.key)
 	if err != nil {
 		j.result.Err = err
 		return

@@ -34,19 +34,25 @@ func (c *CSR) PEM() []byte {
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: c.DER})
 }
 
-// NewCSR checks subject and SANs against the template, generates the
-// template's key, and builds a request carrying the SANs and, as requested
+// NewCSR checks subject and SANs against the template, generates the leaf
+// key (key when not zero and the template accepts it, else the template's
+// key), and builds a request carrying the SANs and, as requested
 // extensions, the template's key usage and extended key usage, so a CA that
 // honours requested extensions issues what the template says. home is the
 // CA home's configuration, or nil outside a home: its subject defaults
-// fill the fields the template requires and subject lacks.
-func NewCSR(t *templates.Template, subject pkix.Name, sans []san.Name, home *Config) (*CSR, error) {
+// fill the fields the template requires and subject lacks. key is the leaf
+// key to generate, zero for the template's.
+func NewCSR(t *templates.Template, subject pkix.Name, sans []san.Name, home *Config, key keys.Spec) (*CSR, error) {
 	names := t.ResolveSANs(subject.CommonName, sans)
 	subject, err := home.checkRequest(t, subject, names)
 	if err != nil {
 		return nil, err
 	}
-	key, err := keys.Generate(leafKeySpec(t))
+	spec, err := chooseKey(t, key)
+	if err != nil {
+		return nil, err
+	}
+	priv, err := keys.Generate(spec)
 	if err != nil {
 		return nil, err
 	}
@@ -54,16 +60,16 @@ func NewCSR(t *templates.Template, subject pkix.Name, sans []san.Name, home *Con
 	if err := setSANs(req, names); err != nil {
 		return nil, err
 	}
-	exts, err := usageExtensions(t)
+	exts, err := usageExtensions(t, spec.Type == "ecdsa")
 	if err != nil {
 		return nil, err
 	}
 	req.ExtraExtensions = exts
-	der, err := x509.CreateCertificateRequest(rand.Reader, req, key)
+	der, err := x509.CreateCertificateRequest(rand.Reader, req, priv)
 	if err != nil {
 		return nil, fmt.Errorf("creating the request: %w", err)
 	}
-	return &CSR{Key: key, DER: der, SANs: names, Subject: subject}, nil
+	return &CSR{Key: priv, DER: der, SANs: names, Subject: subject}, nil
 }
 
 func setSANs(req *x509.CertificateRequest, names []san.Name) error {
@@ -77,12 +83,17 @@ var (
 	oidExtKeyUsage = asn1.ObjectIdentifier{2, 5, 29, 37}
 )
 
-// usageExtensions encodes the template's KU (critical) and EKU.
-func usageExtensions(t *templates.Template) ([]pkix.Extension, error) {
+// usageExtensions encodes the template's KU (critical) and EKU. For an
+// ECDSA key the encipherment bits are left out, as the CA leaves them out
+// of the certificate (profileOptions.ECDSAKey).
+func usageExtensions(t *templates.Template, ecdsaKey bool) ([]pkix.Extension, error) {
 	// Encode through a throwaway certificate so the DER is exactly what
 	// crypto/x509 writes into certificates (no hand-written bit strings).
 	var ku x509.KeyUsage
 	for _, k := range t.Usage.KeyUsage {
+		if ecdsaKey && (k == "keyEncipherment" || k == "dataEncipherment") {
+			continue
+		}
 		ku |= k.X509()
 	}
 	var eku []x509.ExtKeyUsage

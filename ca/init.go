@@ -17,7 +17,6 @@ import (
 
 	"github.com/certmint/certmint/internal/fsutil"
 	"github.com/certmint/certmint/internal/keys"
-	"github.com/certmint/certmint/templates"
 )
 
 // InitOptions describe a new CA home. Org, OU, Country, State and
@@ -337,9 +336,9 @@ func selfSignedCA(subject pkix.Name, key crypto.Signer, now time.Time, days int)
 	if err != nil {
 		return nil, err
 	}
-	hash := templates.SHA256
-	if spec.Curve == "P-384" {
-		hash = templates.SHA384
+	alg, err := signatureAlgorithm(nil, spec, ownKey)
+	if err != nil {
+		return nil, err
 	}
 	tmpl := &x509.Certificate{
 		SerialNumber:          serial,
@@ -350,7 +349,7 @@ func selfSignedCA(subject pkix.Name, key crypto.Signer, now time.Time, days int)
 		BasicConstraintsValid: true,
 		IsCA:                  true,
 		MaxPathLen:            1,
-		SignatureAlgorithm:    hash.SignatureAlgorithm(templates.KeyType(spec.Type)),
+		SignatureAlgorithm:    alg,
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
 	if err != nil {
@@ -365,12 +364,7 @@ func (s *Store) signIssuingCA(subject pkix.Name, key crypto.Signer, validity tim
 	if err != nil {
 		return nil, err
 	}
-	spec, _ := keys.Describe(s.Root.key)
-	hash := templates.SHA256
-	if spec.Curve == "P-384" {
-		hash = templates.SHA384
-	}
-	sg, err := newSigner(s.Root.Cert, s.Root.key, hash, s.caProfile(s.Root, validity))
+	sg, err := newSigner(s.Root.Cert, s.Root.key, nil, s.caProfile(s.Root, validity))
 	if err != nil {
 		return nil, err
 	}

@@ -49,6 +49,9 @@ type IssueRequest struct {
 	NoCDP      bool                    // no CRL distribution point (004: when validation is off)
 	PFX        templates.PFXEncryption // "" = the template's output.pfx_encryption
 	EncryptKey bool                    // encrypt BASE.key even if the template does not
+	// Key is the leaf key to generate, within what the template accepts
+	// (key.allowed_*); zero: the template's key.
+	Key keys.Spec
 	// Renews is the serial (hex) of the certificate this one replaces.
 	Renews   string
 	renewing *Record
@@ -129,6 +132,7 @@ type plan struct {
 	formats  []templates.Format
 	base     string
 	warnings []string // departures from the template's advice
+	key      keys.Spec // the leaf key Issue generates
 }
 
 // UsageError is a request that cannot be issued as given.
@@ -205,6 +209,11 @@ func planRequest(req IssueRequest, home *Config, needPassword bool) (*plan, erro
 	if slices.Contains(p.formats, templates.FormatNote) && t.Output.Note == "" {
 		return nil, &UsageError{Msg: fmt.Sprintf("template %q has no install note (output.note)", t.Name), Hint: "drop \"note\" from --format"}
 	}
+	key, err := chooseKey(t, req.Key)
+	if err != nil {
+		return nil, err
+	}
+	p.key = key
 	return p, nil
 }
 
@@ -223,14 +232,14 @@ func (s *Store) plan(ctx context.Context, req IssueRequest, needPassword bool) (
 	if now.IsZero() {
 		now = time.Now()
 	}
-	if kinds, rule := t.IssuerKeyTypes(); len(kinds) > 0 {
-		spec, err := keys.Describe(s.Issuing.Cert.PublicKey)
-		if err != nil || !slices.Contains(kinds, templates.KeyType(spec.Type)) {
-			return nil, &UsageError{
-				Msg: fmt.Sprintf("template %q needs an issuing CA with an %s key, and this CA's key is %s: %s",
-					t.Name, strings.ToUpper(string(kinds[0])), spec, t.Rule(rule)),
-				Hint: "use a CA home made with `certmint init --issuing-key rsa:4096` (or rsa:2048)"}
-		}
+	// The issuing CA's key must be able to sign under the template's
+	// signature rules; refused here, before anything is signed.
+	caSpec, err := keys.Describe(s.Issuing.Cert.PublicKey)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := signatureAlgorithm(t, caSpec, issuingCAKey); err != nil {
+		return nil, err
 	}
 	if end := now.Add(p.validity); end.After(s.Issuing.Cert.NotAfter) {
 		return nil, &UsageError{
@@ -258,8 +267,7 @@ func (s *Store) Issue(ctx context.Context, req IssueRequest) (*Issued, error) {
 	if err != nil {
 		return nil, err
 	}
-	spec := leafKeySpec(req.Template)
-	key, err := keys.Generate(spec)
+	key, err := keys.Generate(p.key)
 	if err != nil {
 		return nil, err
 	}
@@ -437,7 +445,7 @@ func (s *Store) signCSR(p *plan, csrPEM []byte, caKey crypto.Signer) (*x509.Cert
 	if err != nil {
 		return nil, nil, err
 	}
-	sg, err := newSigner(s.Issuing.Cert, caKey, t.Signature.Hash, prof)
+	sg, err := newSigner(s.Issuing.Cert, caKey, t, prof)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -5,6 +5,8 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/certmint/certmint/internal/keys"
@@ -107,17 +109,104 @@ func (s *Store) caProfile(root *Authority, validity time.Duration) *config.Signi
 }
 
 // newSigner wraps cfssl's local signer around a CA key with one profile.
-func newSigner(caCert *x509.Certificate, caKey crypto.Signer, hash templates.Hash, p *config.SigningProfile) (*local.Signer, error) {
+// t is the template of the certificates it signs, nil for a CA
+// certificate; signatureAlgorithm decides the algorithm.
+func newSigner(caCert *x509.Certificate, caKey crypto.Signer, t *templates.Template, p *config.SigningProfile) (*local.Signer, error) {
 	spec, err := keys.Describe(caKey)
 	if err != nil {
 		return nil, err
 	}
-	alg := hash.SignatureAlgorithm(templates.KeyType(spec.Type))
+	alg, err := signatureAlgorithm(t, spec, issuingCAKey)
+	if err != nil {
+		return nil, err
+	}
 	policy := &config.Signing{
 		Default:  p,
 		Profiles: map[string]*config.SigningProfile{"certmint": p},
 	}
 	return local.NewSigner(caKey, caCert, alg, policy)
+}
+
+// Whose key signs, as signatureAlgorithm's messages name it.
+const (
+	issuingCAKey = "this CA's"
+	ownKey       = "the certificate's own"
+)
+
+// signatureAlgorithm is the one place that decides how a key signs a
+// template's certificates (t nil: a CA certificate, which no template
+// governs). Every signing path asks it: plan (before anything is signed),
+// newSigner (issue, sign, batch, renew, safeq, and the root signing the
+// issuing CA at init), and self-signed certificates, whose own key signs.
+//
+// An RSA key signs with the template's signature.hash (SHA-256 without a
+// template). An ECDSA key signs with the hash of its curve, P-256 with
+// SHA-256 and P-384 with SHA-384: Mozilla's Root Store Policy 5.1.2 ("If
+// the signing key is P-384, the signature MUST use ECDSA with SHA-384"),
+// which zlint enforces as e_mp_ecdsa_signature_encoding_correct. A
+// template whose signature.allowed lacks that hash, or whose
+// signature.issuer_key_types excludes the key, is refused with a
+// *UsageError that says why.
+func signatureAlgorithm(t *templates.Template, signer keys.Spec, whose string) (x509.SignatureAlgorithm, error) {
+	hash := templates.SHA256
+	if t != nil {
+		hash = t.Signature.Hash
+		if kinds, rule := t.IssuerKeyTypes(); len(kinds) > 0 && !slices.Contains(kinds, templates.KeyType(signer.Type)) {
+			e := &UsageError{Msg: fmt.Sprintf("template %q needs certificates signed by an %s key (%s), and %s key is %s",
+				t.Name, keyTypeNames(kinds), t.Rule(rule), whose, signer)}
+			e.Hint = "use a CA home made with `certmint init --issuing-key rsa:4096` (or rsa:2048)"
+			if whose == ownKey {
+				e.Hint = "issue it from the CA instead of self-signed"
+			}
+			return 0, e
+		}
+	}
+	switch signer.Type {
+	case "rsa":
+		return hash.SignatureAlgorithm(templates.RSA), nil
+	case "ecdsa":
+		curveHash, ok := curveHashes[templates.Curve(signer.Curve)]
+		if !ok {
+			return 0, fmt.Errorf("%s ECDSA key is on %s; certmint signs with P-256 or P-384 keys", whose, signer.Curve)
+		}
+		if t != nil && !slices.Contains(t.Signature.Allowed, curveHash) {
+			e := &UsageError{Msg: fmt.Sprintf("template %q only accepts %s signatures, and %s %s key must sign with %s (an ECDSA key signs with the hash of its curve)",
+				t.Name, hashNames(t.Signature.Allowed), whose, signer.Curve, curveHash.Name())}
+			e.Hint = "use a CA home with another issuing key, e.g. `certmint init --issuing-key rsa:4096`"
+			if whose == ownKey {
+				e.Hint = "issue it from the CA instead of self-signed"
+			}
+			return 0, e
+		}
+		return curveHash.SignatureAlgorithm(templates.ECDSA), nil
+	}
+	return 0, fmt.Errorf("%s key is %s; certmint signs with RSA or ECDSA keys", whose, signer)
+}
+
+// curveHashes pairs each ECDSA curve with the only hash Mozilla's Root
+// Store Policy 5.1.2 lets it sign with.
+var curveHashes = map[templates.Curve]templates.Hash{
+	templates.P256: templates.SHA256,
+	templates.P384: templates.SHA384,
+}
+
+// vendorSentence is the sentence a template rule cites, without the seed
+// file that holds it: users know the vendor's document, not certmint's
+// file names.
+func hashNames(hs []templates.Hash) string {
+	var names []string
+	for _, h := range hs {
+		names = append(names, h.Name())
+	}
+	return templates.OrList(names)
+}
+
+func keyTypeNames(ts []templates.KeyType) string {
+	var names []string
+	for _, t := range ts {
+		names = append(names, strings.ToUpper(string(t)))
+	}
+	return templates.OrList(names)
 }
 
 // cfsslSubject carries a checked subject to cfssl's signer.

@@ -8,6 +8,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/certmint/certmint/internal/keys"
 	"github.com/certmint/certmint/san"
 	"github.com/certmint/certmint/templates"
 )
@@ -48,6 +49,12 @@ func (s *Store) RenewalRequest(ctx context.Context, serial *big.Int, out string)
 		Template: t, Subject: subject, SANs: names,
 		Out: old.Meta.Out, Base: old.Meta.Base, FriendlyName: old.Meta.FriendlyName, PFXName: old.Meta.PFXName,
 		Renews: old.SerialHex(), PFX: templates.PFXEncryption(old.Meta.PFX), NoCDP: old.Meta.NoCDP, EncryptKey: old.Meta.EncryptKey,
+	}
+	// The new key is of the old one's type and size (an administrator who
+	// chose --key rsa:4096 keeps it), unless the template no longer accepts
+	// it; then the template's own key.
+	if spec, err := keys.Describe(cert.PublicKey); err == nil && t.Key.Allows(templates.KeyType(spec.Type), spec.Bits, templates.Curve(spec.Curve)) {
+		req.Key = spec
 	}
 	// A certificate issued without a CDP (004, validation off) is renewed
 	// without one; cert.CRLDistributionPoints is the record of that.

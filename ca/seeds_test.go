@@ -1256,7 +1256,7 @@ func (e *seedEnv) signed(t *testing.T, tmpl string) *seedIssued {
 	if tmpl == "defender-sensor" {
 		s.CommonName = "sensor-csr.contoso.com"
 	}
-	r, err := NewCSR(tm, s, nil, nil)
+	r, err := NewCSR(tm, s, nil, nil, keys.Spec{})
 	if err != nil {
 		t.Fatalf("NewCSR(%s): %v", tmpl, err)
 	}

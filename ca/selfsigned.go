@@ -39,10 +39,15 @@ func IssueSelfSigned(ctx context.Context, s *Store, req IssueRequest) (*Issued, 
 	if warning != "" {
 		p.warnings = append(p.warnings, warning)
 	}
+	// The certificate's own key signs it, so that key must be one the
+	// template's signature rules accept; refused before it is made.
+	if _, err := signatureAlgorithm(t, p.key, ownKey); err != nil {
+		return nil, err
+	}
 	if err := precheckFiles(p); err != nil {
 		return nil, err
 	}
-	key, err := keys.Generate(leafKeySpec(t))
+	key, err := keys.Generate(p.key)
 	if err != nil {
 		return nil, err
 	}
@@ -67,6 +72,14 @@ func selfSign(p *plan, key crypto.Signer) (*x509.Certificate, error) {
 	if now.IsZero() {
 		now = time.Now()
 	}
+	spec, err := keys.Describe(key)
+	if err != nil {
+		return nil, err
+	}
+	alg, err := signatureAlgorithm(t, spec, ownKey)
+	if err != nil {
+		return nil, err
+	}
 	backdate := time.Duration(t.Validity.Backdate)
 	if backdate == 0 {
 		backdate = 5 * time.Minute
@@ -77,7 +90,7 @@ func selfSign(p *plan, key crypto.Signer) (*x509.Certificate, error) {
 		NotBefore:             now.Add(-backdate).UTC().Truncate(time.Second),
 		NotAfter:              now.Add(p.validity).UTC().Truncate(time.Second),
 		BasicConstraintsValid: true,
-		SignatureAlgorithm:    t.Signature.Hash.SignatureAlgorithm(t.Key.Type),
+		SignatureAlgorithm:    alg,
 	}
 	// RFC 5280 4.2.1.1: a self-signed end-entity certificate still names
 	// its key in the AKI; cfssl computes the key identifier (method 1).

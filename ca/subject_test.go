@@ -318,7 +318,7 @@ func TestIssueSubjectDefaults(t *testing.T) {
 func TestNewCSRSubjectDefaults(t *testing.T) {
 	tm := parseRequireTemplate(t, "csr-o", "O")
 	home := &Config{Subject: SubjectDefaults{O: "Fabrikam GmbH", C: "DE"}}
-	r, err := NewCSR(tm, pkix.Name{CommonName: "c.example.com"}, nil, home)
+	r, err := NewCSR(tm, pkix.Name{CommonName: "c.example.com"}, nil, home, keys.Spec{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -330,7 +330,7 @@ func TestNewCSRSubjectDefaults(t *testing.T) {
 		t.Errorf("CSR subject %s (reported %s), want CN=c.example.com,O=Fabrikam GmbH", got, r.Subject)
 	}
 	// Outside a home nothing is filled.
-	if _, err := NewCSR(tm, pkix.Name{CommonName: "c.example.com"}, nil, nil); err == nil || !strings.Contains(err.Error(), "missing O") {
+	if _, err := NewCSR(tm, pkix.Name{CommonName: "c.example.com"}, nil, nil, keys.Spec{}); err == nil || !strings.Contains(err.Error(), "missing O") {
 		t.Errorf("no home: %v, want missing O", err)
 	}
 }

@@ -176,6 +176,9 @@ func (h Hash) SignatureAlgorithm(caKey KeyType) x509.SignatureAlgorithm {
 	}
 }
 
+// Name is the hash as people write it: "SHA-384".
+func (h Hash) Name() string { return "SHA-" + strings.TrimPrefix(string(h), "sha") }
+
 // HashOf names the hash of a certificate's signature algorithm, or "" when
 // it is none certmint allows.
 func HashOf(alg x509.SignatureAlgorithm) Hash {

@@ -24,12 +24,13 @@ func batchCommand() *cli.Command {
 		Name:  "batch",
 		Usage: "issue one bundle per CSV row, in parallel; rerun to finish an interrupted batch",
 		Description: "The CSV has a header; cn is required; optional columns: san (several separated by ';'),\n" +
-			"name (the bundle folder, default the CN), c, o, ou, st, l, days, password. Each row gets\n" +
-			"OUT/<name>/ with the template's files. Bad rows are reported with their line number and the\n" +
-			"others go on (unless --fail-fast); exit status 1 if any row failed. Rerunning the same\n" +
-			"command skips rows whose bundle is complete and redoes torn ones.",
+			"name (the bundle folder, default the CN), c, o, ou, st, l, days, password, and key (the row's\n" +
+			"key type, e.g. rsa:4096, one the template accepts; default: --key, else the template's).\n" +
+			"Each row gets OUT/<name>/ with the template's files. Bad rows are reported with their line\n" +
+			"number and the others go on (unless --fail-fast); exit status 1 if any row failed. Rerunning\n" +
+			"the same command skips rows whose bundle is complete and redoes torn ones.",
 		Flags: []cli.Flag{
-			homeFlag, templateFlag,
+			homeFlag, templateFlag, keyFlag,
 			&cli.StringFlag{Name: "input", Aliases: []string{"i"}, Usage: "the CSV `FILE` (- for standard input)"},
 			&cli.IntFlag{Name: "jobs", Aliases: []string{"j"}, Value: runtime.NumCPU(), Usage: "parallel workers"},
 			outFlag,
@@ -68,6 +69,9 @@ func batchAction(c *cli.Context) error {
 		return err
 	}
 	opts := ca.BatchOptions{Template: t, Out: c.String("out"), Jobs: c.Int("jobs"), RandomPasswords: c.Bool("random-passwords")}
+	if opts.Key, err = leafKey(c, t); err != nil {
+		return err
+	}
 	if c.IsSet("format") {
 		if opts.Formats, err = templates.ParseFormats(c.String("format")); err != nil {
 			return usageErrorf("--format: %v", err)

@@ -21,7 +21,7 @@ func csrCommand() *cli.Command {
 			"is one (--home), its subject defaults fill the fields the template requires and --subject lacks.\n" +
 			"Check it with: openssl req -text -noout -verify -in BASE.csr",
 		Flags: []cli.Flag{
-			homeFlag, templateFlag, cnFlag, sanFlag, subjectFlag, outFlag, nameFlag, exampleFlag,
+			homeFlag, templateFlag, cnFlag, sanFlag, subjectFlag, keyFlag, outFlag, nameFlag, exampleFlag,
 			&cli.BoolFlag{Name: "encrypt-key", Usage: "encrypt BASE.key with the bundle password (CERTMINT_PASSWORD, --password-file or a prompt)"},
 			passwordFileFlag, passwordFlag,
 			forceFlag, jsonFlag,
@@ -53,7 +53,7 @@ func csrAction(c *cli.Context) error {
 		return err
 	}
 	// The request is checked (and its key made) before a password is asked.
-	r, err := ca.NewCSR(req.Template, req.Subject, req.SANs, home)
+	r, err := ca.NewCSR(req.Template, req.Subject, req.SANs, home, req.Key)
 	if err != nil {
 		return err
 	}

@@ -3,7 +3,10 @@ package main
 import (
 	"strings"
 
+	"github.com/certmint/certmint/ca"
+	"github.com/certmint/certmint/internal/keys"
 	"github.com/certmint/certmint/internal/secret"
+	"github.com/certmint/certmint/templates"
 	"github.com/urfave/cli/v2"
 )
 
@@ -41,6 +44,7 @@ var (
 	daysFlag     = &cli.IntFlag{Name: "days", Usage: "validity in days (default: the template's)"}
 	nameFlag     = &cli.StringFlag{Name: "name", Usage: "file base `NAME` (default: the CN)"}
 	exampleFlag  = &cli.BoolFlag{Name: "example", Usage: "use the template's example request (its [example] CN, SANs and subject) to see what it produces"}
+	keyFlag      = &cli.StringFlag{Name: "key", Usage: "the new key `TYPE`, one the template accepts: rsa:2048, rsa:3072, rsa:4096, ecdsa:P-256 or ecdsa:P-384 (default: the template's)"}
 	jsonFlag     = &cli.BoolFlag{
 		Name:  "json",
 		Usage: "print the result as JSON on stdout",
@@ -124,4 +128,20 @@ func validityDays(c *cli.Context) (int, error) {
 		return 0, usageHint("e.g. --days 365, or leave it out for the template's validity", "--days must be positive, not %d", c.Int(daysFlag.Name))
 	}
 	return c.Int(daysFlag.Name), nil
+}
+
+// leafKey is --key: the zero spec (the template's key) when not given, a
+// usage error when it is not a key type or not one the template accepts.
+func leafKey(c *cli.Context, t *templates.Template) (keys.Spec, error) {
+	if !c.IsSet(keyFlag.Name) {
+		return keys.Spec{}, nil
+	}
+	spec, err := keys.ParseSpec(c.String(keyFlag.Name))
+	if err != nil {
+		return keys.Spec{}, usageHint("e.g. --key rsa:4096 or --key ecdsa:P-256; `certmint templates show "+t.Name+"` lists the template's keys", "--key: %v", err)
+	}
+	if err := ca.CheckKey(t, spec); err != nil {
+		return keys.Spec{}, err
+	}
+	return spec, nil
 }

@@ -20,7 +20,7 @@ func issueCommand() *cli.Command {
 			"or --name: BASE.crt, BASE.key, BASE.pfx, BASE-chain.pem and one <ca>.cer per CA.\n" +
 			"The .pfx password comes from CERTMINT_PASSWORD, --password-file, --random-password or a prompt.",
 		Flags: []cli.Flag{
-			homeFlag, templateFlag, cnFlag, sanFlag, subjectFlag, outFlag, nameFlag,
+			homeFlag, templateFlag, cnFlag, sanFlag, subjectFlag, keyFlag, outFlag, nameFlag,
 			&cli.StringFlag{Name: "format", Usage: "comma-separated files to write instead of the template's: crt,key,pfx,chain,cer"},
 			&cli.StringFlag{Name: "friendly-name", Usage: "PKCS#12 friendlyName shown by Windows and macOS (default: the CN)"},
 			daysFlag,
@@ -51,6 +51,9 @@ func issueRequest(c *cli.Context) (ca.IssueRequest, error) {
 		return req, err
 	}
 	req.Template = t
+	if req.Key, err = leafKey(c, t); err != nil {
+		return req, err
+	}
 	if c.Bool("example") {
 		if c.IsSet("cn") || c.IsSet("san") || c.IsSet("subject") {
 			return req, usageErrorf("--example issues the template's own example; it cannot be combined with --cn, --san or --subject")
