@@ -19,17 +19,39 @@ import (
 // (testdata/corpus/make.sh), so the cases never rot.
 var corpusNow = time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
 
+// corpusCase is one line of testdata/corpus/cases.txt (its format is
+// described at the top of make.sh).
 type corpusCase struct {
 	line     int
 	file     string
 	template string
-	expected []string // failed rules; "passphrase" for a .pfx that does not open
+	fails    []string // failed rules; "passphrase" for a .pfx that does not open
+	warns    []string // warned rules
 	opts     map[string]string
+}
+
+func (c corpusCase) name() string {
+	name := strings.TrimSuffix(c.file, filepath.Ext(c.file))
+	if strings.HasSuffix(c.file, ".pfx") {
+		name += "-pfx-" + c.opts["pass"]
+	}
+	return name
+}
+
+func (c corpusCase) passes() bool { return len(c.fails) == 0 }
+
+func ruleList(s string) []string {
+	if s == "-" {
+		return nil
+	}
+	out := strings.Split(s, ",")
+	slices.Sort(out)
+	return out
 }
 
 func readCorpus(t *testing.T) []corpusCase {
 	t.Helper()
-	f, err := os.Open("testdata/corpus/cases.txt")
+	f, err := os.Open(corpusFile("cases.txt"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,18 +60,27 @@ func readCorpus(t *testing.T) []corpusCase {
 	sc := bufio.NewScanner(f)
 	for n := 1; sc.Scan(); n++ {
 		fields := strings.Fields(sc.Text())
-		if len(fields) < 3 {
+		if len(fields) == 0 {
 			continue
 		}
-		c := corpusCase{line: n, file: fields[0], template: fields[1], opts: map[string]string{}}
-		if fields[2] != "-" {
-			c.expected = strings.Split(fields[2], ",")
+		if len(fields) < 4 || strings.Contains(fields[2], "=") || strings.Contains(fields[3], "=") {
+			t.Fatalf("cases.txt:%d: want FILE TEMPLATE FAILS WARNS [key=value...], got %q", n, sc.Text())
 		}
-		for _, kv := range fields[3:] {
-			k, v, _ := strings.Cut(kv, "=")
+		c := corpusCase{line: n, file: fields[0], template: fields[1], fails: ruleList(fields[2]), warns: ruleList(fields[3]), opts: map[string]string{}}
+		for _, kv := range fields[4:] {
+			k, v, ok := strings.Cut(kv, "=")
+			if !ok {
+				t.Fatalf("cases.txt:%d: %q is not key=value", n, kv)
+			}
 			c.opts[k] = v // a later chain= replaces the default one
 		}
 		out = append(out, c)
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if len(out) == 0 {
+		t.Fatal("cases.txt holds no case")
 	}
 	return out
 }
@@ -62,150 +93,220 @@ func corpusFetcher(mode string) Fetcher {
 			return nil, errors.New("dial tcp: lookup crl.corpus.test: no such host")
 		}
 		switch url {
-		case "http://crl.corpus.test/issuing.crl":
-			return os.ReadFile("testdata/corpus/issuing.crl")
+		case "http://crl.corpus.test/issuing.crl", "https://crl.corpus.test/issuing.crl":
+			return os.ReadFile(corpusFile("issuing.crl"))
 		case "http://crl.corpus.test/root.crl":
-			return os.ReadFile("testdata/corpus/root.crl.pem")
+			return os.ReadFile(corpusFile("root.crl.pem"))
 		}
 		return nil, fmt.Errorf("GET %s: 404 Not Found", url)
 	}
 }
 
-// TestCorpus: certificates made by OpenSSL, not by certmint. check passes the
-// conforming one of every template and names exactly the violated rule of
-// each of the others; the validation cases give Defender's messages.
+// loadCase reads a case's files as `certmint check` would be given them.
+func loadCase(c corpusCase) (Input, error) {
+	var files Files
+	if chain := c.opts["chain"]; chain != "" {
+		files.Chain = corpusFile(chain)
+	}
+	if pfx := c.opts["pfx"]; pfx != "" {
+		files.PFX = corpusFile(pfx)
+	} else {
+		files.Cert = corpusFile(c.file)
+		if k := c.opts["key"]; k != "" {
+			files.Key = corpusFile(k)
+		}
+		if k := c.opts["keyfile"]; k != "" {
+			files.Key = corpusFile(k)
+		}
+	}
+	if crl := c.opts["crl"]; crl != "" {
+		files.CRLs = []string{corpusFile(crl)}
+	}
+	files.Password = staticPassword(c.opts["pass"])
+	in, err := Load(files)
+	if err != nil {
+		return in, err
+	}
+	in.Now = corpusNow
+	if mode := c.opts["fetch"]; mode != "" {
+		in.FetchCRL, in.Fetcher = true, corpusFetcher(mode)
+	}
+	in.NoCDP = c.opts["nocdp"] == "1"
+	return in, nil
+}
+
+// TestCorpus: certificates made by OpenSSL, not by certmint. check fails
+// exactly the requirements each case breaks and warns on exactly the
+// advice it does not follow; the validation failures of defender-sensor
+// carry Defender's own messages, and no other template's do.
 func TestCorpus(t *testing.T) {
 	for _, c := range readCorpus(t) {
-		name := strings.TrimSuffix(c.file, filepath.Ext(c.file))
-		if c.opts["pass"] != "" && strings.HasSuffix(c.file, ".pfx") {
-			name += "-" + c.opts["pass"]
-		}
-		t.Run(name, func(t *testing.T) {
+		t.Run(c.name(), func(t *testing.T) {
 			tm, err := templates.Builtin(c.template)
 			if err != nil {
-				t.Fatal(err)
+				t.Fatalf("cases.txt:%d: %v", c.line, err)
 			}
-			dir := "testdata/corpus/"
-			files := Files{Chain: dir + c.opts["chain"]}
-			if pfx := c.opts["pfx"]; pfx != "" {
-				files = Files{PFX: dir + pfx}
-			} else {
-				files.Cert = dir + c.file
-				files.Key = dir + c.opts["key"]
-				if kf := c.opts["keyfile"]; kf != "" {
-					files.Key = dir + kf
-				}
-			}
-			if crl := c.opts["crl"]; crl != "" {
-				files.CRLs = []string{dir + crl}
-			}
-			pass := c.opts["pass"]
-			files.Password = func() (string, error) { return pass, nil }
-			in, err := Load(files)
-			if slices.Equal(c.expected, []string{"passphrase"}) {
+			in, err := loadCase(c)
+			if slices.Equal(c.fails, []string{"passphrase"}) {
 				var pe *PassphraseError
 				if !errors.As(err, &pe) || !strings.Contains(err.Error(), DefenderPassphrase) {
-					t.Fatalf("Load: %v, want a PassphraseError with Defender's message", err)
+					t.Fatalf("cases.txt:%d: Load: %v, want a PassphraseError with Defender's message", c.line, err)
 				}
 				return
 			}
 			if err != nil {
-				t.Fatal(err)
-			}
-			in.Now = corpusNow
-			if mode := c.opts["fetch"]; mode != "" {
-				in.FetchCRL, in.Fetcher = true, corpusFetcher(mode)
+				t.Fatalf("cases.txt:%d: %v", c.line, err)
 			}
 			r := Run(tm, in)
-			got := r.Failed()
+			got, gotWarn := r.Failed(), r.Warned()
 			slices.Sort(got)
-			want := slices.Clone(c.expected)
-			slices.Sort(want)
-			if !slices.Equal(got, want) {
-				t.Errorf("cases.txt:%d: failed rules %v, want %v", c.line, got, want)
+			slices.Sort(gotWarn)
+			if !slices.Equal(got, c.fails) || !slices.Equal(gotWarn, c.warns) {
+				t.Errorf("cases.txt:%d: failed %v, warned %v; want failed %v, warned %v", c.line, got, gotWarn, c.fails, c.warns)
 				for _, f := range r.Findings {
-					if f.Status == Fail {
-						t.Logf("  %s: got %s; want %s", f.Rule, f.Got, f.Want)
+					if f.Status == Fail || f.Status == Warn {
+						t.Logf("  %s %s: got %s; want %s", f.Status, f.Rule, f.Got, f.Want)
 					}
 				}
 			}
+			if r.OK != c.passes() {
+				t.Errorf("cases.txt:%d: Report.OK = %v with failed %v", c.line, r.OK, got)
+			}
 			for _, f := range r.Findings {
-				if f.Status == Fail && f.Fix == "" {
-					t.Errorf("%s fails without saying how to fix it", f.Rule)
+				switch {
+				case f.Status == Fail && f.Level != templates.Requirement:
+					t.Errorf("%s fails but is %s", f.Rule, f.Level)
+				case f.Status == Warn && f.Level != templates.Advice:
+					t.Errorf("%s warns but is %s", f.Rule, f.Level)
+				}
+				if (f.Status == Fail || f.Status == Warn) && f.Fix == "" {
+					t.Errorf("%s: %s without saying how to fix it", f.Rule, f.Status)
 				}
 				if f.Status == Fail && len(f.Citations) == 0 {
-					t.Errorf("%s fails without its seed rule", f.Rule)
+					t.Errorf("%s fails without the sentence it rests on", f.Rule)
 				}
-				if want, ok := defenderMessages[f.Rule]; ok && f.Status == Fail && c.template == "defender-sensor" {
-					if !slices.Contains(want, f.ApplianceMessage) {
-						t.Errorf("%s: Defender message %q, want one of %q", f.Rule, f.ApplianceMessage, want)
-					}
+				want := ""
+				if c.template == "defender-sensor" && f.Status == Fail {
+					want = defenderMessages[f.Rule]
+				}
+				if f.Rule == "validation.revocation" && f.Status == Fail && want != "" && c.opts["fetch"] == "unreachable" {
+					want = DefenderUnreachable
+				}
+				if f.ApplianceMessage != want {
+					t.Errorf("%s: appliance message %q, want %q", f.Rule, f.ApplianceMessage, want)
 				}
 			}
 		})
 	}
 }
 
-// defenderMessages: the troubleshooting rows of 004 each validation
-// failure must show.
-var defenderMessages = map[string][]string{
-	"validation.chain":      {DefenderChain},
-	"validation.key":        {DefenderPassphrase},
-	"validation.expiry":     {DefenderExpired},
-	"validation.revocation": {DefenderRevoked, DefenderUnreachable},
+// defenderMessages: the troubleshooting row of 004 each validation failure
+// of defender-sensor shows (an unreachable CRL has its own row).
+var defenderMessages = map[string]string{
+	"validation.chain":      DefenderChain,
+	"validation.key":        DefenderPassphrase,
+	"validation.expiry":     DefenderExpired,
+	"validation.revocation": DefenderRevoked,
+}
+
+// validationSteps are the requirements of every template; the corpus
+// breaks each once, alone (the v-* cases), instead of once per template.
+var validationSteps = []string{"validation.chain", "validation.key", "validation.expiry", "validation.revocation"}
+
+// coverTogether: requirements that no certificate can break alone, and the
+// rules that necessarily fail with them.
+var coverTogether = map[string][]string{
+	// 004: "Signature Algorithm = SHA256RSA" and "Signature Hash Algorithm =
+	// SHA256". A hash other than SHA-256 breaks both sentences; the
+	// algorithm alone is broken by RSASSA-PSS or ECDSA with SHA-256.
+	"defender-sensor signature.allowed": {"signature.algorithms"},
+}
+
+// coverBreaksValidation: advice that no certificate can break without
+// failing validation, so its case warns and fails validation.
+var coverBreaksValidation = map[string]string{
+	// The templates allow SHA-256, -384 and -512; of the other hashes Go
+	// verifies only SHA-1, which it (as validators do) refuses.
+	"signature.allowed": "a hash outside SHA-256/384/512 is SHA-1 or one no validator verifies",
 }
 
 // TestCorpusCoverage: for every built-in template the corpus holds a
-// conforming certificate and, for each requirement check evaluates on it,
-// a certificate that breaks that requirement.
+// certificate that passes with no warning; for each requirement check
+// evaluates, one that fails exactly it; for each piece of advice, one that
+// passes and warns on exactly it. The rules are those check reports on the
+// template's passing cases, and the SAN kinds the template does not allow.
 func TestCorpusCoverage(t *testing.T) {
 	cases := readCorpus(t)
 	all, err := templates.Builtins()
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Requirements that cannot be broken alone, with the reason.
-	implied := map[string]string{
-		"san.require_dns": "with cn_in_san the CN counts as a DNS name, and the CN form already demands one: breaking it breaks subject.cn too (see the -space and -apostrophe cases)",
+	without := func(rules []string, drop func(string) bool) []string {
+		return slices.DeleteFunc(slices.Clone(rules), drop)
 	}
-	family := func(rule string) string {
-		switch {
-		case strings.HasPrefix(rule, "key."):
-			return "key"
-		case strings.HasPrefix(rule, "san.allow_"):
-			return "san.allow"
+	isValidation := func(r string) bool { return strings.HasPrefix(r, "validation.") }
+
+	for _, step := range validationSteps {
+		if !slices.ContainsFunc(cases, func(c corpusCase) bool { return slices.Equal(c.fails, []string{step}) && len(c.warns) == 0 }) {
+			t.Errorf("no corpus certificate fails %s alone", step)
 		}
-		return rule
 	}
 	for _, tm := range all {
-		var good *corpusCase
-		violated := map[string]bool{}
-		for i, c := range cases {
-			if c.template != tm.Name {
+		rules := map[string]bool{}
+		clean := false
+		for _, c := range cases {
+			if c.template != tm.Name || !c.passes() {
 				continue
 			}
-			if len(c.expected) == 0 && good == nil && c.opts["pfx"] == "" {
-				good = &cases[i]
+			clean = clean || len(c.warns) == 0
+			in, err := loadCase(c)
+			if err != nil {
+				t.Fatalf("cases.txt:%d: %v", c.line, err)
 			}
-			for _, r := range c.expected {
-				violated[family(r)] = true
+			for _, f := range Run(tm, in).Findings {
+				// check reports the SAN kinds together, under
+				// san.allow_dns; each kind is added below.
+				if !strings.HasPrefix(f.Rule, "san.allow_") {
+					rules[f.Rule] = true
+				}
 			}
 		}
-		if good == nil {
-			t.Errorf("%s: no conforming certificate in the corpus", tm.Name)
+		if !clean {
+			t.Errorf("%s: no corpus certificate passes without a warning", tm.Name)
 			continue
 		}
-		in, err := Load(Files{Cert: "testdata/corpus/" + good.file, Chain: "testdata/corpus/" + good.opts["chain"]})
-		if err != nil {
-			t.Fatal(err)
+		for kind, allowed := range map[string]bool{"dns": tm.SAN.AllowDNS, "wildcard": tm.SAN.AllowWildcard || !tm.SAN.AllowDNS,
+			"ip": tm.SAN.AllowIP, "email": tm.SAN.AllowEmail, "uri": tm.SAN.AllowURI} {
+			// A wildcard where no DNS name is allowed breaks san.allow_dns.
+			if !allowed {
+				rules["san.allow_"+kind] = true
+			}
 		}
-		in.Now = corpusNow
-		for _, f := range requirements(tm, in) {
-			if _, ok := implied[f.Rule]; ok {
+		for rule := range rules {
+			if isValidation(rule) {
 				continue
 			}
-			if !violated[family(f.Rule)] {
-				t.Errorf("%s: no corpus certificate breaks %s", tm.Name, f.Rule)
+			covered := slices.ContainsFunc(cases, func(c corpusCase) bool {
+				if c.template != tm.Name {
+					return false
+				}
+				if tm.IsRequirement(rule) {
+					want := append([]string{rule}, coverTogether[tm.Name+" "+rule]...)
+					slices.Sort(want)
+					return slices.Equal(without(c.fails, isValidation), want)
+				}
+				if !slices.Equal(c.warns, []string{rule}) {
+					return false
+				}
+				if _, ok := coverBreaksValidation[rule]; ok {
+					return len(without(c.fails, isValidation)) == 0
+				}
+				return c.passes()
+			})
+			if !covered && tm.IsRequirement(rule) {
+				t.Errorf("%s: no corpus certificate fails exactly the requirement %s", tm.Name, rule)
+			} else if !covered {
+				t.Errorf("%s: no corpus certificate passes and warns on exactly the advice %s", tm.Name, rule)
 			}
 		}
 	}

@@ -1,10 +1,66 @@
 #!/usr/bin/env bash
-# Makes the check corpus with OpenSSL only (not certmint): for every built-in template a
-# conforming certificate and one certificate per requirement that breaks exactly that
-# requirement, plus the validation cases (expired, not yet valid, wrong key, wrong
-# passphrase, wrong root, revoked, unreachable CRL). Dates are fixed, so the corpus never
-# rots: the test checks at NOW below. Writes cases.txt: FILE TEMPLATE EXPECTED-RULES...
-# (comma-separated, "-" for none) and extra fields key=... chain=... crl=... pfx=...
+# Makes the check corpus with OpenSSL only (not certmint), so check is judged against
+# certificates nobody here made. For every built-in template:
+#   - a conforming certificate, and one per variation the vendor document allows (no AIA,
+#     the name only in the SAN, an https:// CDP, no EKU, 4096-bit keys, another subject
+#     order, SHA-384/512, self-signed where allowed, no CDP with --no-cdp ...): they PASS;
+#   - one certificate per requirement, broken once: it FAILS naming exactly that rule (plus a
+#     validation.* step only where the breakage necessarily breaks validation too);
+#   - one certificate per piece of advice, broken once: it PASSES and WARNS on exactly that rule.
+# plus the validation cases (expired, not yet valid, wrong key, wrong passphrase, wrong root,
+# revoked, unreachable CRL) and .pfx files. Dates are fixed, so the corpus never rots: the test
+# checks at 2026-12-01T00:00:00Z.
+#
+# cases.txt, one case a line:
+#   FILE TEMPLATE FAILS WARNS [key=F] [chain=F] [keyfile=F] [pfx=F] [pass=P] [crl=F] [fetch=M] [nocdp=1]
+#   FAILS  the rules check must fail, comma-separated, "-" for none ("passphrase": the .pfx
+#          does not open, with Defender's message)
+#   WARNS  the rules check must warn on (advice not followed), comma-separated, "-" for none
+#   key=   the certificate's key (--key); keyfile= gives another one instead
+#   chain= the CA certificates (--chain); a self-signed certificate trusted as its own root
+#          names itself
+#   pfx=   check the .pfx (--pfx) instead of the certificate; pass= its passphrase (or the
+#          encrypted key's)
+#   crl=   a CRL file (--crl); fetch=serve|unreachable: fetch the CDP (--crl-check) from a
+#          server that has the corpus CRLs, or from one that cannot be reached
+#   nocdp=1  check --no-cdp (Input.NoCDP): the site does not validate certificates
+#
+# Expectations come from the vendor documents, not from check: each template section below
+# lists its requirements (REQS, with the sentence each rests on in the template's comments);
+# every other rule is advice. brk derives FAILS/WARNS from REQS.
+#
+# Cases that expect what check does not do yet (the template or the document says otherwise;
+# for the lead to fix in check), marked "CHECK:" where they are made:
+#   - safeq-signing-script, -script-trusted: the self-signed certificate generateCertificate.ps1
+#     makes (and `certmint safeq --self-signed`) has no CDP and no AIA; the template allows it,
+#     says "a self-signed certificate has neither", and its CDP advice is about certificates
+#     "from a CA". Expected: pass, no warning. check warns revocation.crl_distribution_point
+#     and revocation.aia.
+#   - safeq-signing-serverauth: the template's advice is "no serverAuth" ("The signing
+#     certificate is NOT the certificate that is used for HTTPS."). Expected: warn
+#     usage.ext_key_usage. check does not look at the EKU of safeq-signing at all.
+#   - 1e-client-macos-nochain.pfx, defender-sensor-nochain.pfx: a .pfx without the CA
+#     certificates, checked with --chain. Expected: warn output.pfx_chain. check counts the
+#     --chain certificates (and, in the CLI, the CA home's) as if they were in the .pfx, so the
+#     advice never fires on a certificate that validates.
+#   - 1e-client-cn-only, 1e-client-workgroup-cn-only, defender-sensor-cn-only: the CN (a DNS
+#     name) is not in the SAN. The templates' comments list "the CN copied into the SAN" / "the
+#     CN in the SAN" as advice, and SANRules.CNInSAN says check requires it there. Expected:
+#     warn san.cn_in_san. check never evaluates it (RuleKeys has no such rule).
+#   - 1e-client-https-cdp-fetched: 000 allows an HTTP/S CDP, but --crl-check fetches only
+#     http:// CDPs, so validation.revocation fails ("names no http:// CRL distribution
+#     point"). Expected: pass, the CRL fetched from the https:// CDP.
+#   - safeq-ssl-email-only-san: 003's "proper SAN" holds "all addresses/domain names that will
+#     be used to connect the server", and SANRules.Require is "at least one SAN of any allowed
+#     kind"; check accepts a SAN holding only an email address. Expected: fail san.require
+#     (and warn san.allow_email).
+#   - defender-sensor-pss-max-salt: `openssl ca -sigopt rsa_padding_mode:pss` as issue 10
+#     wrote it (OpenSSL's default salt length, not the hash length). Go's parser does not name
+#     that algorithm, so check fails signature.allowed and signature.algorithms with "got 0"
+#     (the hash is SHA-256), and validation.chain with "the certificate and the root CA do not
+#     match" and Defender's chain message, though the right CA signed it. Expected: fail
+#     signature.algorithms alone, naming RSASSA-PSS (rsa.VerifyPSS with PSSSaltLengthAuto
+#     verifies such a signature).
 #
 # Run from this folder: ./make.sh   (OpenSSL 3.x)
 set -euo pipefail
@@ -14,19 +70,19 @@ export OPENSSL_CONF=/dev/null
 
 START=20261101000000Z     # notBefore of normal certificates
 END=20271001000000Z       # notAfter: valid at NOW (2026-12-01) and < 825 days
+NOW=20261201000000Z       # when the test checks: a notBefore of exactly NOW is not "past"
 BASE=http://crl.corpus.test
 
-# --- CA material -------------------------------------------------------------------------
-openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out out/root.key 2>/dev/null
-openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out out/issuing.key 2>/dev/null
-openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out out/ec-issuing.key 2>/dev/null
-openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out out/other-root.key 2>/dev/null
-for k in rsa2048 rsa2048b; do openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out out/$k.key 2>/dev/null; done
-openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:1024 -out out/rsa1024.key 2>/dev/null
-openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:3072 -out out/rsa3072.key 2>/dev/null
-openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out out/ec256.key 2>/dev/null
+# --- CA material and keys ----------------------------------------------------------------
+rsa() { openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:$2 -out out/$1.key 2>/dev/null; }
+ec() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:$2 -out out/$1.key 2>/dev/null; }
+rsa root 2048; rsa issuing 2048; ec ec-issuing P-256; rsa other-root 2048
+rsa rsa2048 2048; rsa rsa2048b 2048; rsa rsa1024 1024; rsa rsa3072 3072; rsa rsa4096 4096
+ec ec256 P-256; ec ec384 P-384; ec ec521 P-521
+openssl genpkey -algorithm ED25519 -out out/ed25519.key
 # the rsa2048 key, passphrase-protected
 openssl pkcs8 -topk8 -v2 aes-256-cbc -passout pass:corpus-pass -in out/rsa2048.key -out out/rsa2048-enc.key
+KEYS="rsa2048 rsa2048b rsa2048-enc rsa1024 rsa3072 rsa4096 ec256 ec384 ec521 ed25519"
 
 cat > out/ca.cnf <<CNF
 [ca]
@@ -78,17 +134,19 @@ cat out/issuing.crt out/root.crt > chain.pem
 cat out/ec-issuing.crt out/root.crt > ec-chain.pem
 cat out/issuing.crt out/other-root.crt > other-chain.pem
 
+rm -f ./*.crt ./*.pfx
 : > cases.txt
-n=0
-# mk NAME TEMPLATE EXPECTED [var=value ...]
-#   variables: key cn subj ku eku san cdp aia bc days(start,end) md signer(issuing|ec-issuing|self) extra
+
+# mk NAME TEMPLATE FAILS WARNS [var=value ...]: one certificate and its line in cases.txt.
+#   variables: key cn subj ku eku san cdp aia bc start end md sigopt signer(issuing|ec-issuing|self)
+#   trust=self (the certificate is its own trusted root: chain= itself) extra (more fields)
+#   A later var=value replaces an earlier one, so NAME's changes follow the good parameters.
 mk() {
-  local name=$1 template=$2 expected=$3; shift 3
-  local key=rsa2048 cn="" subj="" ku="digitalSignature,keyEncipherment" eku="" san="" cdp="$BASE/issuing.crl" aia="$BASE/issuing.crt"
-  local bc="critical,CA:FALSE" start=$START end=$END md=sha256 signer=issuing extra=""
+  local name=$1 template=$2 fails=$3 warns=$4; shift 4
+  local key=rsa2048 cn="" subj="" ku="digitalSignature,keyEncipherment" eku="" san="" cdp="URI:$BASE/issuing.crl" aia="$BASE/issuing.crt"
+  local bc="critical,CA:FALSE" start=$START end=$END md=sha256 sigopt="" signer=issuing trust="" extra=""
   local v
-  for v in "$@"; do [ "$v" = -- ] || local "$v"; done
-  n=$((n+1))
+  for v in "$@"; do local "$v"; done
   local f=out/$name
   local ext=$f.ext
   {
@@ -97,166 +155,356 @@ mk() {
     [ -n "$ku" ] && echo "keyUsage = critical,$ku"
     [ -n "$eku" ] && echo "extendedKeyUsage = $eku"
     [ -n "$san" ] && echo "subjectAltName = $san"
-    [ -n "$cdp" ] && echo "crlDistributionPoints = URI:$cdp"
+    [ -n "$cdp" ] && echo "crlDistributionPoints = $cdp"
     [ -n "$aia" ] && echo "authorityInfoAccess = caIssuers;URI:$aia"
     echo "subjectKeyIdentifier = hash"
     [ "$signer" != self ] && echo "authorityKeyIdentifier = keyid"
     true
   } > "$ext"
   openssl req -new -key out/$key.key -subj "${subj:-/CN=$cn}" -out "$f.csr"
+  local sig=()
+  for v in $sigopt; do sig+=(-sigopt "$v"); done
   if [ "$signer" = self ]; then
-    ca -selfsign -keyfile out/$key.key -in "$f.csr" -extfile "$ext" -extensions x -startdate $start -enddate $end -md $md -out "$f.crt"
+    ca -selfsign -keyfile out/$key.key -in "$f.csr" -extfile "$ext" -extensions x -startdate $start -enddate $end -md $md "${sig[@]}" -out "$f.crt"
   else
-    ca -cert out/$signer.crt -keyfile out/$signer.key -in "$f.csr" -extfile "$ext" -extensions x -startdate $start -enddate $end -md $md -out "$f.crt"
+    ca -cert out/$signer.crt -keyfile out/$signer.key -in "$f.csr" -extfile "$ext" -extensions x -startdate $start -enddate $end -md $md "${sig[@]}" -out "$f.crt"
   fi
   [ -s "$f.crt" ] || { echo "make.sh: $name: openssl ca failed" >&2; exit 1; }
   local chain=chain.pem
   [ "$signer" = ec-issuing ] && chain=ec-chain.pem
-  echo "$name.crt $template $expected key=$key.key chain=$chain $extra" >> cases.txt
+  [ "$trust" = self ] && chain=$name.crt
+  echo "$name.crt $template $fails $warns key=keys/$key.key chain=$chain $extra" | sed 's/ *$//' >> cases.txt
   mv "$f.crt" "$name.crt"
   rm -f "$f.csr" "$ext"
 }
 
-# --- every template: one conforming certificate, then one per requirement ---------------
-# template GOOD-PARAMS... : the conforming certificate; then the mutations below, each
-# breaking one requirement, apply where the template has that requirement.
-family() { # NAME TEMPLATE FLAGS -- GOOD-PARAMS...
-  local name=$1 t=$2 flags=$3; shift 4
-  local good=("$@")
-  mk $name-good $t - "${good[@]}"
-  case ",$flags," in *,ca-issued,*)
-    mk $name-self $t allow_self_signed,validation.chain "${good[@]}" signer=self ;; esac
-  mk $name-ca $t end_entity "${good[@]}" bc=critical,CA:TRUE
-  mk $name-no-cdp $t revocation.crl_distribution_point "${good[@]}" cdp=
-  mk $name-https-cdp $t revocation.crl_distribution_point "${good[@]}" cdp=https://crl.corpus.test/issuing.crl
-  mk $name-no-aia $t revocation.aia "${good[@]}" aia=
-  # Validators refuse SHA-1 signatures outright, so the chain fails too.
-  mk $name-sha1 $t signature.allowed,validation.chain "${good[@]}" md=sha1
-  mk $name-not-yet-valid $t validity.backdate,validation.expiry "${good[@]}" start=20270101000000Z end=20271201000000Z
-  mk $name-rsa1024 $t key.allowed_bits "${good[@]}" key=rsa1024
-  case ",$flags," in *,max825,*)
-    mk $name-900-days $t validity.max_days "${good[@]}" end=20290501000000Z ;; esac
-  case ",$flags," in *,rsa-issuer,*)
-    mk $name-ecdsa-ca $t signature.issuer_key_types "${good[@]}" signer=ec-issuing ;; esac
+# Per template: T (its name), REQS (its requirements: the rules its vendor document demands),
+# GOOD (the parameters of its conforming certificate) and SAN0 (GOOD's SAN).
+# split F|W RULES: the rules of RULES (comma-separated) that fail (requirements and validation
+# steps) or that warn (advice) under $REQS; "-" for none.
+split() {
+  local want=$1 out="" r
+  for r in ${2//,/ }; do
+    local req=W
+    case " $REQS " in *" $r "*) req=F ;; esac
+    case $r in validation.*) req=F ;; esac
+    [ $req = "$want" ] && out="$out,$r"
+  done
+  echo "${out#,}" | sed 's/^$/-/'
 }
+ok() { local s=$1; shift; mk $T-$s $T - - "${GOOD[@]}" "$@"; }              # passes, no warning
+brk() { local s=$1 r=$2; shift 2; mk $T-$s $T "$(split F $r)" "$(split W $r)" "${GOOD[@]}" "$@"; }
 
-# server: serverAuth, SAN required, <= 825 days, RSA or ECDSA, SHA-256/384/512
-SRV=(cn=www.contoso.com san=DNS:www.contoso.com,IP:10.0.0.10 eku=serverAuth)
-family server server ca-issued,max825 -- "${SRV[@]}"
-mk server-no-cn server subject.cn "${SRV[@]}" subj=/O=Contoso
-mk server-ecdsa-good server - cn=www.contoso.com san=DNS:www.contoso.com eku=serverAuth key=ec256 ku=digitalSignature
-mk server-no-san server san.require cn="Web Server" eku=serverAuth
-mk server-email-san server san.allow_email cn=www.contoso.com san=DNS:www.contoso.com,email:a@contoso.com eku=serverAuth
-mk server-no-ke server usage.key_usage "${SRV[@]}" ku=digitalSignature
-mk server-clientauth server usage.ext_key_usage "${SRV[@]}" eku=clientAuth
+# common: what every template is checked for. Self-signed, hash and CDP variations differ by
+# template and are made in its section.
+common() {
+  ok good
+  ok rsa4096 key=rsa4096
+  brk no-aia revocation.aia aia=
+  brk ca end_entity bc=critical,CA:TRUE
+  brk rsa1024 key.allowed_bits key=rsa1024
+  # notBefore in the future: the validator refuses it too.
+  brk not-yet-valid validity.backdate,validation.expiry start=20270101000000Z end=20271201000000Z
+  # notBefore exactly at NOW: valid now (RFC 5280 counts notBefore in), but not a past date.
+  brk notbefore-now validity.backdate start=$NOW
+  # Validators refuse SHA-1 signatures outright, so the chain fails too.
+  brk sha1 signature.allowed,${SHA1_ALSO:-}validation.chain md=sha1
+  brk no-cdp revocation.crl_distribution_point cdp=
+  brk ldap-cdp revocation.crl_distribution_point cdp=URI:ldap:///CN=Corpus%20Issuing%20CA?certificateRevocationList
+}
+# kinds KIND...: one certificate per SAN kind the template does not allow (san.allow_KIND).
+kinds() {
+  local k
+  for k in "$@"; do
+    local entry
+    case $k in
+      dns) entry=DNS:extra.corpus.test ;;
+      wildcard) entry=DNS:*.corpus.test ;;
+      ip) entry=IP:10.1.1.1 ;;
+      email) entry=email:it@corpus.test ;;
+      uri) entry=URI:https://corpus.test/ ;;
+    esac
+    brk san-$k san.allow_$k "san=${SAN0:+$SAN0,}$entry"
+  done
+}
+# selfsigned: untrusted (the chain fails) and trusted as its own root (only the rule itself).
+selfsigned() {
+  brk self allow_self_signed,validation.chain signer=self
+  brk self-trusted allow_self_signed signer=self trust=self
+}
+# ecdsa: a P-256 key with GOOD's key usage, so only the key type is at stake.
+ecdsa() { brk ecdsa key.allowed_types key=ec256; }
 
-# client: clientAuth, KU ds+ke
-CLI=(cn=W701.ACME.LOCAL eku=clientAuth)
-family client client ca-issued -- "${CLI[@]}"
-mk client-no-cn client subject.cn "${CLI[@]}" subj=/O=ACME san=DNS:W701.ACME.LOCAL
-mk client-no-ke client usage.key_usage "${CLI[@]}" ku=digitalSignature
-mk client-serverauth client usage.ext_key_usage "${CLI[@]}" eku=serverAuth
-mk client-ecdsa client key.allowed_types "${CLI[@]}" key=ec256 ku=digitalSignature
-mk client-wildcard client san.allow_wildcard "${CLI[@]}" san=DNS:*.acme.local
+# --- 1e-client: domain-joined Windows (000, Client authentication certificates) ------------
+T=1e-client
+REQS="subject.cn key.allowed_types usage.key_usage usage.ext_key_usage revocation.crl_distribution_point allow_self_signed"
+SAN0=DNS:W701.ACME.LOCAL
+GOOD=(cn=W701.ACME.LOCAL eku=clientAuth san=$SAN0)
+common; selfsigned; ecdsa; kinds wildcard ip email uri
+# 000: "Common Name (CN=<computername>) or Subject Alternative Name (DNS Name=<computername>)"
+# CHECK: the CN copied into the SAN is advice (see the top).
+brk cn-only san.cn_in_san san=
+ok san-only-label cn="Workstation 701"
+ok san-only-no-cn subj=/O=ACME
+brk bad-name subject.cn cn=W701 san=DNS:W701
+ok cn-first subj="/CN=W701.ACME.LOCAL/OU=Workstations/O=ACME"
+ok cn-last subj="/O=ACME/OU=Workstations/CN=W701.ACME.LOCAL"
+# 000, Public Key Infrastructure: the CDP "uses HTTP/S"; no file name is asked for.
+ok https-cdp cdp=URI:https://crl.corpus.test/issuing.crl
+ok cdp-not-crl cdp=URI:$BASE/issuing
+ok ldap-and-http-cdp cdp=URI:ldap:///CN=Corpus%20Issuing%20CA?certificateRevocationList,URI:$BASE/issuing.crl
+ok ldap-and-http-cdp-fetched cdp=URI:ldap:///CN=Corpus%20Issuing%20CA?certificateRevocationList,URI:$BASE/issuing.crl extra=fetch=serve
+# CHECK: --crl-check fetches only http:// CDPs (see the top).
+ok https-cdp-fetched cdp=URI:https://crl.corpus.test/issuing.crl extra=fetch=serve
+ok sha384 md=sha384
+ok sha512 md=sha512
+ok client-and-server eku=clientAuth,serverAuth   # "at least" Client Authentication
+brk no-eku usage.ext_key_usage eku=
+brk serverauth usage.ext_key_usage eku=serverAuth
+brk no-ds usage.key_usage ku=keyEncipherment
+brk no-ke usage.key_usage ku=digitalSignature
+# ECDSA cannot encrypt: 000 wants "both the Signature and Encryption request handling options".
+brk ecdsa-ds-only key.allowed_types,usage.key_usage key=ec256 ku=digitalSignature
+# validation, with no appliance message (only Defender's document lists them)
+brk v-expired validation.expiry start=20251001000000Z end=20261115000000Z
+brk v-wrong-key validation.key extra=keyfile=keys/rsa2048b.key
+brk v-wrong-root validation.chain extra=chain=other-chain.pem
+brk v-unreachable-crl validation.revocation extra=fetch=unreachable
+brk v-revoked validation.revocation extra=crl=issuing.crl.pem   # revoked below
 
-# code-signing
-CS=(cn="Contoso Code Signing" eku=codeSigning ku=digitalSignature)
-family code-signing code-signing ca-issued -- "${CS[@]}"
-mk code-signing-no-cn code-signing subject.cn "${CS[@]}" subj=/O=Contoso
-mk code-signing-no-eku code-signing usage.ext_key_usage "${CS[@]}" eku=
-mk code-signing-no-ds code-signing usage.key_usage "${CS[@]}" ku=keyEncipherment
-mk code-signing-dns code-signing san.allow_dns "${CS[@]}" san=DNS:sign.contoso.com
+# --- 1e-client-workgroup: workgroup Windows and Linux (000) --------------------------------
+T=1e-client-workgroup
+REQS="subject.cn key.allowed_types usage.key_usage usage.ext_key_usage revocation.crl_distribution_point allow_self_signed"
+SAN0=DNS:W701
+GOOD=(cn=W701 eku=clientAuth san=$SAN0)
+common; selfsigned; ecdsa; kinds wildcard ip email uri
+# CHECK: the CN copied into the SAN is advice (see the top).
+brk cn-only san.cn_in_san san=
+ok san-only-label cn="Workgroup PC 701"
+ok san-only-no-cn subj=/O=ACME
+ok fqdn cn=W701.ACME.LOCAL san=DNS:W701.ACME.LOCAL    # "MAC01.local" is a host name too
+brk bad-name subject.cn cn="W701 PC" san=
+ok cn-first subj="/CN=W701/OU=Workstations/O=ACME"
+ok cn-last subj="/O=ACME/OU=Workstations/CN=W701"
+ok https-cdp cdp=URI:https://crl.corpus.test/issuing.crl
+ok cdp-not-crl cdp=URI:$BASE/issuing
+ok sha384 md=sha384
+ok sha512 md=sha512
+brk no-eku usage.ext_key_usage eku=
+brk serverauth usage.ext_key_usage eku=serverAuth
+brk no-ke usage.key_usage ku=digitalSignature
+brk ecdsa-ds-only key.allowed_types,usage.key_usage key=ec256 ku=digitalSignature
 
-# 1e-client: CN = FQDN (or SAN DNS = FQDN)
-E1=(cn=W701.ACME.LOCAL eku=clientAuth san=DNS:W701.ACME.LOCAL)
-family 1e-client 1e-client ca-issued -- "${E1[@]}"
-mk 1e-client-cn-only 1e-client - cn=W701.ACME.LOCAL eku=clientAuth
-mk 1e-client-bare-host 1e-client subject.cn cn=W701 eku=clientAuth san=DNS:W701.ACME.LOCAL
-mk 1e-client-no-ds 1e-client usage.key_usage "${E1[@]}" ku=keyEncipherment
-mk 1e-client-no-eku 1e-client usage.ext_key_usage "${E1[@]}" eku=
-mk 1e-client-ldap-cdp 1e-client revocation.crl_distribution_point "${E1[@]}" cdp=ldap://ldap.corpus.test/cn=corpus-issuing
-mk 1e-client-ip 1e-client san.allow_ip "${E1[@]}" san=DNS:W701.ACME.LOCAL,IP:10.1.1.1
-mk 1e-client-ecdsa 1e-client key.allowed_types "${E1[@]}" key=ec256 ku=digitalSignature
+# --- 1e-client-macos (002, and 000's client rules) -----------------------------------------
+T=1e-client-macos
+REQS="subject.cn key.allowed_types usage.key_usage usage.ext_key_usage usage.ext_key_usage_only revocation.crl_distribution_point allow_self_signed output.pfx_encryption"
+SAN0=DNS:MAC01.local
+GOOD=(cn=MAC01.local eku=clientAuth san=$SAN0)
+common; selfsigned; ecdsa; kinds wildcard ip email uri
+# 002: "The Subject Name of the certificate must be the host name of the mac device": the CN.
+brk apostrophe subject.cn "cn=John's MacBook" san=
+brk san-only subject.cn subj=/O=ACME
+ok cn-first subj="/CN=MAC01.local/OU=Macs/O=ACME"
+ok cn-last subj="/O=ACME/OU=Macs/CN=MAC01.local"
+ok https-cdp cdp=URI:https://crl.corpus.test/issuing.crl
+ok cdp-not-crl cdp=URI:$BASE/issuing
+ok sha384 md=sha384
+ok sha512 md=sha512
+# 002: "Application Policies should contain only Client Authentication"
+brk client-and-server usage.ext_key_usage_only eku=clientAuth,serverAuth
+brk serverauth usage.ext_key_usage,usage.ext_key_usage_only eku=serverAuth
+brk no-eku usage.ext_key_usage eku=
+brk no-ke usage.key_usage ku=digitalSignature
+brk ecdsa-ds-only key.allowed_types,usage.key_usage key=ec256 ku=digitalSignature
 
-# 1e-client-workgroup: CN = host name
-WG=(cn=W701 eku=clientAuth san=DNS:W701)
-family 1e-client-workgroup 1e-client-workgroup ca-issued -- "${WG[@]}"
-mk 1e-client-workgroup-space 1e-client-workgroup subject.cn,san.require_dns cn="W701 PC" eku=clientAuth
-mk 1e-client-workgroup-no-ke 1e-client-workgroup usage.key_usage "${WG[@]}" ku=digitalSignature
-mk 1e-client-workgroup-serverauth 1e-client-workgroup usage.ext_key_usage "${WG[@]}" eku=serverAuth
-mk 1e-client-workgroup-ip 1e-client-workgroup san.allow_ip "${WG[@]}" san=DNS:W701,IP:10.1.1.1
-mk 1e-client-workgroup-ecdsa 1e-client-workgroup key.allowed_types "${WG[@]}" key=ec256 ku=digitalSignature
+# --- 1e-switch: Switch and web server (000) ------------------------------------------------
+T=1e-switch
+REQS="revocation.crl_distribution_point allow_self_signed"
+SAN0=DNS:tachyon.acme.local,DNS:tachyon.acme.com
+GOOD=(cn=tachyon.acme.local eku=serverAuth san=$SAN0)
+common; selfsigned; ecdsa; kinds email uri
+ok cn-first subj="/CN=tachyon.acme.local/OU=Servers/O=ACME"
+ok cn-last subj="/O=ACME/OU=Servers/CN=tachyon.acme.local"
+ok https-cdp cdp=URI:https://crl.corpus.test/issuing.crl
+ok cdp-not-crl cdp=URI:$BASE/issuing
+ok sha384 md=sha384
+ok sha512 md=sha512
+ok wildcard san=DNS:tachyon.acme.local,DNS:*.acme.local
+brk bare-host subject.cn cn=tachyon san=$SAN0,DNS:tachyon
+brk no-san san.require_dns san=
+brk clientauth usage.ext_key_usage eku=clientAuth
+brk no-ke usage.key_usage ku=digitalSignature
+brk 900-days validity.max_days end=20290501000000Z
 
-# 1e-client-macos: CN = the Mac's host name exactly
-MAC=(cn=MAC01.local eku=clientAuth san=DNS:MAC01.local)
-family 1e-client-macos 1e-client-macos ca-issued -- "${MAC[@]}"
-mk 1e-client-macos-apostrophe 1e-client-macos subject.cn,san.require_dns "cn=John's MacBook" eku=clientAuth
-mk 1e-client-macos-serverauth 1e-client-macos usage.ext_key_usage "${MAC[@]}" eku=serverAuth
-mk 1e-client-macos-no-ke 1e-client-macos usage.key_usage "${MAC[@]}" ku=digitalSignature
-mk 1e-client-macos-email 1e-client-macos san.allow_email "${MAC[@]}" san=DNS:MAC01.local,email:it@acme.local
-mk 1e-client-macos-ecdsa 1e-client-macos key.allowed_types "${MAC[@]}" key=ec256 ku=digitalSignature
+# --- 1e-code-signing (000, Code signing certificates) --------------------------------------
+T=1e-code-signing
+REQS="usage.ext_key_usage"
+SAN0=
+GOOD=(subj="/O=ACME Corp/CN=ACME Instruction Signing" eku=codeSigning ku=digitalSignature)
+common; selfsigned; ecdsa; kinds dns ip email uri
+ok cn-first subj="/CN=ACME Instruction Signing/O=ACME Corp"
+ok ecdsa-ca signer=ec-issuing    # any CA key may issue it ("SHA256RSA" is 1E's own)
+ok cdp-not-crl cdp=URI:$BASE/issuing
+ok sha384 md=sha384
+ok sha512 md=sha512
+brk https-cdp revocation.crl_distribution_point cdp=URI:https://crl.corpus.test/issuing.crl
+brk no-o subject.require subj="/CN=ACME Instruction Signing"
+brk no-cn subject.cn subj="/O=ACME Corp"
+brk no-eku usage.ext_key_usage eku=
+brk clientauth usage.ext_key_usage eku=clientAuth
+brk no-ds usage.key_usage ku=keyEncipherment
 
-# 1e-switch: serverAuth, FQDN CN, every name in the SAN, <= 825 days, never self-signed
-SW=(cn=tachyon.acme.local eku=serverAuth san=DNS:tachyon.acme.local,DNS:tachyon.acme.com)
-family 1e-switch 1e-switch ca-issued,max825 -- "${SW[@]}"
-mk 1e-switch-clientauth 1e-switch usage.ext_key_usage "${SW[@]}" eku=clientAuth
-mk 1e-switch-no-ke 1e-switch usage.key_usage "${SW[@]}" ku=digitalSignature
-mk 1e-switch-bare-host 1e-switch subject.cn cn=tachyon eku=serverAuth san=DNS:tachyon.acme.local
-mk 1e-switch-uri 1e-switch san.allow_uri "${SW[@]}" san=DNS:tachyon.acme.local,URI:https://tachyon.acme.local/
-mk 1e-switch-ecdsa 1e-switch key.allowed_types "${SW[@]}" key=ec256 ku=digitalSignature
+# --- safeq-ssl (003, SSL certificate) ------------------------------------------------------
+T=safeq-ssl
+REQS="san.require"
+SAN0="DNS:*.company.com,IP:1.2.3.4"
+GOOD=(cn="YSoft SafeQ" eku=serverAuth "san=$SAN0")
+common; selfsigned; ecdsa; kinds email uri
+ok fqdn-cn cn=safeq.company.com san=DNS:safeq.company.com
+ok ip-only san=IP:1.2.3.4
+ok cn-first subj="/CN=YSoft SafeQ/OU=Printing/O=Company"
+ok cn-last subj="/O=Company/OU=Printing/CN=YSoft SafeQ"
+ok cdp-not-crl cdp=URI:$BASE/issuing
+ok sha384 md=sha384
+# 003: "The minimal requirement for SSL certificates is to have proper SAN"
+brk no-san san.require san=
+# CHECK: an email address is no address to connect to (see the top).
+brk email-only-san san.require,san.allow_email san=email:safeq@company.com
+brk no-cn subject.cn subj=/O=Company
+brk https-cdp revocation.crl_distribution_point cdp=URI:https://crl.corpus.test/issuing.crl
+brk no-ke usage.key_usage ku=digitalSignature
+brk clientauth usage.ext_key_usage eku=clientAuth
+brk no-eku usage.ext_key_usage eku=
 
-# 1e-code-signing: codeSigning, SHA256RSA (RSA issuing CA), O required
-ECS=(subj="/O=ACME Corp/CN=ACME Instruction Signing" eku=codeSigning ku=digitalSignature)
-family 1e-code-signing 1e-code-signing ca-issued,rsa-issuer -- "${ECS[@]}"
-mk 1e-code-signing-no-cn 1e-code-signing subject.cn "${ECS[@]}" subj="/O=ACME Corp"
-mk 1e-code-signing-no-o 1e-code-signing subject.require cn="ACME Instruction Signing" eku=codeSigning ku=digitalSignature
-mk 1e-code-signing-clientauth 1e-code-signing usage.ext_key_usage "${ECS[@]}" eku=clientAuth
-mk 1e-code-signing-no-ds 1e-code-signing usage.key_usage "${ECS[@]}" ku=keyEncipherment
-mk 1e-code-signing-dns 1e-code-signing san.allow_dns "${ECS[@]}" san=DNS:sign.acme.local
-mk 1e-code-signing-ecdsa 1e-code-signing key.allowed_types "${ECS[@]}" key=ec256
+# --- safeq-signing (003, Signing certificate) ----------------------------------------------
+T=safeq-signing
+REQS=""
+SAN0="DNS:*.company.com,IP:1.2.3.4"
+GOOD=(cn="YSoft SafeQ" "san=$SAN0" ku=digitalSignature)
+common; ecdsa; kinds email uri
+# What generateCertificate.ps1 makes: self-signed, no CDP, no AIA; trusted as it is.
+# CHECK: check warns revocation.crl_distribution_point and revocation.aia here (see the top).
+ok script signer=self cdp= aia=
+ok script-trusted signer=self cdp= aia= trust=self
+ok no-san san=
+ok cn-first subj="/CN=YSoft SafeQ/OU=Printing/O=Company"
+ok cn-last subj="/O=Company/OU=Printing/CN=YSoft SafeQ"
+ok cdp-not-crl cdp=URI:$BASE/issuing
+ok sha384 md=sha384
+ok ds-and-ke ku=digitalSignature,keyEncipherment
+brk no-cn subject.cn subj=/O=Company
+brk https-cdp revocation.crl_distribution_point cdp=URI:https://crl.corpus.test/issuing.crl
+brk no-ds usage.key_usage ku=keyEncipherment
+# CHECK: "The signing certificate is NOT the certificate that is used for HTTPS." (advice);
+# check does not evaluate the EKU of safeq-signing (see the top).
+brk serverauth usage.ext_key_usage eku=serverAuth
 
-# safeq-ssl: serverAuth, ds+ke, a SAN with every address (wildcards, IPs), any CN
-SQ=(cn="YSoft SafeQ" eku=serverAuth san="DNS:*.company.com,IP:1.2.3.4")
-family safeq-ssl safeq-ssl ca-issued -- "${SQ[@]}"
-mk safeq-ssl-no-cn safeq-ssl subject.cn "${SQ[@]}" subj=/O=YSoft
-mk safeq-ssl-no-san safeq-ssl san.require cn="YSoft SafeQ" eku=serverAuth
-mk safeq-ssl-no-ke safeq-ssl usage.key_usage "${SQ[@]}" ku=digitalSignature
-mk safeq-ssl-clientauth safeq-ssl usage.ext_key_usage "${SQ[@]}" eku=clientAuth
-mk safeq-ssl-uri safeq-ssl san.allow_uri "${SQ[@]}" san="DNS:safeq.company.com,URI:https://safeq.company.com/"
-mk safeq-ssl-ecdsa safeq-ssl key.allowed_types "${SQ[@]}" key=ec256 ku=digitalSignature
-
-# safeq-signing: digitalSignature; self-signed allowed (generateCertificate.ps1)
-SG=(cn="YSoft SafeQ" san="DNS:*.company.com,IP:1.2.3.4" ku=digitalSignature)
-family safeq-signing safeq-signing - -- "${SG[@]}"
-mk safeq-signing-no-cn safeq-signing subject.cn "${SG[@]}" subj=/O=YSoft
-mk safeq-signing-no-ds safeq-signing usage.key_usage "${SG[@]}" ku=keyEncipherment
-mk safeq-signing-email safeq-signing san.allow_email "${SG[@]}" san=email:safeq@company.com
-mk safeq-signing-ecdsa safeq-signing key.allowed_types "${SG[@]}" key=ec256
-
-# defender-sensor: RSA 2048/4096, SHA256RSA, C+O+OU, CN = domain name, http CDP to a .crl
+# --- defender-sensor (004, CRT file requirements) ------------------------------------------
+T=defender-sensor
+REQS="subject.require subject.cn key.allowed_types key.allowed_bits signature.allowed signature.algorithms validity.backdate revocation.crl_distribution_point"
 DSUBJ="/C=US/O=Contoso Inc./OU=Contoso Labs"
-DEF=(subj="$DSUBJ/CN=Sensor.contoso.com" eku=serverAuth san=DNS:Sensor.contoso.com)
-family defender-sensor defender-sensor ca-issued,rsa-issuer -- "${DEF[@]}"
-mk defender-sensor-wildcard defender-sensor - subj="$DSUBJ/CN=*.contoso.com" eku=serverAuth san=DNS:*.contoso.com
-mk defender-sensor-no-ou defender-sensor subject.require subj="/C=US/O=Contoso Inc./CN=Sensor.contoso.com" eku=serverAuth san=DNS:Sensor.contoso.com
-mk defender-sensor-no-c defender-sensor subject.require subj="/O=Contoso Inc./OU=Contoso Labs/CN=Sensor.contoso.com" eku=serverAuth san=DNS:Sensor.contoso.com
-mk defender-sensor-cn-label defender-sensor subject.cn subj="$DSUBJ/CN=Sensor 1" eku=serverAuth san=DNS:Sensor.contoso.com
-mk defender-sensor-rsa3072 defender-sensor key.allowed_bits "${DEF[@]}" key=rsa3072
-mk defender-sensor-ecdsa defender-sensor key.allowed_types "${DEF[@]}" key=ec256 ku=digitalSignature
-mk defender-sensor-sha384 defender-sensor signature.allowed "${DEF[@]}" md=sha384
-mk defender-sensor-cdp-not-crl defender-sensor revocation.crl_distribution_point "${DEF[@]}" cdp=http://crl.corpus.test/issuing
-mk defender-sensor-ip-san defender-sensor san.allow_ip "${DEF[@]}" san=DNS:Sensor.contoso.com,IP:10.0.0.5
-mk defender-sensor-no-ke defender-sensor usage.key_usage "${DEF[@]}" ku=digitalSignature
-mk defender-sensor-clientauth defender-sensor usage.ext_key_usage "${DEF[@]}" eku=clientAuth
+SAN0=DNS:Sensor.contoso.com
+GOOD=(subj="$DSUBJ/CN=Sensor.contoso.com" eku=serverAuth san=$SAN0)
+# "Signature Algorithm = SHA256RSA" and "Signature Hash Algorithm = SHA256": another hash
+# breaks both sentences.
+SHA1_ALSO=signature.algorithms,
+common; selfsigned; ecdsa; kinds ip email uri
+SHA1_ALSO=
+# "Subject CN (Common Name) = domain name of the appliance; for example, Sensor.contoso.com, or *.contoso.com."
+ok wildcard subj="$DSUBJ/CN=*.contoso.com" san=DNS:*.contoso.com
+# CHECK: the CN in the SAN is advice (see the top).
+brk cn-only san.cn_in_san san=
+ok cn-first subj="/CN=Sensor.contoso.com/C=US/O=Contoso Inc./OU=Contoso Labs"
+ok ou-o-c subj="/OU=Contoso Labs/O=Contoso Inc./C=US/CN=Sensor.contoso.com"
+ok cdp-port cdp=URI:http://crl.corpus.test:8080/issuing.crl
+# "If you are not carrying out certificate validation, remove the CRL URL reference in the certificate."
+ok no-cdp-nocdp cdp= extra=nocdp=1
+# 004 names no EKU: a certificate without one passes (the advice is serverAuth).
+brk no-eku usage.ext_key_usage eku=
+brk https-cdp revocation.crl_distribution_point cdp=URI:https://crl.corpus.test/issuing.crl
+brk cdp-not-crl revocation.crl_distribution_point cdp=URI:$BASE/issuing
+brk no-ou subject.require subj="/C=US/O=Contoso Inc./CN=Sensor.contoso.com"
+brk no-c subject.require subj="/O=Contoso Inc./OU=Contoso Labs/CN=Sensor.contoso.com"
+brk no-o subject.require subj="/C=US/OU=Contoso Labs/CN=Sensor.contoso.com"
+brk cn-label subject.cn subj="$DSUBJ/CN=Sensor 1"
+brk single-label subject.cn subj="$DSUBJ/CN=sensor2" san=DNS:sensor2
+brk rsa3072 key.allowed_bits key=rsa3072
+brk sha384 signature.allowed,signature.algorithms md=sha384
+brk sha512 signature.allowed,signature.algorithms md=sha512
+# RSASSA-PSS with SHA-256 (salt = hash length, the parameters Go reads): another algorithm.
+brk pss signature.algorithms sigopt="rsa_padding_mode:pss rsa_pss_saltlen:digest"
+# CHECK: OpenSSL's default PSS salt length (see the top).
+brk pss-max-salt signature.algorithms sigopt="rsa_padding_mode:pss"
+brk ecdsa-ca signature.algorithms signer=ec-issuing
+brk no-ke usage.key_usage ku=digitalSignature
+brk clientauth usage.ext_key_usage eku=clientAuth
+
+# --- generic templates: advice only; validation fails ------------------------------------
+T=server
+REQS=""
+SAN0=DNS:www.contoso.com,IP:10.0.0.10
+GOOD=(cn=www.contoso.com san=$SAN0 eku=serverAuth)
+common; selfsigned; kinds email uri
+ok ecdsa key=ec256 ku=digitalSignature
+ok ecdsa-p384 key=ec384 ku=digitalSignature
+ok cn-first subj="/CN=www.contoso.com/OU=Web/O=Contoso"
+ok cn-last subj="/O=Contoso/OU=Web/CN=www.contoso.com"
+ok sha384 md=sha384
+brk ecdsa-p521 key.allowed_curves key=ec521 ku=digitalSignature
+brk ed25519 key.allowed_types key=ed25519   # the good key usage, so only the key type is at stake
+brk https-cdp revocation.crl_distribution_point cdp=URI:https://crl.corpus.test/issuing.crl
+brk no-cn subject.cn subj=/O=Contoso
+brk no-san san.require cn="Web Server" san=
+brk no-ke usage.key_usage ku=digitalSignature
+brk clientauth usage.ext_key_usage eku=clientAuth
+brk 900-days validity.max_days end=20290501000000Z
+
+T=client
+REQS=""
+SAN0=
+GOOD=(cn=W701.ACME.LOCAL eku=clientAuth ku=digitalSignature)
+common; selfsigned; kinds wildcard
+ok ecdsa key=ec256
+ok cn-first subj="/CN=W701.ACME.LOCAL/OU=Devices/O=ACME"
+ok sans san=DNS:w701.acme.local,IP:10.1.1.1,email:it@acme.local,URI:https://acme.local/
+brk ecdsa-p521 key.allowed_curves key=ec521
+brk ed25519 key.allowed_types key=ed25519
+brk https-cdp revocation.crl_distribution_point cdp=URI:https://crl.corpus.test/issuing.crl
+brk no-cn subject.cn subj=/O=ACME
+brk no-ds usage.key_usage ku=keyAgreement
+brk serverauth usage.ext_key_usage eku=serverAuth
+
+T=code-signing
+REQS=""
+SAN0=
+GOOD=(cn="Contoso Code Signing" eku=codeSigning ku=digitalSignature)
+common; selfsigned; ecdsa; kinds dns ip email uri
+ok cn-first subj="/CN=Contoso Code Signing/O=Contoso"
+ok sha384 md=sha384
+brk https-cdp revocation.crl_distribution_point cdp=URI:https://crl.corpus.test/issuing.crl
+brk no-cn subject.cn subj=/O=Contoso
+brk no-eku usage.ext_key_usage eku=
+brk no-ds usage.key_usage ku=keyEncipherment
 
 # --- validation: what the appliance does (004 troubleshooting table) --------------------
-DGOOD=("${DEF[@]}")
-mk v-expired defender-sensor validation.expiry "${DGOOD[@]}" start=20251001000000Z end=20261115000000Z
-mk v-not-yet-valid defender-sensor validity.backdate,validation.expiry "${DGOOD[@]}" start=20270101000000Z end=20271201000000Z
-mk v-good defender-sensor - "${DGOOD[@]}"
-mk v-revoked defender-sensor validation.revocation "${DGOOD[@]}"
-# revoke v-revoked (keyCompromise) and publish the issuing CA's CRL
-openssl ca -config out/ca.cnf -cert out/issuing.crt -keyfile out/issuing.key -revoke v-revoked.crt -crl_reason keyCompromise 2>/dev/null
+T=defender-sensor
+REQS=""
+GOOD=(subj="$DSUBJ/CN=Sensor.contoso.com" eku=serverAuth san=DNS:Sensor.contoso.com)
+mk v-expired $T validation.expiry - "${GOOD[@]}" start=20251001000000Z end=20261115000000Z
+mk v-not-yet-valid $T validity.backdate,validation.expiry - "${GOOD[@]}" start=20270101000000Z end=20271201000000Z
+mk v-good $T - - "${GOOD[@]}" extra=crl=issuing.crl.pem
+mk v-revoked $T validation.revocation - "${GOOD[@]}" extra=crl=issuing.crl.pem
+mk v-unreachable-crl $T validation.revocation - "${GOOD[@]}" extra=fetch=unreachable
+mk v-fetched-crl $T - - "${GOOD[@]}" extra=fetch=serve
+mk v-wrong-key $T validation.key - "${GOOD[@]}" extra=keyfile=keys/rsa2048b.key
+mk v-wrong-passphrase $T validation.key - "${GOOD[@]}" extra="keyfile=keys/rsa2048-enc.key pass=wrong-pass"
+mk v-right-passphrase $T - - "${GOOD[@]}" extra="keyfile=keys/rsa2048-enc.key pass=corpus-pass"
+mk v-wrong-root $T validation.chain - "${GOOD[@]}" extra=chain=other-chain.pem
+
+# revoke v-revoked and 1e-client-v-revoked (keyCompromise) and publish the issuing CA's CRL
+for c in v-revoked 1e-client-v-revoked; do
+  openssl ca -config out/ca.cnf -cert out/issuing.crt -keyfile out/issuing.key -revoke $c.crt -crl_reason keyCompromise 2>/dev/null
+done
 openssl ca -config out/ca.cnf -cert out/issuing.crt -keyfile out/issuing.key -gencrl -crldays 3650 -out issuing.crl.pem 2>/dev/null
 openssl crl -in issuing.crl.pem -outform DER -out issuing.crl
 # root CRL (empty) so the whole chain can be checked
@@ -272,25 +520,33 @@ CNF
 : > out/root-index.txt; echo 01 > out/root-crlnumber
 openssl ca -config out/root-ca.cnf -cert out/root.crt -keyfile out/root.key -gencrl -out root.crl.pem 2>/dev/null
 
-# The case file gets per-case extras: crl= (given CRL file), fetch= (serve the CRL at the CDP
-# or not), keyfile=, pfx=, pass=, chain=.
-sed -i 's#^v-revoked.crt .*#& crl=issuing.crl.pem#' cases.txt
-sed -i 's#^v-good.crt .*#& crl=issuing.crl.pem#' cases.txt
-mk v-unreachable-crl defender-sensor validation.revocation "${DGOOD[@]}" extra=fetch=unreachable
-mk v-fetched-crl defender-sensor - "${DGOOD[@]}" extra=fetch=serve
-mk v-wrong-key defender-sensor validation.key "${DGOOD[@]}" extra=keyfile=out/rsa2048b.key
-mk v-wrong-passphrase defender-sensor validation.key "${DGOOD[@]}" extra="keyfile=out/rsa2048-enc.key pass=wrong-pass"
-mk v-right-passphrase defender-sensor - "${DGOOD[@]}" extra="keyfile=out/rsa2048-enc.key pass=corpus-pass"
-mk v-wrong-root defender-sensor validation.chain "${DGOOD[@]}" extra=chain=other-chain.pem
-# a .pfx made by openssl (AES, the OpenSSL 3 default), and the wrong passphrase for it
-openssl pkcs12 -export -in v-good.crt -inkey out/rsa2048.key -certfile chain.pem -name "Sensor.contoso.com" -passout pass:corpus-pass -out v-good.pfx
-echo "v-good.pfx defender-sensor - pfx=v-good.pfx pass=corpus-pass" >> cases.txt
-echo "v-good.pfx defender-sensor passphrase pfx=v-good.pfx pass=wrong-pass" >> cases.txt
+# --- .pfx files ----------------------------------------------------------------------------
+# pfx NAME TEMPLATE FAILS WARNS CERT [openssl pkcs12 options]: a .pfx of CERT and the rsa2048
+# key, passphrase corpus-pass, checked with --pfx (and no --chain unless options say chain=).
+pfx() {
+  local name=$1 template=$2 fails=$3 warns=$4 cert=$5 chain=""; shift 5
+  local opts=()
+  for v in "$@"; do case $v in chain=*) chain=" $v" ;; *) opts+=("$v") ;; esac; done
+  openssl pkcs12 -export -in "$cert" -inkey out/rsa2048.key -name "${cert%.crt}" -passout pass:corpus-pass "${opts[@]}" -out "$name.pfx"
+  echo "$name.pfx $template $fails $warns pfx=$name.pfx pass=corpus-pass$chain" >> cases.txt
+}
+# Defender: an openssl .pfx (AES, the OpenSSL 3 default), and the wrong passphrase for it.
+pfx v-good defender-sensor - - v-good.crt -certfile chain.pem
+echo "v-good.pfx defender-sensor passphrase - pfx=v-good.pfx pass=wrong-pass" >> cases.txt
+# A .pfx without the CA certificates: the chain inside is advice (certmint's, for Defender).
+# CHECK: the chain given with --chain is counted as inside the .pfx (see the top).
+pfx defender-sensor-nochain defender-sensor - output.pfx_chain defender-sensor-good.crt chain=chain.pem
+# 002: `security import ... -f pkcs12` reads 3DES/RC2 with a SHA-1 MAC (openssl -legacy), not
+# the AES/PBES2 files OpenSSL 3 makes by default.
+pfx 1e-client-macos-legacy 1e-client-macos - - 1e-client-macos-good.crt -legacy -certfile chain.pem
+pfx 1e-client-macos-modern 1e-client-macos output.pfx_encryption - 1e-client-macos-good.crt -certfile chain.pem
+# 002: "include all certificates in the certification path if possible" (advice).
+# CHECK: the chain given with --chain is counted as inside the .pfx (see the top).
+pfx 1e-client-macos-nochain 1e-client-macos - output.pfx_chain 1e-client-macos-good.crt -legacy chain=chain.pem
 
 # keys the cases refer to, kept; everything else of out/ goes
-mkdir -p keys
-for k in rsa2048 rsa2048b rsa2048-enc rsa1024 rsa3072 ec256; do cp out/$k.key keys/; done
-sed -i 's#key=\([a-z0-9-]*\)\.key#key=keys/\1.key#; s#keyfile=out/#keyfile=keys/#' cases.txt
+rm -rf keys && mkdir -p keys
+for k in $KEYS; do cp out/$k.key keys/; done
 cp out/root.crt root.crt; cp out/other-root.crt other-root.crt
 rm -rf out
 echo "make.sh: $(wc -l < cases.txt) cases"
