@@ -122,8 +122,10 @@ type Input struct {
 	// the certificate"). Only for templates that allow it.
 	NoCDP bool
 	// PFX is the structure of the .pfx the certificate came from, nil when
-	// it came from --cert.
-	PFX *pkifile.PFX
+	// it came from --cert; PFXChain are the certificates inside it besides
+	// the leaf (Chain adds those of --chain and the CA home).
+	PFX      *pkifile.PFX
+	PFXChain []*x509.Certificate
 	Now time.Time
 }
 

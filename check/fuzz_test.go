@@ -111,7 +111,15 @@ func FuzzLoad(f *testing.F) {
 				t.Fatalf("a finding without a rule or title: %+v", fd)
 			}
 			switch fd.Status {
-			case Pass, Fail, Skip:
+			case Pass, Skip:
+			case Fail:
+				if fd.Level != templates.Requirement {
+					t.Fatalf("advice %s failed: advice only warns", fd.Rule)
+				}
+			case Warn:
+				if fd.Level != templates.Advice {
+					t.Fatalf("requirement %s only warned", fd.Rule)
+				}
 			default:
 				t.Fatalf("finding %s has status %q", fd.Rule, fd.Status)
 			}

@@ -157,7 +157,7 @@ func loadPFX(in *Input, f Files) error {
 		}
 		return fmt.Errorf("%s: not a PKCS#12 file certmint can read: %w", f.PFX, err)
 	}
-	in.Leaf, in.Chain, in.KeyGiven, in.PFX = leaf, cas, true, st
+	in.Leaf, in.Chain, in.KeyGiven, in.PFX, in.PFXChain = leaf, cas, true, st, cas
 	if s, ok := key.(crypto.Signer); ok {
 		in.Key = s
 	} else {

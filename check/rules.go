@@ -82,6 +82,14 @@ func requirements(t *templates.Template, in Input) []Finding {
 	if len(names) > 0 && !slices.ContainsFunc(kindRules, func(r string) bool { return failed[r] != nil }) {
 		add("san.allow_dns", true, "SAN entries are of kinds the template allows ("+allowedKinds(t)+")", "", "", "")
 	}
+	if t.SAN.CNInSAN {
+		// certmint copies a DNS or IP CN into the SAN: TLS clients match
+		// names against the SAN only (RFC 6125).
+		want := t.ResolveSANs(c.Subject.CommonName, nil)
+		ok := len(want) == 0 || san.Contains(names, want[0])
+		add("san.cn_in_san", ok, "the CN is also in the SAN", "the SAN lacks "+c.Subject.CommonName, "the CN among the SAN's names",
+			"reissue with the CN in the SAN (certmint copies it)")
+	}
 	if t.SAN.RequireDNS {
 		reqFail("san.require_dns", "a DNS name is in the SAN", "at least one DNS name in the SAN extension")
 	} else if t.SAN.Require {
@@ -106,7 +114,7 @@ func requirements(t *templates.Template, in Input) []Finding {
 	add("end_entity", !c.IsCA, "an end-entity certificate (CA:FALSE)", "CA:TRUE", "CA:FALSE",
 		"reissue as an end-entity certificate; a CA certificate must not identify a device")
 
-	b.revocation(c, in.NoCDP)
+	b.revocation(c, in.NoCDP && NoCDPAllowed(t))
 	if !t.AllowSelfSigned {
 		add("allow_self_signed", !isSelfSigned(c), "issued by a CA, not self-signed", "self-signed", "issued by a trusted CA",
 			"issue it from a CA: certmint issue --template "+t.Name)
@@ -183,9 +191,9 @@ func (b *finder) key(c *x509.Certificate) {
 // or the CA key type.
 func (b *finder) signature(c *x509.Certificate) {
 	t := b.t
-	hash := templates.HashOf(c.SignatureAlgorithm)
+	hash, name := signatureHash(c), signatureName(c)
 	b.add("signature.allowed", hash != "" && slices.Contains(t.Signature.Allowed, hash),
-		"signature hash is "+joinHashes(t.Signature.Allowed), c.SignatureAlgorithm.String(), joinHashes(t.Signature.Allowed),
+		"signature hash is "+joinHashes(t.Signature.Allowed), name, joinHashes(t.Signature.Allowed),
 		"reissue from a CA that signs with "+strings.ToUpper(string(t.Signature.Hash)))
 	if len(t.Signature.Algorithms) > 0 {
 		var names []string
@@ -195,13 +203,16 @@ func (b *finder) signature(c *x509.Certificate) {
 			ok = ok || a.X509() == c.SignatureAlgorithm
 		}
 		b.add("signature.algorithms", ok, "signature algorithm is "+strings.Join(names, " or "),
-			c.SignatureAlgorithm.String(), strings.Join(names, " or "),
+			name, strings.Join(names, " or "),
 			"reissue from a CA whose key and signature scheme give "+strings.Join(names, " or ")+" (certmint's RSA CAs sign with PKCS#1 v1.5)")
 	}
 	if len(t.Signature.IssuerKeyTypes) > 0 {
 		alg := sigKeyType(c.SignatureAlgorithm)
+		if unknownPSS(c) != nil {
+			alg = templates.RSA
+		}
 		b.add("signature.issuer_key_types", slices.Contains(t.Signature.IssuerKeyTypes, alg),
-			"signed with an "+joinKeyTypes(t.Signature.IssuerKeyTypes)+" CA key", c.SignatureAlgorithm.String(),
+			"signed with an "+joinKeyTypes(t.Signature.IssuerKeyTypes)+" CA key", name,
 			strings.ToUpper(joinKeyTypes(t.Signature.IssuerKeyTypes))+" signature",
 			"reissue from a CA whose key is "+joinKeyTypes(t.Signature.IssuerKeyTypes)+" (certmint init --issuing-key rsa:4096)")
 	}
@@ -264,6 +275,18 @@ func (b *finder) usage(c *x509.Certificate) {
 // "URL to .crl file", "http:// rather than https://") and the AIA.
 func (b *finder) revocation(c *x509.Certificate, noCDP bool) {
 	t := b.t
+	if t.AllowSelfSigned && isSelfSigned(c) && !t.IsRequirement("revocation.crl_distribution_point") && !t.IsRequirement("revocation.aia") {
+		// A self-signed certificate the template allows (SafeQ's script
+		// makes one) has no issuing CA whose CRL or certificate it could
+		// name: the CA-issued variant's advice does not apply.
+		if t.Revocation.CRLDistributionPoint {
+			b.add("revocation.crl_distribution_point", true, "self-signed: no issuing CA whose CRL it could name", "", "", "")
+		}
+		if t.Revocation.AIA {
+			b.add("revocation.aia", true, "self-signed: no issuing CA certificate to point to", "", "", "")
+		}
+		return
+	}
 	if t.Revocation.CRLDistributionPoint {
 		title, want := "an http:// CRL distribution point", "http://..."
 		if t.Revocation.CDPAllowHTTPS {
@@ -299,7 +322,7 @@ func (b *finder) pfx(in Input) {
 			"make a legacy copy: certmint convert --in FILE.pfx --to pfx --legacy --out NEW.pfx")
 	}
 	hasCA := false
-	for _, x := range in.Chain {
+	for _, x := range in.PFXChain {
 		if x.IsCA {
 			hasCA = true
 		}

@@ -170,8 +170,29 @@ func buildChain(in Input) ([]*x509.Certificate, error) {
 	if at.Before(in.Leaf.NotBefore) || !at.Before(in.Leaf.NotAfter) {
 		at = in.Leaf.NotBefore.Add(in.Leaf.NotAfter.Sub(in.Leaf.NotBefore) / 2)
 	}
-	chains, err := in.Leaf.Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter, CurrentTime: at,
-		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}})
+	opts := x509.VerifyOptions{Roots: roots, Intermediates: inter, CurrentTime: at, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}}
+	chains, err := in.Leaf.Verify(opts)
+	if err != nil && unknownPSS(in.Leaf) != nil {
+		// A PSS signature crypto/x509 does not verify (a salt longer than
+		// the hash): verify it against each candidate issuer, then the
+		// issuer's own path.
+		candidates := append(append([]*x509.Certificate{}, in.Chain...), in.Roots...)
+		for _, issuer := range candidates {
+			if string(issuer.RawSubject) != string(in.Leaf.RawIssuer) || checkPSSFrom(in.Leaf, issuer) != nil {
+				continue
+			}
+			if isSelfSigned(issuer) { // a root: given in Roots, or self-signed in Chain
+				return []*x509.Certificate{in.Leaf, issuer}, nil
+			}
+			opts.CurrentTime = issuer.NotBefore.Add(issuer.NotAfter.Sub(issuer.NotBefore) / 2)
+			if at.After(issuer.NotBefore) && at.Before(issuer.NotAfter) {
+				opts.CurrentTime = at
+			}
+			if up, uerr := issuer.Verify(opts); uerr == nil {
+				return append([]*x509.Certificate{in.Leaf}, up[0]...), nil
+			}
+		}
+	}
 	if err != nil {
 		if strings.Contains(err.Error(), "insecure algorithm") {
 			return nil, fmt.Errorf("the chain is signed with %s, which validators no longer accept", in.Leaf.SignatureAlgorithm)
@@ -265,16 +286,19 @@ func findCRL(in Input, cert, issuer *x509.Certificate, fetch Fetcher) (*x509.Rev
 		}
 		return nil, "", nil
 	}
+	// Validators fetch over plain HTTP first; an https:// CDP (which 1E
+	// allows: "uses HTTP/S") is fetched when there is no http:// one.
 	var url string
-	for _, u := range cert.CRLDistributionPoints {
-		if strings.HasPrefix(strings.ToLower(u), "http://") {
-			url = u
-			break
+	for _, scheme := range []string{"http://", "https://"} {
+		for _, u := range cert.CRLDistributionPoints {
+			if url == "" && strings.HasPrefix(strings.ToLower(u), scheme) {
+				url = u
+			}
 		}
 	}
 	if url == "" {
 		if cert == in.Leaf {
-			return nil, "", errors.New("the certificate names no http:// CRL distribution point")
+			return nil, "", errors.New("the certificate names no http:// or https:// CRL distribution point")
 		}
 		return nil, "", nil
 	}

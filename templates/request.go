@@ -105,10 +105,27 @@ func (t *Template) CheckRequest(subj pkix.Name, sans []san.Name) []*RequestError
 	}
 	if t.SAN.RequireDNS && !slices.ContainsFunc(sans, func(n san.Name) bool { return n.Kind == san.DNS }) {
 		bad("san.require_dns", "add --san DNS:host.example.com", "requires at least one DNS name in the SAN")
-	} else if t.SAN.Require && len(sans) == 0 {
+	} else if t.SAN.Require && !slices.ContainsFunc(sans, t.SAN.allows) {
 		bad("san.require", "add --san with every name and address clients use", "requires at least one subject alternative name")
 	}
 	return errs
+}
+
+// allows reports whether a SAN entry is of a kind the rules allow.
+func (r SANRules) allows(n san.Name) bool {
+	switch {
+	case n.IsWildcard():
+		return r.AllowWildcard
+	case n.Kind == san.DNS:
+		return r.AllowDNS
+	case n.Kind == san.IP:
+		return r.AllowIP
+	case n.Kind == san.Email:
+		return r.AllowEmail
+	case n.Kind == san.URI:
+		return r.AllowURI
+	}
+	return false
 }
 
 // CheckCN reports a common name that does not have the template's form.

@@ -341,6 +341,47 @@ func (t *Template) SourceDocument() string {
 	return ""
 }
 
+// Evaluates reports whether the template sets the rule, so that check
+// evaluates it: a citation or advice for a rule the template does not set
+// would never be shown.
+func (t *Template) Evaluates(rule string) bool {
+	switch rule {
+	case "subject.require":
+		return len(t.Subject.Require) > 1
+	case "signature.algorithms":
+		return len(t.Signature.Algorithms) > 0
+	case "signature.issuer_key_types":
+		return len(t.Signature.IssuerKeyTypes) > 0
+	case "validity.max_days":
+		return t.Validity.MaxDays > 0
+	case "usage.key_usage":
+		return len(t.Usage.KeyUsage) > 0
+	case "usage.ext_key_usage":
+		return len(t.Usage.ExtKeyUsage) > 0
+	case "usage.ext_key_usage_only":
+		return t.Usage.ExtKeyUsageOnly
+	case "san.require":
+		return t.SAN.Require && !t.SAN.RequireDNS
+	case "san.require_dns":
+		return t.SAN.RequireDNS
+	case "san.cn_in_san":
+		return t.SAN.CNInSAN
+	case "revocation.crl_distribution_point":
+		return t.Revocation.CRLDistributionPoint
+	case "revocation.aia":
+		return t.Revocation.AIA
+	case "allow_self_signed":
+		return !t.AllowSelfSigned
+	case "unique_cn":
+		return t.UniqueCN
+	case "output.required":
+		return len(t.Output.Required) > 0
+	case "output.pfx_encryption", "output.pfx_chain":
+		return t.HasFormat(FormatPFX)
+	}
+	return slices.Contains(RuleKeys, rule)
+}
+
 // RuleKeys are the rules a template can cite or advise on: the template
 // keys check evaluates, and the validation steps.
 var RuleKeys = []string{
@@ -349,7 +390,7 @@ var RuleKeys = []string{
 	"signature.allowed", "signature.algorithms", "signature.issuer_key_types",
 	"validity.backdate", "validity.max_days",
 	"usage.key_usage", "usage.ext_key_usage", "usage.ext_key_usage_only", "end_entity",
-	"san.require", "san.require_dns", "san.allow_dns", "san.allow_wildcard", "san.allow_ip", "san.allow_email", "san.allow_uri",
+	"san.require", "san.require_dns", "san.cn_in_san", "san.allow_dns", "san.allow_wildcard", "san.allow_ip", "san.allow_email", "san.allow_uri",
 	"revocation.crl_distribution_point", "revocation.aia",
 	"allow_self_signed", "unique_cn",
 	"output.required", "output.pfx_encryption", "output.pfx_chain",

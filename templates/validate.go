@@ -282,6 +282,10 @@ func (t *Template) validateCitations() ErrorList {
 				}
 				continue
 			}
+			if !t.Evaluates(rule) {
+				bad(key, "the template does not set %q, so nothing checks it; set it, or remove this entry", rule)
+				continue
+			}
 			if table.name == "advice" {
 				if _, dup := t.Cite[rule]; dup {
 					bad(key, "%q is both a requirement ([cite]) and advice; it can only be one", rule)
