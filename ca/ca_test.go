@@ -46,6 +46,7 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	s.Close()
+	matrixDir = filepath.Join(dir, "matrix")
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)

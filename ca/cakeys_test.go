@@ -77,6 +77,59 @@ func checkRefusal(t *testing.T, err error, template string, reasons ...string) {
 	}
 }
 
+// matrixDir holds the matrix's CA homes, one per key pair, made once per
+// test run (RSA 4096 keys are slow) and shared by the tests that issue
+// from every CA key type.
+var (
+	matrixDir   string
+	matrixMu    sync.Mutex
+	matrixHomes = map[string]*matrixEntry{}
+)
+
+type matrixEntry struct {
+	once sync.Once
+	home string
+	err  error
+}
+
+// matrixHome opens the CA home whose root and issuing CA have these keys.
+func matrixHome(t *testing.T, root, issuing string) *Store {
+	t.Helper()
+	matrixMu.Lock()
+	e := matrixHomes[root+"/"+issuing]
+	if e == nil {
+		e = &matrixEntry{}
+		matrixHomes[root+"/"+issuing] = e
+	}
+	matrixMu.Unlock()
+	e.once.Do(func() {
+		rootSpec, err1 := keys.ParseSpec(root)
+		issSpec, err2 := keys.ParseSpec(issuing)
+		if e.err = errors.Join(err1, err2); e.err != nil {
+			return
+		}
+		e.home = filepath.Join(matrixDir, strings.NewReplacer(":", "", "/", "-").Replace(root+"-over-"+issuing))
+		var s *Store
+		s, e.err = Init(context.Background(), InitOptions{
+			Home: e.home, RootCN: "Matrix Root", IssuingCN: "Matrix Issuing",
+			BaseURL: "http://pki.matrix.test", Org: "Matrix", OU: "Lab", Country: "US",
+			RootKey: rootSpec, IssuingKey: issSpec, Password: testPassword,
+		})
+		if e.err == nil {
+			s.Close()
+		}
+	})
+	if e.err != nil {
+		t.Fatal(e.err)
+	}
+	s, err := Open(e.home, testCAPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
 // leafKeys caches one leaf key per spec across the matrix: generating RSA
 // keys dominates issuance, and the CA's signature is what is tested.
 var leafKeys = struct {
@@ -86,17 +139,26 @@ var leafKeys = struct {
 
 func leafKeyFor(t *testing.T, spec keys.Spec) crypto.Signer {
 	t.Helper()
-	leafKeys.Lock()
-	defer leafKeys.Unlock()
-	if k, ok := leafKeys.m[spec]; ok {
-		return k
-	}
-	k, err := keys.Generate(spec)
+	k, err := cachedKey(spec)
 	if err != nil {
 		t.Fatal(err)
 	}
-	leafKeys.m[spec] = k
 	return k
+}
+
+// cachedKey is keys.Generate, once per spec (IssueRequest.newKey).
+func cachedKey(spec keys.Spec) (crypto.Signer, error) {
+	leafKeys.Lock()
+	defer leafKeys.Unlock()
+	if k, ok := leafKeys.m[spec]; ok {
+		return k, nil
+	}
+	k, err := keys.Generate(spec)
+	if err != nil {
+		return nil, err
+	}
+	leafKeys.m[spec] = k
+	return k, nil
 }
 
 // TestCAKeyTypes issues every built-in template's example from CA homes of
@@ -116,16 +178,7 @@ func TestCAKeyTypes(t *testing.T) {
 			if err := errors.Join(err1, err2); err != nil {
 				t.Fatal(err)
 			}
-			// Each home is made once: RSA 4096 keys are slow.
-			s, err := Init(context.Background(), InitOptions{
-				Home: filepath.Join(t.TempDir(), "pki"), RootCN: "Matrix Root", IssuingCN: "Matrix Issuing",
-				BaseURL: "http://pki.matrix.test", Org: "Matrix", Country: "US",
-				RootKey: rootSpec, IssuingKey: issSpec, Password: testPassword,
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { s.Close() })
+			s := matrixHome(t, h.root, h.issuing)
 			// The root signs itself and the issuing CA as its own key
 			// calls for.
 			want := wantSignature(rootSpec, templates.SHA256)

@@ -57,6 +57,9 @@ type IssueRequest struct {
 	renewing *Record
 	// fromCSR: the key stays with a CSR's requester (sign).
 	fromCSR bool
+	// newKey makes the leaf key; nil is keys.Generate. Tests that issue
+	// hundreds of certificates reuse keys through it.
+	newKey func(keys.Spec) (crypto.Signer, error)
 	Now     time.Time
 }
 
@@ -267,7 +270,7 @@ func (s *Store) Issue(ctx context.Context, req IssueRequest) (*Issued, error) {
 	if err != nil {
 		return nil, err
 	}
-	key, err := keys.Generate(p.key)
+	key, err := p.req.generateKey(p.key)
 	if err != nil {
 		return nil, err
 	}
@@ -294,6 +297,13 @@ func (s *Store) ready(ctx context.Context, req IssueRequest, needPassword bool) 
 		return nil, nil, err
 	}
 	return p, caKey, nil
+}
+
+func (r IssueRequest) generateKey(spec keys.Spec) (crypto.Signer, error) {
+	if r.newKey != nil {
+		return r.newKey(spec)
+	}
+	return keys.Generate(spec)
 }
 
 // leafKeySpec is the key a template's certificates get.

@@ -47,7 +47,7 @@ func IssueSelfSigned(ctx context.Context, s *Store, req IssueRequest) (*Issued, 
 	if err := precheckFiles(p); err != nil {
 		return nil, err
 	}
-	key, err := keys.Generate(p.key)
+	key, err := p.req.generateKey(p.key)
 	if err != nil {
 		return nil, err
 	}

@@ -185,3 +185,26 @@ func TestQuoted(t *testing.T) {
 		}
 	}
 }
+
+// TestGenericTemplatesFollowRFC5280: the generic templates carry no
+// vendor's exception: no lint exemption, no requirement (no document
+// stands behind them), and the client pairs clientAuth with
+// digitalSignature only (RFC 5280 4.2.1.12).
+func TestGenericTemplatesFollowRFC5280(t *testing.T) {
+	for _, name := range []string{"server", "client", "code-signing"} {
+		tm, err := Builtin(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(tm.Lint.Exempt) > 0 {
+			t.Errorf("%s exempts %v; a generic template follows zlint", name, tm.Lint.Exempt)
+		}
+		if len(tm.Cite) > 0 {
+			t.Errorf("%s cites %v; only vendor templates have requirements", name, tm.Cite)
+		}
+	}
+	client, _ := Builtin("client")
+	if len(client.Usage.KeyUsage) != 1 || client.Usage.KeyUsage[0] != "digitalSignature" {
+		t.Errorf("client key usage %v, want digitalSignature only", client.Usage.KeyUsage)
+	}
+}

@@ -458,6 +458,15 @@ type Appliance string
 // (004, "Troubleshoot CA-Certificate Upload").
 const DefenderIoT Appliance = "defender-iot"
 
+// Name is the appliance as its vendor names it.
+func (a Appliance) Name() string {
+	switch a {
+	case DefenderIoT:
+		return "Defender for IoT"
+	}
+	return string(a)
+}
+
 func (a *Appliance) UnmarshalText(b []byte) error {
 	switch Appliance(b) {
 	case DefenderIoT:

@@ -108,7 +108,7 @@ func checkAction(c *cli.Context) error {
 			return err
 		}
 	} else {
-		printReport(o, r, t.SourceTitle())
+		printReport(o, r, t)
 	}
 	if !r.OK {
 		return silent{errors.New("requirements not met")}
@@ -116,7 +116,8 @@ func checkAction(c *cli.Context) error {
 	return nil
 }
 
-func printReport(o out, r *check.Report, home string) {
+func printReport(o out, r *check.Report, t *templates.Template) {
+	home := t.SourceTitle()
 	o.infof("Checking %s (serial %s) against template %s:", r.Subject, r.Serial, r.Template)
 	var reqs, valid, advice []check.Finding
 	for _, f := range r.Findings {
@@ -135,7 +136,7 @@ func printReport(o out, r *check.Report, home string) {
 		}
 		o.infof("%s", title)
 		for _, f := range fs {
-			printFinding(o, f, home)
+			printFinding(o, f, home, t.Validation.Messages.Name())
 		}
 	}
 	if home != "" {
@@ -156,7 +157,7 @@ func printReport(o out, r *check.Report, home string) {
 	}
 }
 
-func printFinding(o out, f check.Finding, home string) {
+func printFinding(o out, f check.Finding, home, appliance string) {
 	mark := map[check.Status]string{check.Pass: "PASS", check.Fail: "FAIL", check.Warn: "WARN", check.Skip: "SKIP"}[f.Status]
 	line := fmt.Sprintf("  %s  %-34s %s", mark, f.Rule, f.Title)
 	cited := f.Cited()
@@ -186,7 +187,7 @@ func printFinding(o out, f check.Finding, home string) {
 			o.infof("        fix: %s", f.Fix)
 		}
 		if f.ApplianceMessage != "" {
-			o.infof("        the appliance reports: %q", f.ApplianceMessage)
+			o.infof("        %s reports: %q", appliance, f.ApplianceMessage)
 		}
 	case check.Skip:
 		o.infof("        %s", f.Got)

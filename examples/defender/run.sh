@@ -124,7 +124,7 @@ if out=$(certmint_check sensor2 sensor2.contoso.com); then
 fi
 grep -qF "This certificate has been revoked by the CRL and cannot be trusted for a secure connection" <<<"$out" ||
   fail "certmint check does not give Defender's message for a revoked certificate: $out"
-grep -F -A3 "FAIL" <<<"$out" | sed 's/^/   | /'
+grep -F -A5 "FAIL" <<<"$out" | sed 's/^/   | /'
 ok "certmint check sensor2: refused, with the message Defender for IoT would show"
 
 cat <<EOF
