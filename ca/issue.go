@@ -60,7 +60,7 @@ type IssueRequest struct {
 	// newKey makes the leaf key; nil is keys.Generate. Tests that issue
 	// hundreds of certificates reuse keys through it.
 	newKey func(keys.Spec) (crypto.Signer, error)
-	Now     time.Time
+	Now    time.Time
 }
 
 // Issued is the result of an issuance.
@@ -134,7 +134,7 @@ type plan struct {
 	validity time.Duration
 	formats  []templates.Format
 	base     string
-	warnings []string // departures from the template's advice
+	warnings []string  // departures from the template's advice
 	key      keys.Spec // the leaf key Issue generates
 }
 

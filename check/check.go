@@ -126,7 +126,7 @@ type Input struct {
 	// the leaf (Chain adds those of --chain and the CA home).
 	PFX      *pkifile.PFX
 	PFXChain []*x509.Certificate
-	Now time.Time
+	Now      time.Time
 }
 
 // Run evaluates every requirement of the template, then the validation.
