@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Microsoft Defender for IoT certificates end to end: a CA, one certificate
 # per appliance (two sensors and the on-premises management console, one of
-# them through a CSR), seed 004's own openssl test commands on every file,
-# and a revocation that openssl's CRL check then reports, as the appliance's
-# validation would. The rules are those of
-# ../../../shared/seeds/004_0eebd9b6bc772684.txt (see README.md).
+# them through a CSR), the document's own openssl test commands on every
+# file, a revocation that openssl's CRL check then reports, as the
+# appliance's validation would, and a certificate without a CDP for a site
+# that does not validate. The rules are those of Microsoft's "Microsoft
+# Defender for IoT: Certificate requirements" (see README.md).
 #
 # Usage: run.sh [CERTMINT] [WORKDIR]
 #   CERTMINT  the certmint binary (default: certmint on PATH)
@@ -19,11 +20,12 @@ example_setup defender "$@"
 root=pki/contoso-root-ca/ca.crt
 issuing=pki/contoso-issuing-ca/ca.crt
 # No port in the base URL: the CDP is on HTTP port 80, where the appliance
-# looks by default (004: "the certificate will reference the CRL URL on HTTP port 80").
+# looks by default (Port access requirements for certificate validation:
+# "the certificate will reference the CRL URL on HTTP port 80").
 cdp=http://pki.contoso.com/contoso-issuing-ca.crl
 
-# check_crt DIR NAME: seed 004's "Check a certificate" and "Check a private
-# key" commands, and every row of its CRT file requirements.
+# check_crt DIR NAME: the document's "Check a certificate" and "Check a
+# private key" commands, and every row of its CRT file requirements.
 check_crt() {
   local crt=$1/$2.crt key=$1/$2.key chain=$1/$2-chain.pem t
   t=$(openssl x509 -in "$crt" -text -noout) || fail "openssl x509 -in $crt -text -noout"
@@ -61,10 +63,11 @@ verify_crl() {
 
 step "certmint init: a root CA and an issuing CA, the CRLs at http://pki.contoso.com"
 # rsa:2048 keeps the demo quick; the default, rsa:4096, is what a real CA wants.
-# The issuing CA must be RSA: 004 asks for "Signature Algorithm = SHA256RSA".
+# The issuing CA must be RSA: the CRT file requirements ask for "Signature
+# Algorithm = SHA256RSA".
 # --country, --org and --ou become the home's subject defaults ([subject] in
 # pki/certmint.toml): every defender-sensor request gets the C, O and OU that
-# 004 requires without typing --subject.
+# the CRT file requirements ask for without typing --subject.
 "$certmint" init --root-cn "Contoso Root CA" --issuing-cn "Contoso Issuing CA" \
   --base-url http://pki.contoso.com --org "Contoso Inc." --ou "Contoso Labs" --country US --key rsa:2048
 [[ -f $root && -f $issuing ]] || fail "certmint init did not write $root and $issuing"
@@ -73,8 +76,14 @@ step "sensor 1 (defender-sensor): .crt, .key and the chain .pem"
 mkdir -p sensor1
 "$certmint" issue --template defender-sensor --cn sensor1.contoso.com --out sensor1
 check_crt sensor1 sensor1.contoso.com
-certmint_check sensor1 sensor1.contoso.com | sed 's/^/   | /' || fail "certmint check sensor1"
-ok "certmint check: sensor1's files will pass the appliance's validation"
+out=$(certmint_check sensor1 sensor1.contoso.com) || fail "certmint check sensor1: $out"
+sed 's/^/   | /' <<<"$out"
+# The three parts the README describes; advice never changes the result.
+for want in "Requirements, from Microsoft Defender for IoT: Certificate requirements:" "[CRT file requirements]" \
+  "Validation:" "[About certificate validation]" "Advice (" "All requirements met."; do
+  grep -qF -- "$want" <<<"$out" || fail "certmint check sensor1 does not print: $want"
+done
+ok "certmint check: sensor1's files meet every requirement and will pass the appliance's validation"
 
 step "the on-premises management console: its own certificate"
 mkdir -p console
@@ -124,8 +133,30 @@ if out=$(certmint_check sensor2 sensor2.contoso.com); then
 fi
 grep -qF "This certificate has been revoked by the CRL and cannot be trusted for a secure connection" <<<"$out" ||
   fail "certmint check does not give Defender's message for a revoked certificate: $out"
-grep -F -A5 "FAIL" <<<"$out" | sed 's/^/   | /'
+sed -n '/FAIL/,/Defender for IoT reports/p' <<<"$out" | sed 's/^/   | /'
 ok "certmint check sensor2: refused, with the message Defender for IoT would show"
+
+step "a site without certificate validation: --no-cdp at issue and at check"
+# Create certificates: "If you are not carrying out certificate validation,
+# remove the CRL URL reference in the certificate."
+mkdir -p lab
+"$certmint" issue --template defender-sensor --cn lab.contoso.com --no-cdp --out lab
+if openssl x509 -in lab/lab.contoso.com.crt -noout -text | grep -qF "CRL Distribution Points"; then
+  fail "lab/lab.contoso.com.crt has a CRL distribution point despite --no-cdp"
+fi
+ok "lab/lab.contoso.com.crt: no CRL distribution point"
+nocdp_check() {
+  "$certmint" check --template defender-sensor "$@" --cert lab/lab.contoso.com.crt --key lab/lab.contoso.com.key \
+    --chain lab/lab.contoso.com-chain.pem
+}
+if out=$(nocdp_check); then
+  fail "certmint check without --no-cdp passes a certificate with no CDP"
+fi
+grep -qF "FAIL  revocation.crl_distribution_point" <<<"$out" || fail "certmint check does not fail the missing CDP: $out"
+ok "certmint check without --no-cdp: FAIL revocation.crl_distribution_point (the site validates, so the CDP is required)"
+out=$(nocdp_check --no-cdp) || fail "certmint check --no-cdp lab.contoso.com: $out"
+grep -F "revocation.crl_distribution_point" <<<"$out" | sed 's/^/   | /'
+ok "certmint check --no-cdp: $(tail -1 <<<"$out")"
 
 cat <<EOF
 
@@ -133,7 +164,8 @@ cat <<EOF
   sensor1/sensor1.contoso.com.crt, .key, -chain.pem   upload on sensor1 (the SSL/TLS Certificates dialog)
   console/console.contoso.com.crt, .key, -chain.pem   upload on the on-premises management console
   sensor2/                                            revoked in this demo: issue a new one before uploading
+  lab/lab.contoso.com.crt, .key, -chain.pem           an appliance at a site without certificate validation (no CDP)
   pki/public/   serve at http://pki.contoso.com on port 80 (certmint serve --addr :80, or see examples/publish);
-                every appliance must reach $cdp, or validation fails
+                every appliance that validates certificates must reach $cdp, or validation fails
 All Defender for IoT files verified with openssl.
 EOF
