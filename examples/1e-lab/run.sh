@@ -2,8 +2,8 @@
 # A 1E lab PKI end to end: a CA, then one certificate for each kind of 1E
 # device (domain-joined Windows, workgroup Windows, Linux, macOS), the Switch
 # and web server, and a code-signing certificate for custom instructions.
-# Every file is checked with openssl; the rules are those of
-# ../../../shared/seeds/000_c69ba679cf60fb8d.txt and 002_f13c679b5db039e5.txt
+# Every file is checked with openssl and certmint check; the rules are those
+# of 1E's "1E 23.11: Certificate requirements" and "1E Client for macOS"
 # (see README.md).
 #
 # Usage: run.sh [CERTMINT] [WORKDIR]
@@ -35,7 +35,7 @@ pfx_holds() {
   certs=$(openssl pkcs12 -in "$1" -nokeys -passin env:CERTMINT_PASSWORD 2>/dev/null) || fail "openssl pkcs12 -nokeys $1"
   key=$(openssl pkcs12 -in "$1" -nocerts -nodes -passin env:CERTMINT_PASSWORD 2>/dev/null) || fail "openssl pkcs12 -nocerts $1"
   [[ $(grep -c 'BEGIN CERTIFICATE' <<<"$certs") == "$2" ]] || fail "$1 does not hold $2 certificates"
-  grep -q 'BEGIN PRIVATE KEY' <<<"$key" || fail "$1 holds no private key (000: the private key must be exportable)"
+  grep -q 'BEGIN PRIVATE KEY' <<<"$key" || fail "$1 holds no private key; the device (or TIMS) needs it in the .pfx"
   ok "openssl pkcs12 $1: the private key and $2 certificates ($(grep -m1 'PKCS7 Encrypted data' <<<"$info"))"
 }
 
@@ -112,6 +112,15 @@ shows "code-signing/ACME Instruction Signing.crt" "Signature Algorithm: sha256Wi
 pfx_holds "code-signing/ACME Instruction Signing.pfx" 3
 
 step "certmint check: each .pfx against its template, its chain and the published CRLs"
+out=$("$certmint" check --template 1e-client --pfx windows-domain/W701.ACME.LOCAL.pfx \
+  --crl pki/public/acme-lab-issuing-ca.crl --crl pki/public/acme-lab-root-ca.crl) ||
+  fail "certmint check --template 1e-client --pfx windows-domain/W701.ACME.LOCAL.pfx: $out"
+sed 's/^/   | /' <<<"$out"
+# The three parts the README describes, each line naming the document's section.
+for want in "Requirements, from 1E 23.11: Certificate requirements:" "[Client authentication certificates]" \
+  "Validation:" "Advice (" "All requirements met."; do
+  grep -qF -- "$want" <<<"$out" || fail "certmint check --template 1e-client does not print: $want"
+done
 while IFS='|' read -r template pfx; do
   out=$("$certmint" check --template "$template" --pfx "$pfx" \
     --crl pki/public/acme-lab-issuing-ca.crl --crl pki/public/acme-lab-root-ca.crl) ||
@@ -141,7 +150,7 @@ cat <<EOF
   windows-domain/W701.ACME.LOCAL.pfx   W701: Local Computer > Personal (Import-PfxCertificate -CertStoreLocation Cert:\\LocalMachine\\My)
   windows-domain/*.cer                 every Windows device: the root in Trusted Root CAs, the issuing CA in Intermediate CAs (or by Group Policy)
   windows-workgroup/W702.pfx           W702: Local Computer > Personal, and the two .cer files as above
-  linux/ubuntu-01.pfx                  ubuntu-01: the 1E Client's installation folders (000: the client requires a .pfx file there)
+  linux/ubuntu-01.pfx                  ubuntu-01: the 1E Client's installation folders ("the client requires the certificate exists as a .pfx file")
   macos/MAC01.local.pfx, macos/*.cer   MAC01.local: follow macos/MAC01.local-install.txt (security add-trusted-cert, security import)
   code-signing/ACME Instruction Signing.pfx
                                        the TIMS user's Personal store; register the certificate in your 1E license
