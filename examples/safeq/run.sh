@@ -2,8 +2,10 @@
 # YSoft SafeQ certificates end to end: a CA, the access-token signing
 # certificate made with the generateCertificate.ps1 example exactly as the
 # vendor prints it, and the SSL server certificate with every address in its
-# SAN. Every file is checked with openssl; the rules are those of
-# ../../../shared/seeds/003_90fdeedbb106b03d.txt (see README.md).
+# SAN, and the self-signed signing certificate the script itself makes.
+# Every file is checked with openssl and certmint check; the rules are those
+# of Y Soft's "YSoft SafeQ: Generating certificate for signing access
+# tokens/secured SSL connection" (see README.md).
 #
 # Usage: run.sh [CERTMINT] [WORKDIR]
 #   CERTMINT  the certmint binary (default: certmint on PATH)
@@ -51,13 +53,13 @@ mkdir -p signing
 )
 signing="signing/YSoft SafeQ Signing Certificate"
 [[ -f "$signing.pfx" ]] || fail "no file named after the FriendlyName: $signing.pfx"
-ok "$signing.pfx (003: \"The certificate will be stored in a file named after FriendlyName\")"
+ok "$signing.pfx (\"The certificate will be stored in a file named after FriendlyName\")"
 friendly "$signing.pfx" 123456 "YSoft SafeQ Signing Certificate"
 openssl verify -CAfile "$root" -untrusted "$issuing" "$signing.crt" >/dev/null || fail "openssl verify $signing.crt"
 ok "openssl verify $signing.crt: issued by the CA, not self-signed"
 shows "$signing.crt" "Subject: CN = YSoft SafeQ" "DNS:*.company.com, IP Address:1.2.3.4" "Digital Signature"
 if text "$signing.crt" | grep -qF "TLS Web Server Authentication"; then
-  fail "$signing.crt allows server authentication (003: the signing certificate is NOT the certificate that is used for HTTPS)"
+  fail "$signing.crt allows server authentication (\"The signing certificate is NOT the certificate that is used for HTTPS.\")"
 fi
 ok "$signing.crt is not a server certificate"
 
@@ -88,6 +90,23 @@ ok "certmint check --template safeq-signing --pfx '$signing.pfx': $(tail -1 <<<"
 out=$("$certmint" check --template safeq-ssl --pfx "$ssl.pfx") || fail "certmint check --template safeq-ssl: $out"
 ok "certmint check --template safeq-ssl --pfx '$ssl.pfx': $(tail -1 <<<"$out")"
 
+step "the signing certificate self-signed, as generateCertificate.ps1 makes it: the document allows it"
+# Only the signing certificate: the SSL one should come from a CA (advice),
+# "since server identity is not guaranteed" with a self-signed one.
+mkdir -p signing-self-signed
+"$certmint" safeq --self-signed -Subject "YSoft SafeQ" -FriendlyName "YSoft SafeQ Signing Certificate" \
+  -SubjectAlternativeNames "*.company.com", "1.2.3.4" --out signing-self-signed
+selfsigned="signing-self-signed/YSoft SafeQ Signing Certificate"
+[[ $(openssl x509 -in "$selfsigned.crt" -noout -subject | sed 's/^subject=//') == "$(openssl x509 -in "$selfsigned.crt" -noout -issuer | sed 's/^issuer=//')" ]] ||
+  fail "$selfsigned.crt is not self-signed"
+openssl pkcs12 -info -in "$selfsigned.pfx" -nokeys -passin env:CERTMINT_PASSWORD 2>&1 |
+  grep -qF "friendlyName: YSoft SafeQ Signing Certificate" || fail "$selfsigned.pfx: openssl pkcs12 -info does not show its friendlyName"
+ok "$selfsigned.pfx: self-signed (issuer = subject), friendlyName: YSoft SafeQ Signing Certificate"
+out=$("$certmint" check --template safeq-signing --pfx "$selfsigned.pfx") || fail "certmint check --template safeq-signing (self-signed): $out"
+grep -qF "self-signed, which the template allows" <<<"$out" || fail "certmint check does not say the template allows a self-signed certificate: $out"
+grep -F "validation.chain" <<<"$out" | sed 's/^/   | /'
+ok "certmint check --template safeq-signing --pfx '$selfsigned.pfx': $(tail -1 <<<"$out")"
+
 step "the CA certificates, one base-64 .cer per CA, beside each .pfx"
 for cer in ssl/company-root-ca.cer ssl/company-issuing-ca.cer signing/company-root-ca.cer; do
   [[ $(grep -c 'BEGIN CERTIFICATE' "$cer") == 1 ]] || fail "$cer must hold one certificate"
@@ -99,8 +118,10 @@ cat <<EOF
 == where the files are ($work) and where each goes
   signing/YSoft SafeQ Signing Certificate.pfx
       the access-token signing certificate: give this same file (and its password) to the installer of
-      every Job Service in the roaming group (003: "The same signing certificate must be used during the
+      every Job Service in the roaming group ("The same signing certificate must be used during the
       installation of every job service in the near roaming group")
+  signing-self-signed/YSoft SafeQ Signing Certificate.pfx
+      the same, self-signed as generateCertificate.ps1 makes it: use one of the two, not both
   ssl/YSoft SafeQ SSL Certificate.pfx
       the SSL certificate of the Job Service / Client V3 in server mode; on Windows:
       Import-PfxCertificate -FilePath "ssl\\YSoft SafeQ SSL Certificate.pfx" -CertStoreLocation Cert:\\LocalMachine\\My -Password (Read-Host -AsSecureString)
@@ -108,6 +129,6 @@ cat <<EOF
       every server and client that connects: Trusted Root CAs and Intermediate CAs, e.g.
       Import-Certificate -FilePath ssl\\company-root-ca.cer -CertStoreLocation Cert:\\LocalMachine\\Root
   pki/public/   serve at http://pki.company.com (see examples/publish)
-The signing .pfx password is the example's 123456; the SSL .pfx password is \$CERTMINT_PASSWORD ($CERTMINT_PASSWORD).
+The signing .pfx password is the example's 123456; the self-signed and SSL .pfx password is \$CERTMINT_PASSWORD ($CERTMINT_PASSWORD).
 All SafeQ certificates verified with openssl.
 EOF
