@@ -291,7 +291,10 @@ func TestCorpusCoverage(t *testing.T) {
 			}
 		}
 		for rule := range rules {
-			if isValidation(rule) {
+			if isValidation(rule) || rule == "output.required" {
+				// output.required: check sees only the files it is given,
+				// so it passes with a key and skips without one; issue is
+				// what enforces it (ca's departures tests).
 				continue
 			}
 			covered := slices.ContainsFunc(cases, func(c corpusCase) bool {

@@ -122,7 +122,29 @@ func requirements(t *templates.Template, in Input) []Finding {
 	if in.PFX != nil {
 		b.pfx(in)
 	}
+	b.keyFiles(in)
 	return b.out
+}
+
+// keyFiles reports the files a template's document requires that carry the
+// private key (004: "a .key file and a .crt file"; 000: "the private key
+// must be exportable"; 003: one signing certificate on every job
+// service). check sees only what it is given: with a key (or a .pfx) the
+// rule passes, without one it is skipped, and issue is what enforces it.
+func (b *finder) keyFiles(in Input) {
+	t := b.t
+	if !slices.ContainsFunc(t.Output.Required, func(f templates.Format) bool { return f == templates.FormatKey || f == templates.FormatPFX }) {
+		return
+	}
+	var files []string
+	for _, f := range t.Output.Required {
+		files = append(files, "."+string(f))
+	}
+	b.add("output.required", true, "the private key comes with the certificate ("+strings.Join(files, ", ")+")", "", "", "")
+	if !in.KeyGiven {
+		f := &b.out[len(b.out)-1]
+		f.Status, f.Got = Skip, "no key given (--key or --pfx); the device needs the private key with the certificate"
+	}
 }
 
 // name checks the CN form. Where the template lets the name be a DNS SAN
@@ -300,8 +322,11 @@ func (b *finder) revocation(c *x509.Certificate, noCDP bool) {
 		case noCDP && len(c.CRLDistributionPoints) == 0:
 			b.add("revocation.crl_distribution_point", true, "no CRL distribution point, as --no-cdp asks (no certificate validation)", "", "", "")
 		default:
-			b.add("revocation.crl_distribution_point", ok, title, got, want,
-				"reissue from a CA whose CDP is an http:// URL (certmint init --base-url http://...)")
+			fix := "reissue from a CA whose CDP is an http:// URL (certmint init --base-url http://...)"
+			if t.Revocation.AllowNoCDP && len(c.CRLDistributionPoints) == 0 {
+				fix += "; or, where the site does not validate certificates, check with --no-cdp (the document allows leaving the CDP out then)"
+			}
+			b.add("revocation.crl_distribution_point", ok, title, got, want, fix)
 		}
 	}
 	if t.Revocation.AIA {

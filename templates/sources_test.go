@@ -134,6 +134,12 @@ func TestNoSeedFileNames(t *testing.T) {
 				t.Errorf("%s: %s cites %s", tm.Name, rule, s)
 			}
 		}
+		seedNumber := regexp.MustCompile(`\b00[0-4]\b`)
+		for _, rule := range RuleKeys {
+			if c := tm.Rule(rule); seedNumber.MatchString(c.Reason) {
+				t.Errorf("%s: the reason for %s names a seed by number: %q", tm.Name, rule, c.Reason)
+			}
+		}
 		if seedName.MatchString(tm.SourceDocument() + tm.Description) {
 			t.Errorf("%s: source or description names a seed file", tm.Name)
 		}
