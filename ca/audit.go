@@ -2,9 +2,9 @@ package ca
 
 import (
 	"context"
-	"database/sql"
-	"fmt"
 	"time"
+
+	"github.com/certmint/certmint/store"
 )
 
 // AuditEntry is one event of the audit trail.
@@ -34,45 +34,14 @@ type LogOptions struct {
 // Log returns audit events, oldest first. certmint only ever appends to
 // the trail: no command updates or deletes an event.
 func (s *Store) Log(ctx context.Context, o LogOptions) ([]AuditEntry, error) {
-	q := `SELECT id, at, action, serial, ca_label, template, subject, detail, os_user, host FROM audit_log WHERE 1 = 1`
-	var args []any
-	if !o.Since.IsZero() {
-		q += ` AND at >= ?`
-		args = append(args, o.Since.UTC())
-	}
-	if o.Serial != "" {
-		q += ` AND upper(serial) = upper(?)`
-		args = append(args, o.Serial)
-	}
-	if o.Action != "" {
-		q += ` AND action = ?`
-		args = append(args, o.Action)
-	}
-	q += ` ORDER BY id`
-	rows, err := s.DB.X.QueryContext(ctx, s.DB.X.Rebind(q), args...)
+	rows, err := s.DB.Log(ctx, store.LogFilter{Since: o.Since, Serial: o.Serial, Action: o.Action})
 	if err != nil {
-		return nil, fmt.Errorf("issuance database: reading the audit trail: %w", err)
+		return nil, err
 	}
-	defer rows.Close()
-	var out []AuditEntry
-	for rows.Next() {
-		var e AuditEntry
-		var serial, label, tmpl, subj, detail, user, host sql.NullString
-		var at any
-		if err := rows.Scan(&e.ID, &at, &e.Action, &serial, &label, &tmpl, &subj, &detail, &user, &host); err != nil {
-			return nil, fmt.Errorf("issuance database: reading the audit trail: %w", err)
-		}
-		switch v := at.(type) {
-		case time.Time:
-			e.At = v
-		case string:
-			e.At, _ = parseDBTime(v)
-		case []byte:
-			e.At, _ = parseDBTime(string(v))
-		}
-		e.Serial, e.CALabel, e.Template, e.Subject, e.Detail, e.User, e.Host =
-			serial.String, label.String, tmpl.String, subj.String, detail.String, user.String, host.String
-		out = append(out, e)
+	out := make([]AuditEntry, len(rows))
+	for i, e := range rows {
+		out[i] = AuditEntry{ID: e.ID, At: e.At, Action: e.Action, Serial: e.Serial, CALabel: e.CALabel, Template: e.Template,
+			Subject: e.Subject, Detail: e.Detail, User: e.User, Host: e.Host}
 	}
-	return out, rows.Err()
+	return out, nil
 }

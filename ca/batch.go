@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/x509"
 	"encoding/csv"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -25,6 +24,7 @@ import (
 	"github.com/certmint/certmint/internal/keys"
 	"github.com/certmint/certmint/internal/secret"
 	"github.com/certmint/certmint/san"
+	"github.com/certmint/certmint/store"
 	"github.com/certmint/certmint/templates"
 )
 
@@ -349,47 +349,28 @@ func (s *Store) recordBatch(ctx context.Context, opts BatchOptions, done <-chan 
 // recordJobs inserts the certificates and their audit events in one
 // transaction.
 func (s *Store) recordJobs(ctx context.Context, jobs []*batchJob, opts BatchOptions) error {
-	tx, err := s.DB.X.BeginTxx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("issuance database: %w", err)
-	}
-	defer tx.Rollback()
-	for _, j := range jobs {
-		req := j.p.req
-		meta := Metadata{Template: opts.Template.Name, Subject: j.cert.Subject.String(), Files: j.paths, Base: j.p.base, Out: absPath(req.Out),
-			Batch: absPath(opts.Out)}
-		if !opts.Template.Builtin() {
-			meta.TemplateFile = absPath(opts.Template.File())
+	return s.DB.InTx(ctx, func(tx *store.Tx) error {
+		for _, j := range jobs {
+			req := j.p.req
+			meta := Metadata{Template: opts.Template.Name, Subject: j.cert.Subject.String(), Files: j.paths, Base: j.p.base, Out: absPath(req.Out),
+				Batch: absPath(opts.Out)}
+			if !opts.Template.Builtin() {
+				meta.TemplateFile = absPath(opts.Template.File())
+			}
+			for _, f := range j.p.formats {
+				meta.Formats = append(meta.Formats, string(f))
+			}
+			if err := tx.Insert(ctx, store.NewRecord(j.cert, s.Issuing.Slug, meta)); err != nil {
+				return err
+			}
+			if err := tx.Audit(ctx, Event{Action: "issue", Serial: SerialHex(j.cert.SerialNumber), CALabel: s.Issuing.Slug,
+				Template: opts.Template.Name, Subject: j.cert.Subject.String(), Detail: "batch line " + fmt.Sprint(j.row.Line) + ": " + strings.Join(san.Strings(j.p.sans), ", ")}); err != nil {
+				return err
+			}
 		}
-		for _, f := range j.p.formats {
-			meta.Formats = append(meta.Formats, string(f))
-		}
-		rec := recordFor(j.cert, s.Issuing.Slug, opts.Template.Name)
-		data, err := json.Marshal(meta)
-		if err != nil {
-			return err
-		}
-		rec.MetadataJSON = data
-		if _, err := tx.NamedExecContext(ctx, insertCertificateSQL, &rec); err != nil {
-			return fmt.Errorf("issuance database: recording %s: %w", SerialHex(j.cert.SerialNumber), err)
-		}
-		if err := auditTx(ctx, tx, Event{Action: "issue", Serial: SerialHex(j.cert.SerialNumber), CALabel: s.Issuing.Slug,
-			Template: opts.Template.Name, Subject: j.cert.Subject.String(), Detail: "batch line " + fmt.Sprint(j.row.Line) + ": " + strings.Join(san.Strings(j.p.sans), ", ")}); err != nil {
-			return err
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("issuance database: %w", err)
-	}
-	return nil
+		return nil
+	})
 }
-
-// insertCertificateSQL is cfssl's certdb insert (certdb/sql), run inside a
-// transaction: cfssl's Accessor has no transaction form.
-const insertCertificateSQL = `INSERT INTO certificates (serial_number, authority_key_identifier, ca_label, status, reason, expiry, revoked_at, pem,
-	issued_at, not_before, metadata, sans, common_name)
-VALUES (:serial_number, :authority_key_identifier, :ca_label, :status, :reason, :expiry, :revoked_at, :pem,
-	:issued_at, :not_before, :metadata, :sans, :common_name)`
 
 func absPath(p string) string {
 	if a, err := filepath.Abs(p); err == nil {

@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/certmint/certmint/store"
 )
 
 // ConfigFile is the name of the CA configuration in the home.
@@ -144,12 +146,12 @@ func LoadConfig(path string) (*Config, error) {
 		return nil, errors.New(path + ": crl.issuing_days and crl.root_days must be at least 1")
 	}
 	if c.Database.URL != "" {
-		u, err := ParseDatabaseURL(c.Database.URL)
+		u, err := store.ParseDatabaseURL(c.Database.URL)
 		if err != nil {
 			return nil, fmt.Errorf("%s: database.url: %w", path, err)
 		}
-		if databaseURLHasPassword(u) {
-			return nil, fmt.Errorf("%s: %w", path, &DatabasePasswordError{Where: "database.url"})
+		if store.URLHasPassword(u) {
+			return nil, fmt.Errorf("%s: %w", path, &store.DatabasePasswordError{Where: "database.url"})
 		}
 	}
 	return &c, nil

@@ -20,7 +20,7 @@ import (
 // transaction, as a CA with a long history would have.
 func addRevoked(tb testing.TB, s *Store, n int) {
 	tb.Helper()
-	tx, err := s.DB.X.Beginx()
+	tx, err := rawX(s).Beginx()
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/x509"
-	"database/sql"
 	"encoding/csv"
 	"encoding/pem"
 	"errors"
@@ -22,6 +21,7 @@ import (
 	"github.com/certmint/certmint/internal/certfile"
 	"github.com/certmint/certmint/internal/fsutil"
 	"github.com/certmint/certmint/internal/keys"
+	"github.com/certmint/certmint/store"
 	pkcs12 "software.sslmate.com/src/go-pkcs12"
 )
 
@@ -91,6 +91,9 @@ type DoctorFinding struct {
 type DoctorReport struct {
 	Home     string          `json:"home"`
 	Findings []DoctorFinding `json:"findings"`
+	// SchemaVersion is the issuance database's schema version (migrated to
+	// this certmint's when the home was opened).
+	SchemaVersion int `json:"schema_version"`
 	// What was looked at.
 	Records int `json:"records"`
 	Folders int `json:"folders"`
@@ -167,6 +170,10 @@ func (s *Store) Doctor(ctx context.Context, o DoctorOptions) (*DoctorReport, err
 	}
 	d := &doctor{s: s, ctx: ctx, o: o, r: &DoctorReport{Home: absPath(s.Home)}, bySerial: map[string]*Record{},
 		byFolder: map[string][]*Record{}, staged: map[string]bool{}, handled: map[string]bool{}}
+	var err error
+	if d.r.SchemaVersion, err = s.DB.SchemaVersion(ctx); err != nil {
+		return nil, err
+	}
 	recs, err := s.List(ctx, ListOptions{CAs: true, Now: o.Now})
 	if err != nil {
 		return nil, err
@@ -277,11 +284,9 @@ func (d *doctor) checkHome() error {
 	if err := d.checkMode(s.Home, "the CA home", fsutil.ModeHome); err != nil {
 		return err
 	}
-	if !s.DB.Postgres {
-		for _, suffix := range []string{"", "-wal", "-shm"} {
-			if err := d.checkMode(filepath.Join(s.Home, DBFile+suffix), "the issuance database", fsutil.ModePrivate); err != nil {
-				return err
-			}
+	for _, f := range s.DB.Files() {
+		if err := d.checkMode(f, "the issuance database", fsutil.ModePrivate); err != nil {
+			return err
 		}
 	}
 	dirs := []string{s.Home, s.PublicDir()}
@@ -747,8 +752,8 @@ func (d *doctor) checkUnrecorded() error {
 					Problem:    fmt.Sprintf("%s: signed by %s, but not in the database", c.Subject.CommonName, d.s.Issuing.Slug),
 					Repairable: true, Repair: "record it (template unknown), so it can be listed and revoked",
 				}, func() error {
-					return d.s.DB.InsertCertificate(recordFor(c, d.s.Issuing.Slug, ""),
-						Metadata{Subject: c.Subject.String(), Files: []string{path}, Out: dir})
+					return d.s.DB.Insert(d.ctx, store.NewRecord(c, d.s.Issuing.Slug,
+						Metadata{Subject: c.Subject.String(), Files: []string{path}, Out: dir}))
 				}); err != nil {
 					return err
 				}
@@ -794,34 +799,24 @@ const (
 // revocation) and writing its event leaves the event out; the trail is
 // append-only, so the repair is a "repair" event that records it late.
 func (d *doctor) checkAudit() error {
-	rows, err := d.s.DB.X.QueryContext(d.ctx, `SELECT serial, action, detail FROM audit_log WHERE serial IS NOT NULL`)
+	events, err := d.s.DB.AuditedSerials(d.ctx)
 	if err != nil {
-		return fmt.Errorf("issuance database: reading the audit trail: %w", err)
+		return err
 	}
 	issued, revoked := map[string]bool{}, map[string]bool{}
-	for rows.Next() {
-		var serial, action string
-		var detail sql.NullString
-		if err := rows.Scan(&serial, &action, &detail); err != nil {
-			rows.Close()
-			return fmt.Errorf("issuance database: reading the audit trail: %w", err)
-		}
-		serial = strings.ToUpper(serial)
+	for _, e := range events {
+		serial := strings.ToUpper(e.Serial)
 		switch {
-		case action == "issue", action == "sign", action == "issue-self-signed", action == "renew":
+		case e.Action == "issue", e.Action == "sign", e.Action == "issue-self-signed", e.Action == "renew":
 			issued[serial] = true
-		case action == "revoke":
+		case e.Action == "revoke":
 			revoked[serial] = true
-		case action == "repair" && strings.HasPrefix(detail.String, DoctorUnrecorded):
+		case e.Action == "repair" && strings.HasPrefix(e.Detail, DoctorUnrecorded):
 			issued[serial] = true
-		case action == "repair" && strings.HasPrefix(detail.String, DoctorAuditMissing):
-			issued[serial] = issued[serial] || strings.Contains(detail.String, noIssueEvent)
-			revoked[serial] = revoked[serial] || strings.Contains(detail.String, noRevokeEvent)
+		case e.Action == "repair" && strings.HasPrefix(e.Detail, DoctorAuditMissing):
+			issued[serial] = issued[serial] || strings.Contains(e.Detail, noIssueEvent)
+			revoked[serial] = revoked[serial] || strings.Contains(e.Detail, noRevokeEvent)
 		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("issuance database: reading the audit trail: %w", err)
 	}
 	for _, r := range d.records {
 		if r.IsCA() {
@@ -852,21 +847,10 @@ func (d *doctor) checkAudit() error {
 // checkCRLs checks each CA's published CRL against the database, and
 // publishes a fresh one where anything is wrong.
 func (d *doctor) checkCRLs() error {
-	numbers := map[string]int64{}
-	rows, err := d.s.DB.X.QueryContext(d.ctx, `SELECT ca_label, number FROM crl_numbers`)
+	numbers, err := d.s.DB.CRLNumbers(d.ctx)
 	if err != nil {
-		return fmt.Errorf("issuance database: reading CRL numbers: %w", err)
+		return err
 	}
-	for rows.Next() {
-		var label string
-		var n int64
-		if err := rows.Scan(&label, &n); err != nil {
-			rows.Close()
-			return fmt.Errorf("issuance database: reading CRL numbers: %w", err)
-		}
-		numbers[label] = n
-	}
-	rows.Close()
 	for _, a := range d.s.Authorities() {
 		if err := d.checkCRL(a, numbers[a.Slug]); err != nil {
 			return err

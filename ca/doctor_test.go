@@ -200,7 +200,7 @@ func TestDoctor(t *testing.T) {
 		{name: "CRL misses a revocation", kind: DoctorCRLStale, repairable: true, want: "does not list 1 revoked",
 			make: func(t *testing.T, e *env) {
 				// What a revoke killed before it published leaves.
-				_, err := e.s.DB.X.Exec(`UPDATE certificates SET status = 'revoked', reason = 1, revoked_at = ? WHERE serial_number = ?`,
+				_, err := rawX(e.s).Exec(`UPDATE certificates SET status = 'revoked', reason = 1, revoked_at = ? WHERE serial_number = ?`,
 					time.Now().UTC(), e.iss.Cert.SerialNumber.String())
 				if err != nil {
 					t.Fatal(err)
@@ -215,7 +215,7 @@ func TestDoctor(t *testing.T) {
 			}},
 		{name: "CRL behind the database", kind: DoctorCRLStale, repairable: true, want: "the database has published up to number 6",
 			make: func(t *testing.T, e *env) {
-				if _, err := e.s.DB.X.Exec(`UPDATE crl_numbers SET number = number + 5`); err != nil {
+				if _, err := rawX(e.s).Exec(`UPDATE crl_numbers SET number = number + 5`); err != nil {
 					t.Fatal(err)
 				}
 			},
@@ -269,7 +269,7 @@ func TestDoctor(t *testing.T) {
 			make: func(t *testing.T, e *env) { doctorBundle(t, e.s, e.out, "doctor.example.com", true) }},
 		{name: "certificate on disk, not in the database", kind: DoctorUnrecorded, repairable: true, want: "not in the database",
 			make: func(t *testing.T, e *env) {
-				if _, err := e.s.DB.X.Exec(`DELETE FROM certificates WHERE serial_number = ?`, e.iss.Cert.SerialNumber.String()); err != nil {
+				if _, err := rawX(e.s).Exec(`DELETE FROM certificates WHERE serial_number = ?`, e.iss.Cert.SerialNumber.String()); err != nil {
 					t.Fatal(err)
 				}
 				// Another bundle in the folder keeps the folder known.
@@ -284,7 +284,7 @@ func TestDoctor(t *testing.T) {
 		{name: "issuance missing from the audit trail", kind: DoctorAuditMissing, repairable: true, want: "no issuance event",
 			make: func(t *testing.T, e *env) {
 				// What an issue killed between recording and auditing leaves.
-				if _, err := e.s.DB.X.Exec(`DELETE FROM audit_log WHERE serial = ?`, e.iss.Serial); err != nil {
+				if _, err := rawX(e.s).Exec(`DELETE FROM audit_log WHERE serial = ?`, e.iss.Serial); err != nil {
 					t.Fatal(err)
 				}
 			},
@@ -508,7 +508,7 @@ func TestPublishCRLAfterKilledPublisher(t *testing.T) {
 		t.Fatal(err)
 	}
 	var n int64
-	if err := s.DB.X.Get(&n, `SELECT number FROM crl_numbers WHERE ca_label = ?`, s.Issuing.Slug); err != nil {
+	if err := rawX(s).Get(&n, `SELECT number FROM crl_numbers WHERE ca_label = ?`, s.Issuing.Slug); err != nil {
 		t.Fatal(err)
 	}
 	key, _ := s.Key(s.Issuing)
@@ -527,7 +527,7 @@ func TestPublishCRLAfterKilledPublisher(t *testing.T) {
 		t.Errorf("CRL number %d, want %d", p.Number, n+2)
 	}
 	var got int64
-	s.DB.X.Get(&got, `SELECT number FROM crl_numbers WHERE ca_label = ?`, s.Issuing.Slug)
+	rawX(s).Get(&got, `SELECT number FROM crl_numbers WHERE ca_label = ?`, s.Issuing.Slug)
 	if got != n+2 {
 		t.Errorf("crl_numbers holds %d, want %d", got, n+2)
 	}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/certmint/certmint/internal/fsutil"
 	"github.com/certmint/certmint/internal/keys"
+	"github.com/certmint/certmint/store"
 )
 
 // InitOptions describe a new CA home. Org, OU, Country, State and
@@ -106,7 +107,7 @@ func (o *InitOptions) validate() error {
 		o.Now = time.Now()
 	}
 	if o.DatabaseURL != "" {
-		if _, err := ParseDatabaseURL(o.DatabaseURL); err != nil {
+		if _, err := store.ParseDatabaseURL(o.DatabaseURL); err != nil {
 			return err
 		}
 	}
@@ -152,13 +153,13 @@ func Init(ctx context.Context, o InitOptions) (*Store, error) {
 	}
 	// A PostgreSQL database is checked and claimed before the slow part
 	// (CA keys), and emptied again if anything below fails.
-	var pg *DB
+	var pg *store.DB
 	if o.DatabaseURL != "" {
 		var err error
-		if pg, err = OpenPostgres(ctx, o.DatabaseURL); err != nil {
+		if pg, err = store.OpenPostgres(ctx, o.DatabaseURL); err != nil {
 			return nil, err
 		}
-		if err := pg.claimPostgres(ctx); err != nil {
+		if err := pg.Claim(ctx); err != nil {
 			pg.Close()
 			return nil, err
 		}
@@ -170,8 +171,8 @@ func Init(ctx context.Context, o InitOptions) (*Store, error) {
 		}
 		pg.Close() // the error paths below may have closed it already
 		if !pgDone {
-			if db, err := OpenPostgres(context.Background(), o.DatabaseURL); err == nil {
-				db.wipePostgres()
+			if db, err := store.OpenPostgres(context.Background(), o.DatabaseURL); err == nil {
+				db.Wipe()
 				db.Close()
 			}
 		}
@@ -201,7 +202,7 @@ func Init(ctx context.Context, o InitOptions) (*Store, error) {
 		Subject: o.subjectDefaults(),
 	}
 	if pg != nil {
-		cfg.Database.URL = RedactDatabaseURL(o.DatabaseURL)
+		cfg.Database.URL = store.RedactDatabaseURL(o.DatabaseURL)
 	}
 	cfg.applyDefaults()
 	s := &Store{Home: tmp, Config: cfg, password: func() (string, error) { return o.Password, nil }}
@@ -268,18 +269,18 @@ func Init(ctx context.Context, o InitOptions) (*Store, error) {
 
 	if pg != nil {
 		s.DB = pg
-	} else if s.DB, err = OpenSQLite(filepath.Join(tmp, DBFile), true); err != nil {
+	} else if s.DB, err = store.OpenSQLite(ctx, filepath.Join(tmp, DBFile), true); err != nil {
 		return nil, err
 	}
 	// The database names its CA, so a home pointed at another CA's
 	// database is refused (Open).
-	if err := setMeta(ctx, s.DB.X, "issuing_ca", caFingerprint(issCert)); err != nil {
+	if err := s.DB.SetIdentity(ctx, store.Identity(issCert)); err != nil {
 		s.DB.Close()
 		return nil, err
 	}
 	// The issuing CA is a certificate the root issued: recording it lets the
 	// root's CRL list it if it is ever revoked.
-	if err := s.DB.InsertCertificate(recordFor(issCert, s.Root.Slug, issuingCATemplate), Metadata{Template: issuingCATemplate, Subject: issCert.Subject.String()}); err != nil {
+	if err := s.DB.Insert(ctx, store.NewRecord(issCert, s.Root.Slug, Metadata{Template: issuingCATemplate, Subject: issCert.Subject.String()})); err != nil {
 		s.DB.Close()
 		return nil, err
 	}

@@ -7,9 +7,7 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"database/sql"
 	"encoding/hex"
-	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -23,8 +21,8 @@ import (
 	"github.com/certmint/certmint/internal/fsutil"
 	"github.com/certmint/certmint/internal/keys"
 	"github.com/certmint/certmint/san"
+	"github.com/certmint/certmint/store"
 	"github.com/certmint/certmint/templates"
-	"github.com/cloudflare/cfssl/certdb"
 )
 
 // IssueRequest is one certificate to issue from a template.
@@ -97,13 +95,7 @@ func (s *Store) CheckRequest(ctx context.Context, req IssueRequest) error {
 }
 
 // SerialHex formats a serial the way openssl -serial prints it.
-func SerialHex(n *big.Int) string {
-	s := strings.ToUpper(n.Text(16))
-	if len(s)%2 == 1 {
-		s = "0" + s
-	}
-	return s
-}
+func SerialHex(n *big.Int) string { return store.SerialHex(n) }
 
 // ParseSerial reads a serial in hex, with or without colons, spaces or a
 // 0x prefix (as openssl, Windows and certmint print it).
@@ -374,7 +366,7 @@ func (s *Store) release(ctx context.Context, p *plan, key crypto.Signer, cert *x
 	if selfSigned {
 		label = SelfSignedLabel
 	}
-	if err := s.DB.InsertCertificate(recordFor(cert, label, req.Template.Name), meta); err != nil {
+	if err := s.DB.Insert(ctx, store.NewRecord(cert, label, meta)); err != nil {
 		staged.Abort()
 		return nil, err
 	}
@@ -484,66 +476,16 @@ func (s *Store) bundleChain() []bundle.CA {
 	return []bundle.CA{{Slug: s.Issuing.Slug, Cert: s.Issuing.Cert}, {Slug: s.Root.Slug, Cert: s.Root.Cert}}
 }
 
-// recordFor builds cfssl's certdb record: serial in decimal and AKI in
-// lowercase hex, as cfssl's own signer stores them.
-func recordFor(cert *x509.Certificate, label string, template string) certdb.CertificateRecord {
-	issued := time.Now().UTC()
-	notBefore := cert.NotBefore.UTC()
-	rec := certdb.CertificateRecord{
-		Serial:     cert.SerialNumber.String(),
-		AKI:        hex.EncodeToString(cert.AuthorityKeyId),
-		CALabel:    label,
-		Status:     "good",
-		Expiry:     cert.NotAfter.UTC(),
-		PEM:        string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw})),
-		IssuedAt:   &issued,
-		NotBefore:  &notBefore,
-		CommonName: sql.NullString{String: cert.Subject.CommonName, Valid: cert.Subject.CommonName != ""},
-	}
-	var sans []string
-	sans = append(sans, cert.DNSNames...)
-	for _, ip := range cert.IPAddresses {
-		sans = append(sans, ip.String())
-	}
-	sans = append(sans, cert.EmailAddresses...)
-	for _, u := range cert.URIs {
-		sans = append(sans, u.String())
-	}
-	rec.SetSANs(sans)
-	return rec
-}
-
 func (s *Store) deleteRecord(cert *x509.Certificate) {
-	s.DB.X.Exec(s.DB.X.Rebind(`DELETE FROM certificates WHERE serial_number = ? AND authority_key_identifier = ?`),
-		cert.SerialNumber.String(), hex.EncodeToString(cert.AuthorityKeyId))
+	s.DB.Delete(context.Background(), cert.SerialNumber, hex.EncodeToString(cert.AuthorityKeyId))
 }
 
 // validSerialForCN returns the serial of a good, unexpired certificate of
-// the template with that CN, or "".
+// the template with that CN (compared without case), or "".
 func (s *Store) validSerialForCN(ctx context.Context, template, cn string, now time.Time) (string, error) {
-	// DNS names compare without case (RFC 4343): SENSOR1.contoso.com is
-	// the appliance sensor1.contoso.com names.
-	rows, err := s.DB.X.QueryxContext(ctx, s.DB.X.Rebind(`SELECT serial_number, metadata FROM certificates
-		WHERE LOWER(common_name) = LOWER(?) AND status = 'good' AND expiry > ?`), cn, now.UTC())
-	if err != nil {
-		return "", fmt.Errorf("issuance database: %w", err)
+	n, err := s.DB.ValidSerialForCN(ctx, template, cn, now)
+	if err != nil || n == nil {
+		return "", err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var serial string
-		var meta sql.NullString
-		if err := rows.Scan(&serial, &meta); err != nil {
-			return "", err
-		}
-		// Decoded, not matched as text: PostgreSQL's jsonb gives the
-		// metadata back re-spaced and with its keys reordered.
-		var m Metadata
-		if json.Unmarshal([]byte(meta.String), &m) == nil && m.Template == template {
-			n, _ := new(big.Int).SetString(serial, 10)
-			if n != nil {
-				return SerialHex(n), nil
-			}
-		}
-	}
-	return "", rows.Err()
+	return SerialHex(n), nil
 }

@@ -2,24 +2,18 @@ package ca
 
 import (
 	"context"
-	"crypto/sha256"
-	"database/sql"
-	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/certmint/certmint/internal/fsutil"
-	"github.com/jmoiron/sqlx"
+	"github.com/certmint/certmint/store"
 )
 
-// MigrateOptions move a home's issuance database from SQLite to PostgreSQL.
-type MigrateOptions struct {
+// MoveOptions move a home's issuance database from SQLite to PostgreSQL.
+type MoveOptions struct {
 	Home string
 	// To is the URL to connect with; it may hold a password (from
 	// CERTMINT_DATABASE_URL). Record is what certmint.toml gets: the URL
@@ -30,13 +24,10 @@ type MigrateOptions struct {
 
 // TableCount is the number of rows of one table, in the source and, after
 // the copy, in the target.
-type TableCount struct {
-	Table string `json:"table"`
-	Rows  int64  `json:"rows"`
-}
+type TableCount = store.TableCount
 
-// MigrateResult is what a migration moved and checked.
-type MigrateResult struct {
+// MoveResult is what a move to PostgreSQL copied and checked.
+type MoveResult struct {
 	URL    string       `json:"url"`    // the database certmint.toml now names (no password)
 	Tables []TableCount `json:"tables"` // rows copied, equal on both sides
 	// Checksum is the SHA-256 of every certificate's serial, AKI, status
@@ -59,62 +50,17 @@ func (e *AlreadyOnPostgresError) HintText() string {
 	return "db migrate moves a home's SQLite database (certmint.db) once; to use another server, copy the database with pg_dump and change [database] url"
 }
 
-// migrateColumn is one column of a copied table and how it is carried:
-// the bytea columns as raw bytes (exactly what SQLite holds), the rest as
-// typed values.
-type migrateColumn struct {
-	name string
-	kind int
-}
-
-const (
-	colBytes = iota // bytea on PostgreSQL: copied as bytes
-	colText         // text (nullable)
-	colJSON         // jsonb: text that must be JSON; "" becomes NULL
-	colInt          // integer (nullable)
-	colTime         // timestamptz (nullable)
-)
-
-type migrateTable struct {
-	name    string
-	columns []migrateColumn
-	where   string // rows to skip on the source
-}
-
-// migrateTables lists every table in foreign-key order. certmint_meta
-// carries what init wrote besides the schema version and the CA identity,
-// which the target gets from this certmint.
-var migrateTables = []migrateTable{
-	{name: "certificates", columns: []migrateColumn{
-		{"serial_number", colBytes}, {"authority_key_identifier", colBytes}, {"ca_label", colBytes},
-		{"status", colBytes}, {"reason", colInt}, {"expiry", colTime}, {"revoked_at", colTime}, {"pem", colBytes},
-		{"issued_at", colTime}, {"not_before", colTime}, {"metadata", colJSON}, {"sans", colJSON}, {"common_name", colText}}},
-	{name: "ocsp_responses", columns: []migrateColumn{
-		{"serial_number", colBytes}, {"authority_key_identifier", colBytes}, {"body", colBytes}, {"expiry", colTime}}},
-	{name: "crl_numbers", columns: []migrateColumn{
-		{"ca_label", colText}, {"number", colInt}, {"this_update", colTime}, {"next_update", colTime}}},
-	{name: "audit_log", columns: []migrateColumn{
-		{"id", colInt}, {"at", colTime}, {"action", colText}, {"serial", colText}, {"ca_label", colText},
-		{"template", colText}, {"subject", colText}, {"detail", colText}, {"os_user", colText}, {"host", colText}}},
-	{name: "certmint_meta", columns: []migrateColumn{{"key", colText}, {"value", colText}},
-		where: `WHERE key NOT IN ('schema_version', 'issuing_ca')`},
-}
-
-// migrateBatch rows go into one INSERT (13 columns x 500 stays far below
-// PostgreSQL's 65,535 parameters).
-const migrateBatch = 500
-
-// Migrate moves the home's SQLite issuance database onto an empty
-// PostgreSQL database: every row of certificates, ocsp_responses,
-// crl_numbers and audit_log, in one PostgreSQL transaction, which commits
-// only after the row counts and a checksum of the serials match the source
-// and a "migrate" audit event is added. Then certmint.toml is rewritten
+// MoveToPostgres moves the home's SQLite issuance database onto an empty
+// PostgreSQL database (`certmint db migrate --to`): every row, in one
+// PostgreSQL transaction that commits only after the row counts and a
+// checksum of the serials match the source and a "migrate" audit event is
+// added (store.CopyToPostgres). Then certmint.toml is rewritten
 // (atomically) to name the database; certmint.db is left untouched as a
 // backup. A target that holds certmint data is refused, and so is a home
 // that already uses PostgreSQL. The SQLite database stays write-locked
 // from the first read until certmint.toml names the new database, so no
 // issuance on this host falls between the two.
-func Migrate(ctx context.Context, o MigrateOptions) (*MigrateResult, error) {
+func MoveToPostgres(ctx context.Context, o MoveOptions) (*MoveResult, error) {
 	if o.Now.IsZero() {
 		o.Now = time.Now()
 	}
@@ -135,243 +81,45 @@ func Migrate(ctx context.Context, o MigrateOptions) (*MigrateResult, error) {
 		return nil, err
 	}
 	if o.Record == "" {
-		o.Record = RedactDatabaseURL(o.To)
+		o.Record = store.RedactDatabaseURL(o.To)
 	}
-
 	dbPath := filepath.Join(home, DBFile)
-	src, err := OpenSQLite(dbPath, false)
+	src, err := store.OpenSQLite(ctx, dbPath, false)
 	if err != nil {
 		return nil, err
 	}
 	defer src.Close()
-	// _txlock=immediate: this read transaction holds SQLite's write lock.
-	stx, err := src.X.BeginTxx(ctx, nil)
-	if err != nil {
-		return nil, fmt.Errorf("issuance database %s: %w", dbPath, err)
-	}
-	defer stx.Rollback()
-
-	dst, err := OpenPostgres(ctx, o.To)
+	dst, err := store.OpenPostgres(ctx, o.To)
 	if err != nil {
 		return nil, err
 	}
 	defer dst.Close()
-	if err := dst.createSchema(ctx); err != nil {
-		return nil, err
+	res := &MoveResult{URL: o.Record, Backup: dbPath, Config: cfgPath}
+	event := func(c store.Copied) Event {
+		var counts []string
+		for _, tc := range c.Tables {
+			counts = append(counts, fmt.Sprintf("%s %d", tc.Table, tc.Rows))
+		}
+		return Event{Action: "migrate", CALabel: cfg.Root.Slug + "," + cfg.Issuing.Slug,
+			Detail: fmt.Sprintf("from SQLite %s to %s: %s; serial checksum %s", dbPath, o.Record, strings.Join(counts, ", "), c.Checksum)}
 	}
-	ptx, err := dst.X.BeginTxx(ctx, nil)
-	if err != nil {
-		return nil, fmt.Errorf("issuance database %s: %w", dst.URL, err)
-	}
-	defer ptx.Rollback()
-	// The same lock as init's claim: two migrations (or an init) into one
-	// database cannot both find it empty.
-	if _, err := ptx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(schemaLockKey)); err != nil {
-		return nil, fmt.Errorf("issuance database %s: %w", dst.URL, err)
-	}
-	if what, err := dst.dataSummary(ctx, ptx); err != nil {
-		return nil, err
-	} else if what != "" {
-		return nil, &DatabaseInUseError{URL: dst.URL, What: what}
-	}
-
-	res := &MigrateResult{URL: o.Record, Backup: dbPath, Config: cfgPath}
-	for _, t := range migrateTables {
-		n, err := copyTable(ctx, stx, ptx, t)
+	switchOver := func(c store.Copied) error {
+		res.Tables, res.Checksum = c.Tables, c.Checksum
+		cfg.Database.URL = o.Record
+		data, err := cfg.Encode()
+		if err == nil {
+			err = fsutil.WriteFile(cfgPath, data, fsutil.ModePublic, true)
+		}
 		if err != nil {
-			return nil, err
+			return fmt.Errorf("the data is in %s, but %s could not be switched to it: %w (add [database] url = %q by hand)", o.Record, cfgPath, err, o.Record)
 		}
-		res.Tables = append(res.Tables, TableCount{Table: t.name, Rows: n})
-	}
-	if err := setMeta(ctx, ptx, "issuing_ca", caFingerprint(issuing.Cert)); err != nil {
-		return nil, err
-	}
-	// New audit events continue after the copied ids.
-	if _, err := ptx.ExecContext(ctx, `SELECT setval(pg_get_serial_sequence('audit_log', 'id'), max(id))
-		FROM audit_log HAVING max(id) IS NOT NULL`); err != nil {
-		return nil, fmt.Errorf("issuance database %s: audit_log id sequence: %w", dst.URL, err)
-	}
-
-	// Verify, inside the transaction, before anything points at it.
-	for _, tc := range res.Tables {
-		t := migrateTableNamed(tc.Table)
-		var want, got int64
-		if err := stx.GetContext(ctx, &want, `SELECT count(*) FROM `+t.name+` `+t.where); err != nil {
-			return nil, fmt.Errorf("issuance database %s: %w", dbPath, err)
-		}
-		if err := ptx.GetContext(ctx, &got, `SELECT count(*) FROM `+t.name+` `+t.where); err != nil {
-			return nil, fmt.Errorf("issuance database %s: %w", dst.URL, err)
-		}
-		if want != tc.Rows || got != want {
-			return nil, fmt.Errorf("db migrate: %s: %d rows in SQLite, %d copied, %d in PostgreSQL; nothing was changed", t.name, want, tc.Rows, got)
-		}
-	}
-	srcSum, err := certificateChecksum(ctx, stx)
-	if err != nil {
-		return nil, fmt.Errorf("issuance database %s: %w", dbPath, err)
-	}
-	dstSum, err := certificateChecksum(ctx, ptx)
-	if err != nil {
-		return nil, fmt.Errorf("issuance database %s: %w", dst.URL, err)
-	}
-	if srcSum != dstSum {
-		return nil, fmt.Errorf("db migrate: the serials copied to PostgreSQL differ from SQLite's (checksum %s, want %s); nothing was changed", dstSum, srcSum)
-	}
-	res.Checksum = srcSum
-
-	var counts []string
-	for _, tc := range res.Tables {
-		counts = append(counts, fmt.Sprintf("%s %d", tc.Table, tc.Rows))
-	}
-	if err := auditTx(ctx, ptx, Event{Action: "migrate", CALabel: cfg.Root.Slug + "," + cfg.Issuing.Slug,
-		Detail: fmt.Sprintf("from SQLite %s to %s: %s; serial checksum %s", dbPath, o.Record, strings.Join(counts, ", "), res.Checksum)}); err != nil {
-		return nil, err
-	}
-	if err := ptx.Commit(); err != nil {
-		return nil, fmt.Errorf("issuance database %s: committing the copy: %w; nothing was changed", dst.URL, err)
-	}
-
-	cfg.Database.URL = o.Record
-	data, err := cfg.Encode()
-	if err == nil {
-		err = fsutil.WriteFile(cfgPath, data, fsutil.ModePublic, true)
-	}
-	if err != nil {
-		return res, fmt.Errorf("the data is in %s, but %s could not be switched to it: %w (add [database] url = %q by hand)", o.Record, cfgPath, err, o.Record)
-	}
-	return res, nil
-}
-
-func migrateTableNamed(name string) migrateTable {
-	for _, t := range migrateTables {
-		if t.name == name {
-			return t
-		}
-	}
-	panic("ca: no migrate table " + name)
-}
-
-// copyTable copies every row of t from the SQLite transaction to the
-// PostgreSQL one, migrateBatch rows per INSERT, and returns the count.
-func copyTable(ctx context.Context, from, to *sqlx.Tx, t migrateTable) (int64, error) {
-	names := make([]string, len(t.columns))
-	for i, c := range t.columns {
-		names[i] = c.name
-	}
-	cols := strings.Join(names, ", ")
-	rows, err := from.QueryContext(ctx, `SELECT `+cols+` FROM `+t.name+` `+t.where)
-	if err != nil {
-		return 0, fmt.Errorf("db migrate: reading %s: %w", t.name, err)
-	}
-	defer rows.Close()
-	var n int64
-	var args []any
-	flush := func() error {
-		if len(args) == 0 {
-			return nil
-		}
-		var b strings.Builder
-		b.WriteString(`INSERT INTO ` + t.name + ` (` + cols + `) VALUES `)
-		for r := 0; r < len(args)/len(t.columns); r++ {
-			if r > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteString("(")
-			for c := range t.columns {
-				if c > 0 {
-					b.WriteString(", ")
-				}
-				b.WriteString("$" + strconv.Itoa(r*len(t.columns)+c+1))
-			}
-			b.WriteString(")")
-		}
-		if _, err := to.ExecContext(ctx, b.String(), args...); err != nil {
-			return fmt.Errorf("db migrate: writing %s: %w", t.name, err)
-		}
-		args = args[:0]
 		return nil
 	}
-	for rows.Next() {
-		vals := make([]any, len(t.columns))
-		dest := make([]any, len(t.columns))
-		for i, c := range t.columns {
-			switch c.kind {
-			case colBytes, colText, colJSON:
-				dest[i] = new(sql.NullString)
-			case colInt:
-				dest[i] = new(sql.NullInt64)
-			case colTime:
-				dest[i] = new(sql.NullTime)
-			}
+	if _, err := store.CopyToPostgres(ctx, src, dst, store.Identity(issuing.Cert), event, switchOver); err != nil {
+		if res.Tables != nil {
+			return res, err
 		}
-		if err := rows.Scan(dest...); err != nil {
-			return n, fmt.Errorf("db migrate: reading %s: %w", t.name, err)
-		}
-		for i, c := range t.columns {
-			switch c.kind {
-			case colBytes:
-				if s := dest[i].(*sql.NullString); s.Valid {
-					vals[i] = []byte(s.String) // exactly the bytes SQLite holds
-				} else {
-					vals[i] = nil
-				}
-			case colJSON:
-				s := dest[i].(*sql.NullString)
-				switch {
-				case !s.Valid || s.String == "":
-					vals[i] = nil
-				case !json.Valid([]byte(s.String)):
-					return n, fmt.Errorf("db migrate: %s row %d: %s is not JSON: %.60q", t.name, n+1, c.name, s.String)
-				default:
-					vals[i] = s.String
-				}
-			case colText:
-				vals[i] = *dest[i].(*sql.NullString)
-			case colInt:
-				vals[i] = *dest[i].(*sql.NullInt64)
-			case colTime:
-				vals[i] = *dest[i].(*sql.NullTime)
-			}
-		}
-		args = append(args, vals...)
-		n++
-		if len(args) >= migrateBatch*len(t.columns) {
-			if err := flush(); err != nil {
-				return n, err
-			}
-		}
+		return nil, err
 	}
-	if err := rows.Err(); err != nil {
-		return n, fmt.Errorf("db migrate: reading %s: %w", t.name, err)
-	}
-	return n, flush()
-}
-
-// certificateChecksum is the SHA-256 of "serial aki status reason", one
-// line per certificate, sorted: it does not depend on row order or on how
-// the driver returns bytea.
-func certificateChecksum(ctx context.Context, tx *sqlx.Tx) (string, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT serial_number, authority_key_identifier, status, reason FROM certificates`)
-	if err != nil {
-		return "", err
-	}
-	defer rows.Close()
-	var lines []string
-	for rows.Next() {
-		var serial, aki, status []byte
-		var reason sql.NullInt64
-		if err := rows.Scan(&serial, &aki, &status, &reason); err != nil {
-			return "", err
-		}
-		lines = append(lines, fmt.Sprintf("%s %s %s %d", serial, aki, status, reason.Int64))
-	}
-	if err := rows.Err(); err != nil {
-		return "", err
-	}
-	slices.Sort(lines)
-	h := sha256.New()
-	for _, l := range lines {
-		h.Write([]byte(l + "\n"))
-	}
-	return "sha256:" + hex.EncodeToString(h.Sum(nil)), nil
+	return res, nil
 }

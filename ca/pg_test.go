@@ -7,17 +7,21 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"github.com/certmint/certmint/internal/pgtest"
-	"github.com/certmint/certmint/internal/testkit"
 	"math/big"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/certmint/certmint/internal/pgtest"
+	"github.com/certmint/certmint/internal/testkit"
+	"github.com/certmint/certmint/store"
+	cfsql "github.com/cloudflare/cfssl/certdb/sql"
 
 	"github.com/certmint/certmint/crl"
 	"github.com/certmint/certmint/internal/keys"
@@ -51,7 +55,7 @@ func newPostgresHome(t testing.TB) *Store {
 	if err := testkit.CopyDir(fixtureHome, home); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Migrate(context.Background(), MigrateOptions{Home: home, To: dbURL}); err != nil {
+	if _, err := MoveToPostgres(context.Background(), MoveOptions{Home: home, To: dbURL}); err != nil {
 		t.Fatal(err)
 	}
 	t.Setenv(DatabaseURLEnv, dbURL)
@@ -59,7 +63,7 @@ func newPostgresHome(t testing.TB) *Store {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !s.DB.Postgres {
+	if !s.DB.Postgres() {
 		t.Fatal("the migrated home did not open on PostgreSQL")
 	}
 	t.Cleanup(func() { s.Close() })
@@ -91,6 +95,7 @@ func TestPostgres(t *testing.T) {
 		{"IssueBatch", TestIssueBatch},
 		{"IssueBatchInterrupted", TestIssueBatchInterrupted},
 		{"AuditLog", TestAuditLog},
+		{"NewerSchemaRefused", TestNewerSchemaRefused},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			postgresTests.Store(t, true)
@@ -106,7 +111,7 @@ func TestPostgres(t *testing.T) {
 func TestPostgresAccessor(t *testing.T) {
 	s := newPostgresHome(t)
 	ctx := context.Background()
-	acc := s.DB.Certs
+	acc := cfsql.NewAccessor(rawX(s))
 	res, err := s.Issue(ctx, IssueRequest{Template: ecdsaTemplate(t, "pg-ecdsa", "crt", "key"), Subject: subj("acc.example.com"), Out: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
@@ -115,7 +120,7 @@ func TestPostgresAccessor(t *testing.T) {
 
 	// Stored as the bytes of the decimal text, as cfssl stores it.
 	var raw []byte
-	if err := s.DB.X.Get(&raw, `SELECT serial_number FROM certificates WHERE serial_number = $1`, serial); err != nil {
+	if err := rawX(s).Get(&raw, `SELECT serial_number FROM certificates WHERE serial_number = $1`, serial); err != nil {
 		t.Fatal(err)
 	}
 	if string(raw) != serial {
@@ -339,7 +344,7 @@ func TestPostgresSharedCA(t *testing.T) {
 	// CRL numbers strictly increase: allocation and the audit row happen
 	// under the same row lock.
 	var details []string
-	if err := a.DB.X.Select(&details, `SELECT detail FROM audit_log WHERE action = 'crl' AND ca_label = $1 ORDER BY id`, a.Issuing.Slug); err != nil {
+	if err := rawX(a).Select(&details, `SELECT detail FROM audit_log WHERE action = 'crl' AND ca_label = $1 ORDER BY id`, a.Issuing.Slug); err != nil {
 		t.Fatal(err)
 	}
 	var prev int64
@@ -394,7 +399,7 @@ func TestPostgresMigrate(t *testing.T) {
 	want := map[string]int64{}
 	for _, table := range []string{"certificates", "ocsp_responses", "crl_numbers", "audit_log"} {
 		var n int64
-		if err := s.DB.X.Get(&n, `SELECT count(*) FROM `+table); err != nil {
+		if err := rawX(s).Get(&n, `SELECT count(*) FROM `+table); err != nil {
 			t.Fatal(err)
 		}
 		want[table] = n
@@ -409,7 +414,7 @@ func TestPostgresMigrate(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	res, err := Migrate(ctx, MigrateOptions{Home: s.Home, To: dbURL, Record: RedactDatabaseURL(dbURL)})
+	res, err := MoveToPostgres(ctx, MoveOptions{Home: s.Home, To: dbURL, Record: store.RedactDatabaseURL(dbURL)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -429,8 +434,8 @@ func TestPostgresMigrate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Database.URL != RedactDatabaseURL(dbURL) || cfg.Database.URL != res.URL {
-		t.Errorf("certmint.toml names %q, want %q", cfg.Database.URL, RedactDatabaseURL(dbURL))
+	if cfg.Database.URL != store.RedactDatabaseURL(dbURL) || cfg.Database.URL != res.URL {
+		t.Errorf("certmint.toml names %q, want %q", cfg.Database.URL, store.RedactDatabaseURL(dbURL))
 	}
 
 	t.Setenv(DatabaseURLEnv, dbURL)
@@ -439,12 +444,12 @@ func TestPostgresMigrate(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer m.Close()
-	if !m.DB.Postgres {
+	if !m.DB.Postgres() {
 		t.Fatal("the migrated home did not open on PostgreSQL")
 	}
 	for table, w := range want {
 		var n int64
-		if err := m.DB.X.Get(&n, `SELECT count(*) FROM `+table); err != nil {
+		if err := rawX(m).Get(&n, `SELECT count(*) FROM `+table); err != nil {
 			t.Fatal(err)
 		}
 		if table == "audit_log" {
@@ -458,7 +463,7 @@ func TestPostgresMigrate(t *testing.T) {
 		ID     int64          `db:"id"`
 		Detail sql.NullString `db:"detail"`
 	}
-	if err := m.DB.X.Get(&ev, `SELECT id, detail FROM audit_log WHERE action = 'migrate'`); err != nil {
+	if err := rawX(m).Get(&ev, `SELECT id, detail FROM audit_log WHERE action = 'migrate'`); err != nil {
 		t.Fatalf("migrate audit event: %v", err)
 	}
 	if !regexp.MustCompile(`certificates \d+, .*serial checksum sha256:`).MatchString(ev.Detail.String) {
@@ -478,19 +483,19 @@ func TestPostgresMigrate(t *testing.T) {
 		t.Errorf("first CRL on PostgreSQL: number %d (want %d), %d entries", p.Number, lastCRL.Number+1, p.Entries)
 	}
 	var maxID int64
-	m.DB.X.Get(&maxID, `SELECT max(id) FROM audit_log`)
+	rawX(m).Get(&maxID, `SELECT max(id) FROM audit_log`)
 	if maxID <= ev.ID {
 		t.Errorf("audit ids do not continue: crl event id %d, migrate event id %d", maxID, ev.ID)
 	}
 
 	// A second migration of the same home is refused...
-	if _, err := Migrate(ctx, MigrateOptions{Home: s.Home, To: dbURL}); !errors.As(err, new(*AlreadyOnPostgresError)) {
+	if _, err := MoveToPostgres(ctx, MoveOptions{Home: s.Home, To: dbURL}); !errors.As(err, new(*AlreadyOnPostgresError)) {
 		t.Errorf("second migrate: %v, want AlreadyOnPostgresError", err)
 	}
 	// ...and so is another SQLite home into the database that is now in use,
 	// which leaves that home as it was.
 	cfgBefore, _ := os.ReadFile(filepath.Join(other.Home, ConfigFile))
-	if _, err := Migrate(ctx, MigrateOptions{Home: other.Home, To: dbURL}); !errors.As(err, new(*DatabaseInUseError)) {
+	if _, err := MoveToPostgres(ctx, MoveOptions{Home: other.Home, To: dbURL}); !errors.As(err, new(*store.DatabaseInUseError)) {
 		t.Errorf("migrate into a database in use: %v, want DatabaseInUseError", err)
 	}
 	if cfgAfter, _ := os.ReadFile(filepath.Join(other.Home, ConfigFile)); string(cfgAfter) != string(cfgBefore) {
@@ -518,7 +523,7 @@ func TestPostgresInit(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if !s.DB.Postgres {
+	if !s.DB.Postgres() {
 		t.Fatal("init did not use PostgreSQL")
 	}
 	if _, err := os.Stat(filepath.Join(home, DBFile)); err == nil {
@@ -528,15 +533,15 @@ func TestPostgresInit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Database.URL != RedactDatabaseURL(dbURL) {
-		t.Errorf("certmint.toml names %q, want %q", cfg.Database.URL, RedactDatabaseURL(dbURL))
+	if cfg.Database.URL != store.RedactDatabaseURL(dbURL) {
+		t.Errorf("certmint.toml names %q, want %q", cfg.Database.URL, store.RedactDatabaseURL(dbURL))
 	}
 	if n := countCerts(t, s); n != 1 {
 		t.Errorf("%d certificates after init, want 1", n)
 	}
 
 	home2 := filepath.Join(t.TempDir(), "pki")
-	if _, err := Init(ctx, opts(home2)); !errors.As(err, new(*DatabaseInUseError)) {
+	if _, err := Init(ctx, opts(home2)); !errors.As(err, new(*store.DatabaseInUseError)) {
 		t.Fatalf("second init into the same database: %v, want DatabaseInUseError", err)
 	}
 	if _, err := os.Stat(home2); err == nil {
@@ -547,12 +552,54 @@ func TestPostgresInit(t *testing.T) {
 	}
 
 	// Another CA's home pointed at this database is refused.
-	if _, err := Open(other.Home, nil); !errors.As(err, new(*OtherCAError)) {
-		t.Errorf("opening another CA's home on this database: %v, want OtherCAError", err)
+	if _, err := Open(other.Home, nil); !errors.As(err, new(*store.OtherCAError)) {
+		t.Errorf("opening another CA's home on this database: %v, want store.OtherCAError", err)
 	}
 	// An empty database is not a CA.
 	t.Setenv(DatabaseURLEnv, freshSchema(t))
-	if _, err := Open(home, nil); !errors.As(err, new(*NoSchemaError)) {
-		t.Errorf("opening a home on an empty database: %v, want NoSchemaError", err)
+	if _, err := Open(home, nil); !errors.As(err, new(*store.NoSchemaError)) {
+		t.Errorf("opening a home on an empty database: %v, want store.NoSchemaError", err)
+	}
+}
+
+// TestPostgresV1Migrates: a shared database at schema version 1 (the CRL
+// index on ca_label only) is migrated when a host opens its home, once,
+// and doctor finds nothing wrong.
+func TestPostgresV1Migrates(t *testing.T) {
+	s := newPostgresHome(t)
+	x := rawX(s)
+	for _, q := range []string{
+		`DROP INDEX certificates_revoked`,
+		`CREATE INDEX certificates_revoked ON certificates(ca_label) WHERE status = 'revoked'`,
+		`UPDATE certmint_meta SET value = '1' WHERE key = 'schema_version'`,
+	} {
+		if _, err := x.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	home := s.Home
+	s.Close()
+	s2, err := Open(home, testCAPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	ctx := context.Background()
+	if v, err := s2.DB.SchemaVersion(ctx); err != nil || v != store.LatestVersion(true) {
+		t.Fatalf("schema version %d (%v), want %d", v, err, store.LatestVersion(true))
+	}
+	var def string
+	if err := rawX(s2).Get(&def, `SELECT indexdef FROM pg_indexes WHERE indexname = 'certificates_revoked' AND schemaname = current_schema()`); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(def, "serial_number") {
+		t.Errorf("after migration the CRL index is %q, want the covering one", def)
+	}
+	rep, err := s2.Doctor(ctx, DoctorOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range rep.Findings {
+		t.Errorf("doctor: %s: %s", f.Kind, f.Problem)
 	}
 }

@@ -54,16 +54,11 @@ func (s *Store) Revoke(ctx context.Context, serial *big.Int, reason int, now tim
 	if _, err := s.Key(issuer); err != nil {
 		return nil, err
 	}
-	// The status guard makes the update atomic: of two concurrent revokes
-	// of one serial exactly one succeeds (cfssl's RevokeCertificate has no
-	// such guard).
-	res, err := s.DB.X.ExecContext(ctx, s.DB.X.Rebind(`UPDATE certificates SET status = 'revoked', reason = ?, revoked_at = ?
-		WHERE serial_number = ? AND authority_key_identifier = ? AND status = 'good'`),
-		reason, now.UTC().Truncate(time.Second), rec.Serial.String(), rec.AKI)
+	changed, err := s.DB.Revoke(ctx, rec.Serial, rec.AKI, reason, now.UTC().Truncate(time.Second))
 	if err != nil {
-		return nil, fmt.Errorf("issuance database: revoking %s: %w", rec.SerialHex(), err)
+		return nil, err
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
+	if !changed { // another revocation won the race
 		cur, err := s.Lookup(ctx, serial)
 		if err != nil {
 			return nil, err

@@ -84,7 +84,7 @@ func pbes2Params(t *testing.T, der []byte) (salt []byte, iter int, prf, cipher a
 // in any unencrypted form.
 func TestCAKeysEncryptedAtRest(t *testing.T) {
 	s := newHome(t)
-	if s.DB.Postgres {
+	if s.DB.Postgres() {
 		t.Skip("the files of a SQLite home")
 	}
 	salts := map[string]bool{}

@@ -16,6 +16,7 @@ import (
 	"sync"
 
 	"github.com/certmint/certmint/internal/keys"
+	"github.com/certmint/certmint/store"
 )
 
 // Layout of a home.
@@ -29,7 +30,7 @@ const (
 type Store struct {
 	Home    string
 	Config  *Config
-	DB      *DB
+	DB      *store.DB
 	Root    *Authority
 	Issuing *Authority
 

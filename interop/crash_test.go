@@ -7,7 +7,6 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
-	"github.com/certmint/certmint/internal/testkit"
 	"io/fs"
 	"math/big"
 	"math/rand/v2"
@@ -20,6 +19,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/certmint/certmint/internal/testkit"
+	"github.com/jmoiron/sqlx"
 
 	"github.com/certmint/certmint/ca"
 	"github.com/certmint/certmint/crl"
@@ -488,8 +490,9 @@ func (c *crashHarness) checkDatabase() {
 	s := c.open()
 	defer s.Close()
 	ctx := context.Background()
+	x := sqlx.NewDb(s.DB.RawSQL(), "sqlite")
 	var dups []string
-	if err := s.DB.X.SelectContext(ctx, &dups, `SELECT serial_number FROM certificates GROUP BY serial_number HAVING count(*) > 1`); err != nil {
+	if err := x.SelectContext(ctx, &dups, `SELECT serial_number FROM certificates GROUP BY serial_number HAVING count(*) > 1`); err != nil {
 		t.Fatal(err)
 	}
 	if len(dups) > 0 {
@@ -512,7 +515,7 @@ func (c *crashHarness) checkDatabase() {
 			continue
 		}
 		var number int64
-		if err := s.DB.X.GetContext(ctx, &number, s.DB.X.Rebind(`SELECT number FROM crl_numbers WHERE ca_label = ?`), a.Slug); err != nil {
+		if err := x.GetContext(ctx, &number, x.Rebind(`SELECT number FROM crl_numbers WHERE ca_label = ?`), a.Slug); err != nil {
 			t.Fatal(err)
 		}
 		highest := number

@@ -7,8 +7,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"github.com/certmint/certmint/internal/pgtest"
-	"github.com/certmint/certmint/internal/testkit"
 	"net/url"
 	"os"
 	"os/exec"
@@ -20,6 +18,10 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/certmint/certmint/internal/pgtest"
+	"github.com/certmint/certmint/internal/testkit"
+	"github.com/certmint/certmint/store"
 
 	"github.com/certmint/certmint/ca"
 	"github.com/certmint/certmint/crl"
@@ -68,7 +70,7 @@ func TestPostgresTwoHosts(t *testing.T) {
 	dir := t.TempDir()
 	homeA := filepath.Join(dir, "host-a", "pki")
 	start := time.Now()
-	r := execute(pgEnv(homeA, dbURL), "", certmintBin, "init", "--database-url", ca.RedactDatabaseURL(dbURL),
+	r := execute(pgEnv(homeA, dbURL), "", certmintBin, "init", "--database-url", store.RedactDatabaseURL(dbURL),
 		"--root-cn", "Shared Root CA", "--issuing-cn", "Shared Issuing CA", "--base-url", "http://pki.shared.test",
 		"--key", "ecdsa:P-256", "--json")
 	if r.Code != 0 || r.Stderr != "" {
@@ -78,7 +80,7 @@ func TestPostgresTwoHosts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(cfg), ca.RedactDatabaseURL(dbURL)) {
+	if !strings.Contains(string(cfg), store.RedactDatabaseURL(dbURL)) {
 		t.Errorf("certmint.toml does not name the database:\n%s", cfg)
 	}
 	if u, _ := url.Parse(dbURL); u != nil {
@@ -367,7 +369,7 @@ func TestPostgresDBMigrate(t *testing.T) {
 	// The URL without password in --to, the whole URL in the environment.
 	// certificates: the issuing CA and 3 leaves; audit_log: init, its two
 	// CRLs, 3 issues, a revocation and its CRL.
-	r = execute(pgEnv(home, dbURL), "", certmintBin, "db", "migrate", "--to", ca.RedactDatabaseURL(dbURL))
+	r = execute(pgEnv(home, dbURL), "", certmintBin, "db", "migrate", "--to", store.RedactDatabaseURL(dbURL))
 	if r.Code != 0 || r.Stderr != "" {
 		t.Fatalf("db migrate:\n%s", r)
 	}
@@ -383,7 +385,7 @@ func TestPostgresDBMigrate(t *testing.T) {
 		t.Errorf("%d migrate audit events, want 1", n)
 	}
 	cfg, _ := os.ReadFile(filepath.Join(home, ca.ConfigFile))
-	if !strings.Contains(string(cfg), "url = \""+ca.RedactDatabaseURL(dbURL)+"\"") || strings.Contains(string(cfg), "s3cret") {
+	if !strings.Contains(string(cfg), "url = \""+store.RedactDatabaseURL(dbURL)+"\"") || strings.Contains(string(cfg), "s3cret") {
 		t.Errorf("certmint.toml after migrate:\n%s", cfg)
 	}
 	if after, _ := os.ReadFile(dbFile); !bytes.Equal(after, backup) {
@@ -395,7 +397,7 @@ func TestPostgresDBMigrate(t *testing.T) {
 	home2 := filepath.Join(dir, "pki2")
 	testkit.CopyDir(home, home2)
 	os.WriteFile(filepath.Join(home2, ca.ConfigFile), regexp.MustCompile(`(?m)^\s*url = ".*"$`).ReplaceAll(cfg, []byte(`url = ""`)), 0o644)
-	r = execute(pgEnv(home2, dbURL), "", certmintBin, "db", "migrate", "--to", ca.RedactDatabaseURL(dbURL))
+	r = execute(pgEnv(home2, dbURL), "", certmintBin, "db", "migrate", "--to", store.RedactDatabaseURL(dbURL))
 	if r.Code != 1 || !strings.Contains(r.Stderr, "already holds certmint data") {
 		t.Errorf("migrate into a database in use:\n%s", r)
 	}
@@ -424,7 +426,7 @@ func TestPostgresDBMigrate(t *testing.T) {
 	os.Rename(dbFile+".moved", dbFile)
 
 	// A second migrate of the same home is refused.
-	r = execute(pgEnv(home, dbURL), "", certmintBin, "db", "migrate", "--to", ca.RedactDatabaseURL(dbURL))
+	r = execute(pgEnv(home, dbURL), "", certmintBin, "db", "migrate", "--to", store.RedactDatabaseURL(dbURL))
 	if r.Code != 1 || !strings.Contains(r.Stderr, "already uses the PostgreSQL database") {
 		t.Errorf("second migrate:\n%s", r)
 	}

@@ -14,7 +14,6 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
-	"github.com/certmint/certmint/internal/testkit"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -23,6 +22,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/certmint/certmint/internal/testkit"
+	"github.com/certmint/certmint/store"
+	"github.com/jmoiron/sqlx"
 
 	"github.com/certmint/certmint/ca"
 )
@@ -60,11 +63,12 @@ func snapshot(t testing.TB, home string, dirs ...string) string {
 		})
 	}
 	if _, err := os.Stat(filepath.Join(home, ca.DBFile)); err == nil {
-		db, err := ca.OpenSQLite(filepath.Join(home, ca.DBFile), false)
+		sdb, err := store.OpenSQLite(context.Background(), filepath.Join(home, ca.DBFile), false)
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer db.Close()
+		defer sdb.Close()
+		db := sqlx.NewDb(sdb.RawSQL(), "sqlite")
 		for _, q := range []string{
 			`SELECT hex(serial_number) || ' ' || status || ' ' || coalesce(reason, '') || ' ' || coalesce(revoked_at, '') FROM certificates`,
 			`SELECT ca_label || ' ' || number FROM crl_numbers`,
@@ -72,7 +76,7 @@ func snapshot(t testing.TB, home string, dirs ...string) string {
 			`SELECT key || ' ' || value FROM certmint_meta`,
 		} {
 			var rows []string
-			if err := db.X.Select(&rows, q); err != nil {
+			if err := db.Select(&rows, q); err != nil {
 				t.Fatal(err)
 			}
 			sort.Strings(rows)

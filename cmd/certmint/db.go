@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/certmint/certmint/ca"
+	"github.com/certmint/certmint/store"
 	"github.com/urfave/cli/v2"
 )
 
@@ -48,12 +49,12 @@ func dbMigrateAction(c *cli.Context) error {
 	if err := requireFlags(c, "to"); err != nil {
 		return err
 	}
-	connect, record, err := ca.NewDatabaseURL(c.String("to"), os.Getenv(ca.DatabaseURLEnv), "--to")
+	connect, record, err := store.NewDatabaseURL(c.String("to"), os.Getenv(ca.DatabaseURLEnv), "--to")
 	if err != nil {
 		return err
 	}
 	home := c.String(homeFlag.Name)
-	res, err := ca.Migrate(c.Context, ca.MigrateOptions{Home: home, To: connect, Record: record})
+	res, err := ca.MoveToPostgres(c.Context, ca.MoveOptions{Home: home, To: connect, Record: record})
 	if err != nil {
 		return err
 	}

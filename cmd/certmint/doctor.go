@@ -103,7 +103,7 @@ func (e *doctorError) Error() string    { return e.msg }
 func (e *doctorError) HintText() string { return e.hint }
 
 func printDoctor(o out, r *ca.DoctorReport) {
-	o.infof("Checked %s: %d certificates, %d certificate files in %d bundle folders, public/ and the CAs.", r.Home, r.Records, r.Files, r.Folders)
+	o.infof("Checked %s (database schema version %d): %d certificates, %d certificate files in %d bundle folders, public/ and the CAs.", r.Home, r.SchemaVersion, r.Records, r.Files, r.Folders)
 	for _, f := range r.Findings {
 		mark := "PROBLEM "
 		switch {

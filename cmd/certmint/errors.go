@@ -4,9 +4,11 @@ import (
 	"errors"
 
 	"fmt"
-	"github.com/certmint/certmint/ca"
 	"io"
 	"strings"
+
+	"github.com/certmint/certmint/ca"
+	"github.com/certmint/certmint/store"
 
 	"github.com/certmint/certmint/internal/fsutil"
 	"github.com/certmint/certmint/templates"
@@ -46,7 +48,8 @@ func report(w io.Writer, err error) int {
 	var cue *ca.UsageError
 	var re *templates.RequestError
 	var rq *ca.RequirementError
-	if errors.As(err, &ue) || errors.As(err, &cue) || errors.As(err, &re) || errors.As(err, &rq) {
+	var se *store.URLError
+	if errors.As(err, &ue) || errors.As(err, &cue) || errors.As(err, &re) || errors.As(err, &rq) || errors.As(err, &se) {
 		code = 2
 	}
 	var tl templates.ErrorList

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 
 	"github.com/certmint/certmint/ca"
+	"github.com/certmint/certmint/store"
 	"github.com/certmint/certmint/internal/keys"
 	"github.com/urfave/cli/v2"
 )
@@ -68,7 +69,7 @@ func initAction(c *cli.Context) error {
 	}
 	var dbURL string
 	if c.IsSet("database-url") || os.Getenv(ca.DatabaseURLEnv) != "" {
-		if dbURL, _, err = ca.NewDatabaseURL(c.String("database-url"), os.Getenv(ca.DatabaseURLEnv), "--database-url"); err != nil {
+		if dbURL, _, err = store.NewDatabaseURL(c.String("database-url"), os.Getenv(ca.DatabaseURLEnv), "--database-url"); err != nil {
 			return err
 		}
 	}
@@ -108,7 +109,7 @@ func initAction(c *cli.Context) error {
 			cas = append(cas, caJSON{a.Slug, a.Cert.Subject.String(), a.CertPath(), a.Cert.NotAfter.UTC().Format("2006-01-02T15:04:05Z"),
 				s.Config.CRLURL(a.Slug), s.Config.CertURL(a.Slug)})
 		}
-		return json.NewEncoder(o.stdout).Encode(map[string]any{"home": s.Home, "cas": cas, "public": s.PublicDir(), "database": s.DB.URL})
+		return json.NewEncoder(o.stdout).Encode(map[string]any{"home": s.Home, "cas": cas, "public": s.PublicDir(), "database": s.DB.URL()})
 	}
 	o.infof("Created a CA in %s", s.Home)
 	for _, a := range s.Authorities() {
@@ -119,10 +120,10 @@ func initAction(c *cli.Context) error {
 		o.infof("  %s %s  (%s, expires %s)", role, a.Cert.Subject.CommonName, a.CertPath(), a.Cert.NotAfter.Format("2006-01-02"))
 	}
 	o.infof("  public/     %s: serve it at %s", s.PublicDir(), s.Config.BaseURL)
-	if s.DB.Postgres {
-		o.infof("  database    %s (PostgreSQL; the password stays out of certmint.toml)", s.DB.URL)
+	if s.DB.Postgres() {
+		o.infof("  database    %s (PostgreSQL; the password stays out of certmint.toml)", s.DB.URL())
 	} else {
-		o.infof("  database    %s", s.DB.URL)
+		o.infof("  database    %s", s.DB.URL())
 	}
 	o.infof("              (CRLs: %s, %s)", s.Config.CRLURL(s.Root.Slug), s.Config.CRLURL(s.Issuing.Slug))
 	if d := s.Config.Subject.String(); d != "" {

@@ -27,6 +27,8 @@ import (
 
 	"github.com/certmint/certmint/ca"
 	"github.com/certmint/certmint/internal/fsutil"
+	"github.com/certmint/certmint/store"
+	"github.com/jmoiron/sqlx"
 )
 
 // Issue 7 item 5: secrets. The CA keys are never written unencrypted (not
@@ -180,18 +182,19 @@ func randomPasswords(t testing.TB, out string) []string {
 // database as text.
 func dumpDatabase(t testing.TB, home string) string {
 	t.Helper()
-	db, err := ca.OpenSQLite(filepath.Join(home, ca.DBFile), false)
+	sdb, err := store.OpenSQLite(context.Background(), filepath.Join(home, ca.DBFile), false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
+	defer sdb.Close()
+	db := sqlx.NewDb(sdb.RawSQL(), "sqlite")
 	var tables []string
-	if err := db.X.Select(&tables, `SELECT name FROM sqlite_master WHERE type = 'table'`); err != nil {
+	if err := db.Select(&tables, `SELECT name FROM sqlite_master WHERE type = 'table'`); err != nil {
 		t.Fatal(err)
 	}
 	var b strings.Builder
 	for _, table := range tables {
-		rows, err := db.X.Queryx(`SELECT * FROM "` + table + `"`)
+		rows, err := db.Queryx(`SELECT * FROM "` + table + `"`)
 		if err != nil {
 			t.Fatal(err)
 		}

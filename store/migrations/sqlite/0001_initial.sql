@@ -31,10 +31,6 @@ CREATE TABLE IF NOT EXISTS ocsp_responses (
 -- certmint's own tables.
 CREATE INDEX IF NOT EXISTS certificates_common_name ON certificates(common_name);
 CREATE INDEX IF NOT EXISTS certificates_serial ON certificates(serial_number);
--- What a CRL build reads, and nothing else: a partial covering index, so
--- publishing 100,000 revocations does not scan past every certificate's PEM.
-CREATE INDEX IF NOT EXISTS certificates_revoked ON certificates(ca_label, expiry, serial_number, revoked_at, reason)
-  WHERE status = 'revoked';
 
 -- One row per CA: the last CRL Number used (RFC 5280 5.2.3: monotonically increasing).
 CREATE TABLE IF NOT EXISTS crl_numbers (

@@ -1,4 +1,4 @@
-package ca
+package store
 
 import (
 	"context"
@@ -19,12 +19,9 @@ import (
 	"github.com/jmoiron/sqlx"
 )
 
-//go:embed schema/postgres.sql
-var postgresSchema string
-
-// DatabaseURLEnv names the environment variable that gives the issuance
-// database's URL. It overrides certmint.toml's [database] url, and unlike
-// the file it may hold the password.
+// DatabaseURLEnv names the environment variable in which certmint's CLI
+// takes the issuance database's URL, password included. The hints name it;
+// this package never reads it.
 const DatabaseURLEnv = "CERTMINT_DATABASE_URL"
 
 // schemaLockKey is the pg_advisory_xact_lock key under which certmint
@@ -37,7 +34,7 @@ const schemaLockKey = 0x63657274_6d696e74 // "certmint"
 func ParseDatabaseURL(s string) (*url.URL, error) {
 	u, err := url.Parse(s)
 	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") || u.Opaque != "" {
-		return nil, &UsageError{Msg: fmt.Sprintf("database URL %q is not a postgres:// URL", RedactDatabaseURL(s)),
+		return nil, &URLError{Msg: fmt.Sprintf("database URL %q is not a postgres:// URL", RedactDatabaseURL(s)),
 			Hint: "e.g. postgres://certmint@db.example.com:5432/certmint?sslmode=verify-full"}
 	}
 	return u, nil
@@ -45,7 +42,7 @@ func ParseDatabaseURL(s string) (*url.URL, error) {
 
 // databaseURLHasPassword reports a password in the user info or in the
 // password parameter.
-func databaseURLHasPassword(u *url.URL) bool {
+func URLHasPassword(u *url.URL) bool {
 	if _, ok := u.User.Password(); ok {
 		return true
 	}
@@ -96,9 +93,9 @@ func NewDatabaseURL(given, env, flag string) (connect, record string, err error)
 		if err != nil {
 			return "", "", err
 		}
-		if databaseURLHasPassword(u) {
+		if URLHasPassword(u) {
 			e := &DatabasePasswordError{Where: flag}
-			return "", "", &UsageError{Msg: e.Error(), Hint: e.HintText()}
+			return "", "", &URLError{Msg: e.Error(), Hint: e.HintText()}
 		}
 	}
 	if env != "" {
@@ -108,13 +105,13 @@ func NewDatabaseURL(given, env, flag string) (connect, record string, err error)
 	}
 	switch {
 	case given == "" && env == "":
-		return "", "", &UsageError{Msg: flag + " is required"}
+		return "", "", &URLError{Msg: flag + " is required"}
 	case env == "":
 		return given, given, nil
 	case given == "":
 		return env, RedactDatabaseURL(env), nil
 	case RedactDatabaseURL(env) != RedactDatabaseURL(given):
-		return "", "", &UsageError{
+		return "", "", &URLError{
 			Msg:  fmt.Sprintf("%s %s and %s=%s name different databases", flag, RedactDatabaseURL(given), DatabaseURLEnv, RedactDatabaseURL(env)),
 			Hint: "unset " + DatabaseURLEnv + ", or give the same URL in both (the password only in " + DatabaseURLEnv + ")"}
 	}
@@ -123,7 +120,8 @@ func NewDatabaseURL(given, env, flag string) (connect, record string, err error)
 
 // OpenPostgres connects to the PostgreSQL database at rawURL through pgx's
 // database/sql driver, under sqlx with $n placeholders, and checks that it
-// answers. It creates nothing; see createSchema.
+// answers. It creates nothing: a home's database is brought up to date by
+// Upgrade, a new one made by Claim.
 func OpenPostgres(ctx context.Context, rawURL string) (*DB, error) {
 	if _, err := ParseDatabaseURL(rawURL); err != nil {
 		return nil, err
@@ -132,7 +130,7 @@ func OpenPostgres(ctx context.Context, rawURL string) (*DB, error) {
 	cfg, err := pgx.ParseConfig(rawURL)
 	if err != nil {
 		// pgx's parse errors repeat the URL, password included.
-		return nil, &UsageError{Msg: fmt.Sprintf("database URL %s cannot be used: %s", shown, strings.ReplaceAll(unwrapAll(err).Error(), rawURL, shown))}
+		return nil, &URLError{Msg: fmt.Sprintf("database URL %s cannot be used: %s", shown, strings.ReplaceAll(unwrapAll(err).Error(), rawURL, shown))}
 	}
 	// Sessions in UTC: certmint writes UTC and reads timestamptz as instants,
 	// and nothing it shows depends on the server's TimeZone. lock_timeout
@@ -150,7 +148,7 @@ func OpenPostgres(ctx context.Context, rawURL string) (*DB, error) {
 	x.SetMaxOpenConns(16)
 	x.SetMaxIdleConns(4)
 	x.SetConnMaxIdleTime(5 * time.Minute)
-	db := &DB{X: x, Certs: cfsql.NewAccessor(x), Postgres: true, URL: shown}
+	db := &DB{x: x, certs: cfsql.NewAccessor(x), postgres: true, url: shown}
 	pctx, cancel := context.WithTimeout(ctx, cfg.ConnectTimeout+5*time.Second)
 	defer cancel()
 	if err := x.PingContext(pctx); err != nil {
@@ -232,80 +230,39 @@ func (e *OtherCAError) HintText() string {
 	return "check " + DatabaseURLEnv + " and [database] url in certmint.toml: each CA needs its own database (or schema)"
 }
 
-// caFingerprint identifies a CA home in certmint_meta (key "issuing_ca"):
-// the SHA-256 of the issuing CA certificate.
-func caFingerprint(issuing *x509.Certificate) string {
-	sum := sha256.Sum256(issuing.Raw)
-	return hex.EncodeToString(sum[:])
-}
-
-// schemaLockTx begins a transaction holding the advisory lock that
-// serialises schema creation and claiming the database between hosts.
-func (db *DB) schemaLockTx(ctx context.Context) (*sqlx.Tx, error) {
-	tx, err := db.X.BeginTxx(ctx, nil)
-	if err != nil {
-		return nil, fmt.Errorf("issuance database: %w", err)
-	}
-	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(schemaLockKey)); err != nil {
-		tx.Rollback()
-		return nil, fmt.Errorf("issuance database: %w", err)
-	}
-	return tx, nil
-}
-
-// createPostgresSchema creates certmint's tables when they are missing,
-// under an advisory lock so that two hosts doing it at once do not collide.
-func (db *DB) createPostgresSchema(ctx context.Context) error {
-	tx, err := db.schemaLockTx(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	// Comments go first: they may hold semicolons.
-	for _, stmt := range strings.Split(stripSQLComments(postgresSchema), ";") {
-		if strings.TrimSpace(stmt) == "" {
-			continue
-		}
-		if _, err := tx.ExecContext(ctx, stmt); err != nil {
-			return fmt.Errorf("issuance database: creating schema in %s: %w", db.URL, err)
-		}
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO certmint_meta(key, value) VALUES('schema_version', $1)
-		ON CONFLICT(key) DO NOTHING`, schemaVersion); err != nil {
+// lockSchema takes the advisory lock that serialises schema changes and
+// claiming the database between hosts, until the transaction ends.
+func (tx *Tx) lockSchema(ctx context.Context) error {
+	if _, err := tx.tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(schemaLockKey)); err != nil {
 		return fmt.Errorf("issuance database: %w", err)
 	}
-	return tx.Commit()
+	return nil
 }
 
-// checkPostgres makes sure an opened PostgreSQL database has certmint's
-// tables and, when it records one, belongs to this CA.
-func (db *DB) checkPostgres(ctx context.Context, home string, issuing *x509.Certificate) error {
-	var rows []struct {
-		Key   string `db:"key"`
-		Value string `db:"value"`
+// CheckIdentity makes sure a database belongs to the CA whose identity
+// (the SHA-256 of its issuing CA certificate, Identity) is given, when it
+// records one: a home pointed at another CA's database is refused.
+func (db *DB) CheckIdentity(ctx context.Context, identity, home string) error {
+	var fp []string
+	if err := db.x.SelectContext(ctx, &fp, `SELECT value FROM certmint_meta WHERE key = 'issuing_ca'`); err != nil {
+		return fmt.Errorf("issuance database %s: %w", db.url, err)
 	}
-	err := db.X.SelectContext(ctx, &rows, `SELECT key, value FROM certmint_meta WHERE key IN ('schema_version', 'issuing_ca')`)
-	var pe *pgconn.PgError
-	if errors.As(err, &pe) && pe.Code == "42P01" { // undefined_table
-		return &NoSchemaError{URL: db.URL}
-	}
-	if err != nil {
-		return fmt.Errorf("issuance database %s: %w", db.URL, err)
-	}
-	meta := map[string]string{}
-	for _, r := range rows {
-		meta[r.Key] = r.Value
-	}
-	if meta["schema_version"] == "" {
-		return &NoSchemaError{URL: db.URL}
-	}
-	if meta["schema_version"] != schemaVersion {
-		return fmt.Errorf("issuance database %s has schema version %s; this certmint knows version %s", db.URL, meta["schema_version"], schemaVersion)
-	}
-	if fp := meta["issuing_ca"]; fp != "" && fp != caFingerprint(issuing) {
-		return &OtherCAError{URL: db.URL, Home: home}
+	if len(fp) > 0 && fp[0] != "pending" && fp[0] != identity {
+		return &OtherCAError{URL: db.url, Home: home}
 	}
 	return nil
+}
+
+// SetIdentity records the CA the database belongs to.
+func (db *DB) SetIdentity(ctx context.Context, identity string) error {
+	return setMeta(ctx, db.x, "issuing_ca", identity)
+}
+
+// Identity is how a database names its CA: the SHA-256 of the issuing CA
+// certificate.
+func Identity(issuing *x509.Certificate) string {
+	sum := sha256.Sum256(issuing.Raw)
+	return hex.EncodeToString(sum[:])
 }
 
 // dataSummary describes the certmint rows a database holds, "" for none.
@@ -317,7 +274,7 @@ func (db *DB) dataSummary(ctx context.Context, q sqlx.QueryerContext) (string, e
 	} {
 		var n int64
 		if err := sqlx.GetContext(ctx, q, &n, `SELECT count(*) FROM `+t.table); err != nil {
-			return "", fmt.Errorf("issuance database %s: %w", db.URL, err)
+			return "", fmt.Errorf("issuance database %s: %w", db.url, err)
 		}
 		if n > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", n, t.what))
@@ -325,7 +282,7 @@ func (db *DB) dataSummary(ctx context.Context, q sqlx.QueryerContext) (string, e
 	}
 	var fp []string
 	if err := sqlx.SelectContext(ctx, q, &fp, `SELECT value FROM certmint_meta WHERE key = 'issuing_ca'`); err != nil {
-		return "", fmt.Errorf("issuance database %s: %w", db.URL, err)
+		return "", fmt.Errorf("issuance database %s: %w", db.url, err)
 	}
 	switch {
 	case len(fp) > 0 && fp[0] == "pending":
@@ -347,35 +304,37 @@ func setMeta(ctx context.Context, x execer, key, value string) error {
 	return nil
 }
 
-// wipePostgres empties the tables Init filled, after a failed Init: the
-// database was checked empty before, so this restores it.
-func (db *DB) wipePostgres() {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	db.X.ExecContext(ctx, `TRUNCATE ocsp_responses, certificates, crl_numbers, audit_log`)
-	db.X.ExecContext(ctx, `DELETE FROM certmint_meta WHERE key <> 'schema_version'`)
+func (tx *Tx) setMeta(ctx context.Context, key, value string) error {
+	return setMeta(ctx, tx.tx, key, value)
 }
 
-// claimPostgres makes sure the database has certmint's tables and holds no
-// certmint data, and marks it as taken (issuing_ca = "pending") so that a
-// second init at the same moment finds it in use. Init replaces the mark
-// with the new CA's identity, or wipes the database when it fails.
-func (db *DB) claimPostgres(ctx context.Context) error {
-	if err := db.createSchema(ctx); err != nil {
+// Wipe empties the tables a failed init filled: the database was checked
+// empty before (Claim), so this restores it.
+func (db *DB) Wipe() {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	db.x.ExecContext(ctx, `TRUNCATE ocsp_responses, certificates, crl_numbers, audit_log`)
+	db.x.ExecContext(ctx, `DELETE FROM certmint_meta WHERE key <> 'schema_version'`)
+}
+
+// Claim makes sure a PostgreSQL database has certmint's tables (creating
+// or migrating them) and holds no certmint data, and marks it as taken
+// (issuing_ca = "pending") so that a second init at the same moment finds
+// it in use. Init replaces the mark with the new CA's identity
+// (SetIdentity), or wipes the database when it fails (Wipe).
+func (db *DB) Claim(ctx context.Context) error {
+	if _, err := db.Migrate(ctx); err != nil {
 		return err
 	}
-	tx, err := db.schemaLockTx(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if what, err := db.dataSummary(ctx, tx); err != nil {
-		return err
-	} else if what != "" {
-		return &DatabaseInUseError{URL: db.URL, What: what}
-	}
-	if err := setMeta(ctx, tx, "issuing_ca", "pending"); err != nil {
-		return err
-	}
-	return tx.Commit()
+	return db.InTx(ctx, func(tx *Tx) error {
+		if err := tx.lockSchema(ctx); err != nil {
+			return err
+		}
+		if what, err := db.dataSummary(ctx, tx.tx); err != nil {
+			return err
+		} else if what != "" {
+			return &DatabaseInUseError{URL: db.url, What: what}
+		}
+		return tx.setMeta(ctx, "issuing_ca", "pending")
+	})
 }

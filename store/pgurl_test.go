@@ -1,7 +1,10 @@
-package ca
+package store
 
 import (
+	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -42,7 +45,7 @@ func TestNewDatabaseURL(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			connect, record, err := NewDatabaseURL(tc.given, tc.env, "--to")
 			if tc.fail != "" {
-				var ue *UsageError
+				var ue *URLError
 				if err == nil || !strings.Contains(err.Error(), tc.fail) || !errors.As(err, &ue) {
 					t.Fatalf("err = %v, want a usage error with %q", err, tc.fail)
 				}
@@ -53,6 +56,36 @@ func TestNewDatabaseURL(t *testing.T) {
 			}
 			if err != nil || connect != tc.connect || record != tc.record {
 				t.Errorf("= %q, %q, %v; want %q, %q", connect, record, err, tc.connect, tc.record)
+			}
+		})
+	}
+}
+
+// TestSQLitePathCharacters: a database under a folder whose name holds URI
+// characters opens that file, not another one.
+func TestSQLitePathCharacters(t *testing.T) {
+	for _, name := range []string{"C# tools", "a?b", "100% done", "plain"} {
+		t.Run(name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), name)
+			if err := os.Mkdir(dir, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join(dir, "certmint.db")
+			db, err := OpenSQLite(context.Background(), path, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			db.Close()
+			db, err = OpenSQLite(context.Background(), path, false)
+			if err != nil {
+				t.Fatalf("reopening %s: %v", path, err)
+			}
+			defer db.Close()
+			ents, _ := os.ReadDir(dir)
+			for _, e := range ents {
+				if !strings.HasPrefix(e.Name(), "certmint.db") {
+					t.Errorf("another file appeared beside the database: %s", e.Name())
+				}
 			}
 		})
 	}

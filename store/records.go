@@ -1,0 +1,287 @@
+package store
+
+import (
+	"context"
+	"crypto/x509"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"math/big"
+	"strings"
+	"time"
+
+	"github.com/cloudflare/cfssl/certdb"
+)
+
+// Record is one issued certificate as the database knows it.
+type Record struct {
+	Serial    *big.Int
+	AKI       string
+	CALabel   string
+	Status    string // "good" or "revoked" as stored
+	Reason    int
+	RevokedAt time.Time
+	NotBefore time.Time
+	NotAfter  time.Time
+	IssuedAt  time.Time
+	CN        string
+	SANs      []string
+	Meta      Metadata
+	PEM       string
+}
+
+// Metadata is what certmint keeps in cfssl's metadata column: enough to
+// renew the certificate the same way and to find its files.
+type Metadata struct {
+	Template     string   `json:"template"`
+	TemplateFile string   `json:"template_file,omitempty"` // a user template's path
+	Subject      string   `json:"subject"`
+	Files        []string `json:"files,omitempty"`
+	Out          string   `json:"out,omitempty"`
+	Base         string   `json:"base,omitempty"`
+	Formats      []string `json:"formats,omitempty"`
+	FriendlyName string   `json:"friendly_name,omitempty"`
+	PFXName      string   `json:"pfx_name,omitempty"`
+	Renews       string   `json:"renews,omitempty"` // serial of the certificate this one replaced
+	Batch        string   `json:"batch,omitempty"`  // the OUT folder of the batch that issued it (doctor looks there)
+	// Overrides given at issue time, so renew reissues the same way.
+	PFX        string `json:"pfx,omitempty"`         // "legacy" or "modern" when --pfx was given
+	NoCDP      bool   `json:"no_cdp,omitempty"`      // --no-cdp
+	EncryptKey bool   `json:"encrypt_key,omitempty"` // --encrypt-key
+}
+
+// IssuingCATemplate is the template name recorded for the issuing CA's
+// own certificate (init records it as a certificate the root issued).
+const IssuingCATemplate = "issuing-ca"
+
+// State is what a record means now: "valid", "revoked" or "expired".
+func (r *Record) State(now time.Time) string {
+	switch {
+	case r.Status == "revoked":
+		return "revoked"
+	case !now.Before(r.NotAfter):
+		return "expired"
+	}
+	return "valid"
+}
+
+// SerialHex is the serial as certmint prints it.
+func (r *Record) SerialHex() string { return SerialHex(r.Serial) }
+
+// SerialHex formats a serial the way openssl -serial prints it.
+func SerialHex(n *big.Int) string {
+	s := strings.ToUpper(n.Text(16))
+	if len(s)%2 == 1 {
+		s = "0" + s
+	}
+	return s
+}
+
+// Certificate parses the stored PEM.
+func (r *Record) Certificate() (*x509.Certificate, error) {
+	block, _ := pem.Decode([]byte(r.PEM))
+	if block == nil {
+		return nil, fmt.Errorf("record %s holds no PEM certificate", r.SerialHex())
+	}
+	return x509.ParseCertificate(block.Bytes)
+}
+
+// IsCA reports a record of a CA certificate (the issuing CA, recorded at init).
+func (r *Record) IsCA() bool { return r.Meta.Template == IssuingCATemplate }
+
+type recordRow struct {
+	Serial    string         `db:"serial_number"`
+	AKI       string         `db:"authority_key_identifier"`
+	CALabel   sql.NullString `db:"ca_label"`
+	Status    string         `db:"status"`
+	Reason    sql.NullInt64  `db:"reason"`
+	Expiry    sql.NullTime   `db:"expiry"`
+	RevokedAt sql.NullTime   `db:"revoked_at"`
+	PEM       string         `db:"pem"`
+	IssuedAt  sql.NullTime   `db:"issued_at"`
+	NotBefore sql.NullTime   `db:"not_before"`
+	Metadata  sql.NullString `db:"metadata"`
+	SANs      sql.NullString `db:"sans"`
+	CN        sql.NullString `db:"common_name"`
+}
+
+// recordColumns is the one list of the certificates table's columns.
+const recordColumns = `serial_number, authority_key_identifier, ca_label, status, reason, expiry, revoked_at, pem,
+	issued_at, not_before, metadata, sans, common_name`
+
+func (row recordRow) record() (*Record, error) {
+	n, ok := new(big.Int).SetString(row.Serial, 10)
+	if !ok {
+		return nil, fmt.Errorf("issuance database: serial %q is not a decimal number", row.Serial)
+	}
+	r := &Record{Serial: n, AKI: row.AKI, CALabel: row.CALabel.String, Status: row.Status, Reason: int(row.Reason.Int64),
+		RevokedAt: row.RevokedAt.Time, NotBefore: row.NotBefore.Time, NotAfter: row.Expiry.Time, IssuedAt: row.IssuedAt.Time,
+		CN: row.CN.String, PEM: row.PEM}
+	if row.SANs.Valid && row.SANs.String != "" {
+		json.Unmarshal([]byte(row.SANs.String), &r.SANs)
+	}
+	if row.Metadata.Valid && row.Metadata.String != "" {
+		json.Unmarshal([]byte(row.Metadata.String), &r.Meta)
+	}
+	return r, nil
+}
+
+// NewRecord is the row for an issued certificate: serial in decimal and
+// AKI in lowercase hex, as cfssl's own signer stores them, status good.
+func NewRecord(cert *x509.Certificate, label string, meta Metadata) *Record {
+	var sans []string
+	sans = append(sans, cert.DNSNames...)
+	for _, ip := range cert.IPAddresses {
+		sans = append(sans, ip.String())
+	}
+	sans = append(sans, cert.EmailAddresses...)
+	for _, u := range cert.URIs {
+		sans = append(sans, u.String())
+	}
+	return &Record{Serial: cert.SerialNumber, AKI: hex.EncodeToString(cert.AuthorityKeyId), CALabel: label, Status: "good",
+		NotBefore: cert.NotBefore.UTC(), NotAfter: cert.NotAfter.UTC(), IssuedAt: time.Now().UTC(),
+		CN: cert.Subject.CommonName, SANs: sans, Meta: meta,
+		PEM: string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw}))}
+}
+
+// cfssl is the record as cfssl's certdb writes it.
+func (r *Record) cfssl() (certdb.CertificateRecord, error) {
+	meta, err := json.Marshal(r.Meta)
+	if err != nil {
+		return certdb.CertificateRecord{}, err
+	}
+	issued, notBefore := r.IssuedAt, r.NotBefore
+	rec := certdb.CertificateRecord{
+		Serial: r.Serial.String(), AKI: r.AKI, CALabel: r.CALabel, Status: r.Status, Reason: r.Reason,
+		Expiry: r.NotAfter.UTC(), PEM: r.PEM, IssuedAt: &issued, NotBefore: &notBefore,
+		CommonName:   sql.NullString{String: r.CN, Valid: r.CN != ""},
+		MetadataJSON: meta,
+	}
+	if !r.RevokedAt.IsZero() {
+		rec.RevokedAt = r.RevokedAt.UTC()
+	}
+	rec.SetSANs(r.SANs)
+	return rec, nil
+}
+
+// Insert records a certificate through cfssl's certdb Accessor.
+func (db *DB) Insert(ctx context.Context, r *Record) error {
+	rec, err := r.cfssl()
+	if err != nil {
+		return err
+	}
+	if err := db.certs.InsertCertificate(rec); err != nil {
+		return fmt.Errorf("issuance database: recording certificate %s: %w", r.SerialHex(), err)
+	}
+	return nil
+}
+
+// insertCertificateSQL is cfssl's certdb insert (certdb/sql), run inside a
+// transaction: cfssl's Accessor has no transaction form.
+const insertCertificateSQL = `INSERT INTO certificates (` + recordColumns + `)
+VALUES (:serial_number, :authority_key_identifier, :ca_label, :status, :reason, :expiry, :revoked_at, :pem,
+	:issued_at, :not_before, :metadata, :sans, :common_name)`
+
+// Insert records a certificate inside the transaction.
+func (tx *Tx) Insert(ctx context.Context, r *Record) error {
+	rec, err := r.cfssl()
+	if err != nil {
+		return err
+	}
+	if _, err := tx.tx.NamedExecContext(ctx, insertCertificateSQL, &rec); err != nil {
+		return fmt.Errorf("issuance database: recording %s: %w", r.SerialHex(), err)
+	}
+	return nil
+}
+
+// Delete forgets a certificate that was never released (its files could
+// not be put in place).
+func (db *DB) Delete(ctx context.Context, serial *big.Int, aki string) error {
+	_, err := db.x.ExecContext(ctx, db.x.Rebind(`DELETE FROM certificates WHERE serial_number = ? AND authority_key_identifier = ?`),
+		serial.String(), aki)
+	if err != nil {
+		return fmt.Errorf("issuance database: %w", err)
+	}
+	return nil
+}
+
+// ErrNotFound is a serial the database does not hold.
+var ErrNotFound = errors.New("no such certificate")
+
+// Lookup finds the record of a serial.
+func (db *DB) Lookup(ctx context.Context, serial *big.Int) (*Record, error) {
+	var rows []recordRow
+	err := db.x.SelectContext(ctx, &rows, db.x.Rebind(`SELECT `+recordColumns+` FROM certificates WHERE serial_number = ?`), serial.String())
+	if err != nil {
+		return nil, fmt.Errorf("issuance database: %w", err)
+	}
+	if len(rows) == 0 {
+		return nil, ErrNotFound
+	}
+	// Serials are unique per CA, and certmint's two CAs draw 127- and
+	// 159-bit random serials: a collision across them is not a real case.
+	return rows[0].record()
+}
+
+// All returns every record.
+func (db *DB) All(ctx context.Context) ([]*Record, error) {
+	var rows []recordRow
+	if err := db.x.SelectContext(ctx, &rows, `SELECT `+recordColumns+` FROM certificates`); err != nil {
+		return nil, fmt.Errorf("issuance database: %w", err)
+	}
+	out := make([]*Record, 0, len(rows))
+	for _, row := range rows {
+		r, err := row.record()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// ValidSerialForCN returns the serial of a good, unexpired certificate of
+// the template whose CN is cn, compared without case (DNS names, RFC
+// 4343), or nil.
+func (db *DB) ValidSerialForCN(ctx context.Context, template, cn string, now time.Time) (*big.Int, error) {
+	rows, err := db.x.QueryxContext(ctx, db.x.Rebind(`SELECT serial_number, metadata FROM certificates
+		WHERE LOWER(common_name) = LOWER(?) AND status = 'good' AND expiry > ?`), cn, now.UTC())
+	if err != nil {
+		return nil, fmt.Errorf("issuance database: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var serial string
+		var meta sql.NullString
+		if err := rows.Scan(&serial, &meta); err != nil {
+			return nil, err
+		}
+		// Decoded, not matched as text: PostgreSQL's jsonb gives the
+		// metadata back re-spaced and with its keys reordered.
+		var m Metadata
+		if json.Unmarshal([]byte(meta.String), &m) == nil && m.Template == template {
+			if n, ok := new(big.Int).SetString(serial, 10); ok {
+				return n, nil
+			}
+		}
+	}
+	return nil, rows.Err()
+}
+
+// Revoke marks a good certificate revoked. The status guard makes it
+// atomic: of two concurrent revocations of one serial exactly one changes
+// the row (cfssl's RevokeCertificate has no such guard). It reports
+// whether this call did.
+func (db *DB) Revoke(ctx context.Context, serial *big.Int, aki string, reason int, at time.Time) (bool, error) {
+	res, err := db.x.ExecContext(ctx, db.x.Rebind(`UPDATE certificates SET status = 'revoked', reason = ?, revoked_at = ?
+		WHERE serial_number = ? AND authority_key_identifier = ? AND status = 'good'`),
+		reason, at.UTC(), serial.String(), aki)
+	if err != nil {
+		return false, fmt.Errorf("issuance database: revoking %s: %w", SerialHex(serial), err)
+	}
+	n, _ := res.RowsAffected()
+	return n > 0, nil
+}
