@@ -144,4 +144,3 @@ func (s *Store) KeepCRLsFresh(ctx context.Context, interval time.Duration, logf 
 		}
 	}
 }
-

@@ -6,8 +6,8 @@ import (
 	"path/filepath"
 
 	"github.com/certmint/certmint/ca"
-	"github.com/certmint/certmint/store"
 	"github.com/certmint/certmint/internal/keys"
+	"github.com/certmint/certmint/store"
 	"github.com/urfave/cli/v2"
 )
 
