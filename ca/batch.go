@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/x509"
 	"encoding/csv"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -66,7 +67,7 @@ type batchJob struct {
 	result   BatchResult
 	p        *plan
 	cert     *x509.Certificate
-	staged   *fsutil.StagedFolder
+	files    []fsutil.File // the bundle, in memory until its record is committed
 	paths    []string
 	password string // generated for this row
 }
@@ -252,15 +253,10 @@ func (s *Store) prepareBatchRow(opts BatchOptions, j *batchJob, hasPassword func
 		j.result.Err = err
 		return
 	}
-	// The whole folder is staged and renamed into place in one step, so a
-	// crash (SIGKILL, power loss) never leaves a row's folder half written:
-	// a rerun finds it absent (issue) or complete (skip).
-	staged, err := fsutil.StageFolder(req.Out, files, req.Force)
-	if err != nil {
-		j.result.Err = err
-		return
-	}
-	j.p, j.cert, j.staged = p, cert, staged
+	// Nothing is written yet: the recorder records the certificate first,
+	// then stages and places the folder (release). The row's folder was
+	// found absent or torn above; StageFolder checks it again.
+	j.p, j.cert, j.files = p, cert, files
 	for _, f := range files {
 		abs, _ := filepath.Abs(f.Path)
 		j.paths = append(j.paths, abs)
@@ -289,13 +285,15 @@ func (s *Store) recordBatch(ctx context.Context, opts BatchOptions, done <-chan 
 		if fatal == nil {
 			fatal = s.recordJobs(ctx, batchJobs, opts)
 		}
-		// Recorded: move the bundles into place, in parallel (each rename
-		// and folder sync waits on the disk), then report in order.
+		// Recorded: stage each bundle and move it into place, in parallel
+		// (each write, rename and folder sync waits on the disk). The
+		// whole folder is renamed into place in one step, so a crash never
+		// leaves a row's folder half written: a rerun finds it absent, staged
+		// (finished by the rerun or doctor) or complete (skip).
 		var wg sync.WaitGroup
 		sem := make(chan struct{}, opts.Jobs)
 		for _, j := range batchJobs {
 			if fatal != nil {
-				j.staged.Abort()
 				j.result.Err = fatal
 				continue
 			}
@@ -303,15 +301,23 @@ func (s *Store) recordBatch(ctx context.Context, opts BatchOptions, done <-chan 
 			sem <- struct{}{}
 			go func() {
 				defer func() { <-sem; wg.Done() }()
-				if err := j.staged.Commit(); err != nil {
-					s.deleteRecord(j.cert)
+				staged, err := fsutil.StageFolder(j.p.req.Out, j.files, j.p.req.Force)
+				if err != nil {
+					s.unrecord(ctx, j.cert, "batch")
 					j.result.Err = err
+					return
+				}
+				if err := staged.Commit(); err != nil {
+					j.result.Err = &UnreleasedError{Serial: SerialHex(j.cert.SerialNumber), Err: err}
 					return
 				}
 				j.result.Issued = &Issued{Cert: j.cert, Serial: SerialHex(j.cert.SerialNumber), Template: opts.Template.Name, SANs: j.p.sans, Files: j.paths}
 			}()
 		}
 		wg.Wait()
+		if fatal == nil {
+			fatal = s.markReleased(ctx, batchJobs)
+		}
 		for _, j := range batchJobs {
 			report(j.result)
 		}
@@ -325,12 +331,11 @@ func (s *Store) recordBatch(ctx context.Context, opts BatchOptions, done <-chan 
 				flush()
 				return fatal
 			}
-			if j.staged == nil {
+			if j.files == nil {
 				report(j.result) // failed, skipped or a bad row: nothing to record
 				continue
 			}
 			if fatal != nil {
-				j.staged.Abort()
 				j.result.Err = fatal
 				report(j.result)
 				continue
@@ -365,6 +370,23 @@ func (s *Store) recordJobs(ctx context.Context, jobs []*batchJob, opts BatchOpti
 			}
 			if err := tx.Audit(ctx, Event{Action: "issue", Serial: SerialHex(j.cert.SerialNumber), CALabel: s.Issuing.Slug,
 				Template: opts.Template.Name, Subject: j.cert.Subject.String(), Detail: "batch line " + fmt.Sprint(j.row.Line) + ": " + strings.Join(san.Strings(j.p.sans), ", ")}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// markReleased marks the rows whose bundles are in place released, in one
+// transaction.
+func (s *Store) markReleased(ctx context.Context, jobs []*batchJob) error {
+	now := time.Now()
+	return s.DB.InTx(ctx, func(tx *store.Tx) error {
+		for _, j := range jobs {
+			if j.result.Issued == nil {
+				continue
+			}
+			if err := tx.MarkReleased(ctx, j.cert.SerialNumber, hex.EncodeToString(j.cert.AuthorityKeyId), now); err != nil {
 				return err
 			}
 		}
@@ -426,6 +448,7 @@ func (s *Store) recoverStaged(req IssueRequest, candidates []string) bool {
 		}
 		os.Remove(req.Out) // only an empty folder
 		if os.Rename(dir, req.Out) == nil {
+			s.released(rec)
 			return true
 		}
 	}
@@ -496,7 +519,16 @@ func (s *Store) bundleStatus(req IssueRequest, needPassword bool) bundleState {
 	if err != nil || rec.Status != "good" {
 		return bundleTorn
 	}
+	s.released(rec) // placed by a run killed before it marked it
 	return bundleComplete
+}
+
+// released marks a recorded certificate whose bundle is complete released,
+// if it is not yet.
+func (s *Store) released(rec *Record) {
+	if rec.ReleasedAt.IsZero() {
+		s.DB.MarkReleased(context.Background(), rec.Serial, rec.AKI, time.Now())
+	}
 }
 
 // passwordFile appends generated passwords to OUT/passwords.csv. The file

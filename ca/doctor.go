@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/x509"
 	"encoding/csv"
+	"encoding/hex"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -43,6 +44,7 @@ const (
 	DoctorPermissions      = "permissions"   // a secret, the home or the database readable by group or others
 	DoctorCAExpiry         = "ca-expiry"     // a CA certificate near or past its end
 	DoctorAuditMissing     = "audit-missing" // a recorded issuance or revocation the audit trail lacks
+	DoctorUnreleased       = "unreleased"    // recorded before its files were written, and never marked released
 )
 
 // DefaultDoctorWarn is how long before its end a CA certificate is reported.
@@ -142,6 +144,7 @@ type doctor struct {
 	byFolder map[string][]*Record // by the folder of their files, and by batch folder
 	staged   map[string]bool      // serials whose bundle waits in a staging folder
 	handled  map[string]bool      // temporary paths already reported
+	released map[string]bool      // unreleased serials checkUnreleased handled
 }
 
 // Doctor compares the database, the files of every bundle folder the
@@ -169,7 +172,7 @@ func (s *Store) Doctor(ctx context.Context, o DoctorOptions) (*DoctorReport, err
 		o.TempAge = 0
 	}
 	d := &doctor{s: s, ctx: ctx, o: o, r: &DoctorReport{Home: absPath(s.Home)}, bySerial: map[string]*Record{},
-		byFolder: map[string][]*Record{}, staged: map[string]bool{}, handled: map[string]bool{}}
+		byFolder: map[string][]*Record{}, staged: map[string]bool{}, handled: map[string]bool{}, released: map[string]bool{}}
 	var err error
 	if d.r.SchemaVersion, err = s.DB.SchemaVersion(ctx); err != nil {
 		return nil, err
@@ -209,6 +212,7 @@ func (s *Store) Doctor(ctx context.Context, o DoctorOptions) (*DoctorReport, err
 		d.checkHome,        // modes of the home, the database, the CA keys; leftovers there
 		d.checkPublicCerts, // public/<slug>.crt
 		d.checkStaged,      // bundles recorded but left in their staging folder
+		d.checkUnreleased,  // certificates recorded before their files, never released
 		d.checkRecords,     // the files of every valid record
 		d.checkTemps,       // leftovers in bundle and batch folders
 		d.checkUnrecorded,  // certificates on disk the database does not know
@@ -463,7 +467,12 @@ func (d *doctor) finish(path string, rec *Record, missing []string) error {
 		Problem: fmt.Sprintf("%s: recorded, but %d of its files were left in this staging folder (%s old): %s",
 			rec.CN, len(missing), roundAge(age), baseNames(missing)),
 		Repairable: true, Repair: "move them into place in " + target}
-	repair := func() error { return finishStaged(path, target, missing) }
+	repair := func() error {
+		if err := finishStaged(path, target, missing); err != nil {
+			return err
+		}
+		return d.s.DB.MarkReleased(d.ctx, rec.Serial, rec.AKI, d.o.Now)
+	}
 	if d.young(&f, age) {
 		repair = nil
 	}
@@ -655,7 +664,7 @@ func (d *doctor) bundlePasswords(staging string, r *Record) []string {
 // expired ones are no longer deployed, and their files may well be gone.
 func (d *doctor) checkRecords() error {
 	for _, r := range d.records {
-		if r.IsCA() || r.State(d.o.Now) != "valid" || len(r.Meta.Files) == 0 || d.staged[r.SerialHex()] {
+		if r.IsCA() || r.State(d.o.Now) != "valid" || len(r.Meta.Files) == 0 || d.staged[r.SerialHex()] || d.released[r.SerialHex()] {
 			continue
 		}
 		serial := r.SerialHex()
@@ -707,6 +716,93 @@ func (d *doctor) checkRecords() error {
 	return nil
 }
 
+// checkUnreleased finds the certificates that were recorded (issuance
+// records a certificate before any file holds it) but never marked
+// released: the command was killed, or failed, between the two. One whose
+// files are all in place only lacks the mark. One whose bundle waits in a
+// staging folder is checkStaged's. One whose files were never written had
+// its private key only in the killed process's memory: it is revoked
+// (cessationOfOperation: it never reached a device) and whatever of its
+// bundle was placed is removed. Young ones may belong to a running
+// command and are left alone.
+func (d *doctor) checkUnreleased() error {
+	recs, err := d.s.DB.Unreleased(d.ctx)
+	if err != nil {
+		return err
+	}
+	for _, r := range recs {
+		serial := r.SerialHex()
+		if r.IsCA() || d.staged[serial] {
+			continue
+		}
+		d.released[serial] = true
+		var missing, present []string
+		for _, f := range r.Meta.Files {
+			if _, err := os.Lstat(f); errors.Is(err, fs.ErrNotExist) {
+				missing = append(missing, f)
+			} else {
+				present = append(present, f)
+			}
+		}
+		age := d.o.Now.Sub(r.IssuedAt)
+		f := DoctorFinding{Kind: DoctorUnreleased, CA: r.CALabel, Serial: serial, Repairable: true}
+		var repair func() error
+		if len(missing) == 0 && len(r.Meta.Files) > 0 {
+			f.Path = r.Meta.Files[0]
+			f.Problem = fmt.Sprintf("%s: recorded and its files are in place, but it was never marked released (%s ago)", r.CN, roundAge(age))
+			f.Repair = "mark it released"
+			repair = func() error { return d.s.DB.MarkReleased(d.ctx, r.Serial, r.AKI, d.o.Now) }
+		} else {
+			if len(r.Meta.Files) > 0 {
+				f.Path = r.Meta.Files[0]
+			}
+			f.Problem = fmt.Sprintf("%s: signed and recorded %s ago, but its files were never written: the command stopped before it released them, and its private key is gone", r.CN, roundAge(age))
+			f.Repair = "revoke it (cessationOfOperation: it never reached a device) and remove what of its bundle was placed"
+			if r.Status == "revoked" {
+				f.Repair = "remove what of its bundle was placed"
+			}
+			repair = func() error { return d.abandon(r, present) }
+		}
+		if d.young(&f, age) {
+			repair = nil
+		}
+		if err := d.add(f, repair); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// abandon revokes a recorded certificate whose bundle was never released,
+// removes the files of its bundle that were placed (a CA's .cer, shared
+// by every bundle of the folder, stays), and marks it handled.
+func (d *doctor) abandon(r *Record, present []string) error {
+	if r.Status != "revoked" {
+		reason := crl.Reasons["cessationOfOperation"]
+		if _, err := d.s.DB.Revoke(d.ctx, r.Serial, r.AKI, reason, d.o.Now.Truncate(time.Second)); err != nil {
+			return err
+		}
+		if err := d.s.DB.Audit(d.ctx, Event{Action: "revoke", Serial: r.SerialHex(), CALabel: r.CALabel, Template: r.Meta.Template,
+			Subject: subjectOf(r), Detail: "cessationOfOperation (doctor: recorded, never released)"}); err != nil {
+			return err
+		}
+		for _, rec := range []*Record{r, d.bySerial[r.SerialHex()]} {
+			if rec != nil { // checkCRLs reads d.records: it must see the revocation
+				rec.Status, rec.Reason, rec.RevokedAt = "revoked", reason, d.o.Now.Truncate(time.Second)
+			}
+		}
+	}
+	for _, p := range present {
+		if strings.HasSuffix(p, ".cer") {
+			continue
+		}
+		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+	}
+	return d.s.DB.MarkReleased(d.ctx, r.Serial, r.AKI, d.o.Now)
+}
+
 func baseNames(paths []string) string {
 	var out []string
 	for _, p := range paths {
@@ -752,8 +848,11 @@ func (d *doctor) checkUnrecorded() error {
 					Problem:    fmt.Sprintf("%s: signed by %s, but not in the database", c.Subject.CommonName, d.s.Issuing.Slug),
 					Repairable: true, Repair: "record it (template unknown), so it can be listed and revoked",
 				}, func() error {
-					return d.s.DB.Insert(d.ctx, store.NewRecord(c, d.s.Issuing.Slug,
-						Metadata{Subject: c.Subject.String(), Files: []string{path}, Out: dir}))
+					if err := d.s.DB.Insert(d.ctx, store.NewRecord(c, d.s.Issuing.Slug,
+						Metadata{Subject: c.Subject.String(), Files: []string{path}, Out: dir})); err != nil {
+						return err
+					}
+					return d.s.DB.MarkReleased(d.ctx, c.SerialNumber, hex.EncodeToString(c.AuthorityKeyId), d.o.Now)
 				}); err != nil {
 					return err
 				}

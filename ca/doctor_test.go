@@ -561,3 +561,99 @@ func TestIssueBatchRecoversStaged(t *testing.T) {
 		t.Errorf("after the rerun: %s", describe(rep))
 	}
 }
+
+// TestRecordBeforeRelease: issuance records a certificate before any file
+// holds it. A kill right after recording (simulated: the record is marked
+// unreleased again and its files removed) leaves a certificate the
+// database knows; doctor --repair revokes it, republishes the CRL and
+// removes what was placed. One whose files are all there only needs the
+// mark.
+func TestRecordBeforeRelease(t *testing.T) {
+	s := newHome(t)
+	ctx := context.Background()
+	out := t.TempDir()
+	lost := doctorBundle(t, s, out, "lost.example.com", false)
+	placed := doctorBundle(t, s, out, "placed.example.com", false)
+	for _, res := range []*Issued{lost, placed} {
+		rec, err := s.Lookup(ctx, res.Cert.SerialNumber)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rec.ReleasedAt.IsZero() {
+			t.Fatalf("%s: issue did not mark it released", res.Serial)
+		}
+		// As a kill between recording and releasing leaves it, an hour ago.
+		if _, err := rawX(s).Exec(rawX(s).Rebind(`UPDATE certificates SET released_at = NULL, issued_at = ? WHERE serial_number = ?`),
+			time.Now().Add(-time.Hour).UTC(), res.Cert.SerialNumber.String()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// lost: only its chain file was placed before the kill.
+	for _, f := range lost.Files {
+		if !strings.HasSuffix(f, "-chain.pem") {
+			os.Remove(f)
+		}
+	}
+	r := runDoctor(t, s, DoctorOptions{})
+	kinds := map[string]string{}
+	for _, f := range r.Findings {
+		if f.Kind == DoctorUnreleased {
+			kinds[f.Serial] = f.Repair
+		}
+	}
+	if !strings.HasPrefix(kinds[lost.Serial], "revoke it") || kinds[placed.Serial] != "mark it released" {
+		t.Fatalf("findings %v; want lost revoked and placed marked", kinds)
+	}
+	runDoctor(t, s, DoctorOptions{Repair: true})
+	rec, err := s.Lookup(ctx, lost.Cert.SerialNumber)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.Status != "revoked" || rec.Reason != crl.Reasons["cessationOfOperation"] || rec.ReleasedAt.IsZero() {
+		t.Errorf("lost after repair: status %s reason %d released %v", rec.Status, rec.Reason, rec.ReleasedAt)
+	}
+	for _, f := range lost.Files {
+		if _, err := os.Stat(f); err == nil {
+			t.Errorf("%s: a leftover of the lost bundle is still there", f)
+		}
+	}
+	path, _ := crl.Paths(s.PublicDir(), s.Issuing.Slug)
+	rl, err := crl.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	listed := false
+	for _, e := range rl.RevokedCertificateEntries {
+		listed = listed || e.SerialNumber.Cmp(lost.Cert.SerialNumber) == 0
+	}
+	if !listed {
+		t.Error("the repaired CRL does not list the lost certificate")
+	}
+	if rec, _ := s.Lookup(ctx, placed.Cert.SerialNumber); rec.Status != "good" || rec.ReleasedAt.IsZero() {
+		t.Errorf("placed after repair: status %s released %v", rec.Status, rec.ReleasedAt)
+	}
+	if r := runDoctor(t, s, DoctorOptions{}); len(r.Findings) > 0 {
+		t.Errorf("after the repair doctor still finds %+v", r.Findings)
+	}
+}
+
+// TestUnreleasedYoungLeftAlone: a record a running command may still be
+// releasing is reported, not touched.
+func TestUnreleasedYoungLeftAlone(t *testing.T) {
+	s := newHome(t)
+	res := doctorBundle(t, s, t.TempDir(), "busy.example.com", false)
+	if _, err := rawX(s).Exec(rawX(s).Rebind(`UPDATE certificates SET released_at = NULL WHERE serial_number = ?`), res.Cert.SerialNumber.String()); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range res.Files {
+		os.Remove(f)
+	}
+	runDoctor(t, s, DoctorOptions{Repair: true})
+	rec, err := s.Lookup(context.Background(), res.Cert.SerialNumber)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.Status != "good" || !rec.ReleasedAt.IsZero() {
+		t.Errorf("a young unreleased record was repaired: status %s released %v", rec.Status, rec.ReleasedAt)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/hex"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -281,6 +282,10 @@ func Init(ctx context.Context, o InitOptions) (*Store, error) {
 	// The issuing CA is a certificate the root issued: recording it lets the
 	// root's CRL list it if it is ever revoked.
 	if err := s.DB.Insert(ctx, store.NewRecord(issCert, s.Root.Slug, Metadata{Template: issuingCATemplate, Subject: issCert.Subject.String()})); err != nil {
+		s.DB.Close()
+		return nil, err
+	}
+	if err := s.DB.MarkReleased(ctx, issCert.SerialNumber, hex.EncodeToString(issCert.AuthorityKeyId), o.Now); err != nil {
 		s.DB.Close()
 		return nil, err
 	}

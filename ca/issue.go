@@ -327,14 +327,6 @@ func (s *Store) release(ctx context.Context, p *plan, key crypto.Signer, cert *x
 	if err != nil {
 		return nil, err
 	}
-	// Staged in a folder inside req.Out: until every file is in place, the
-	// ones that are not wait there under their final names, so a crash
-	// between recording the certificate and placing its last file leaves a
-	// bundle `certmint doctor --repair` can finish.
-	staged, err := fsutil.StageInFolder(req.Out, files, req.Force)
-	if err != nil {
-		return nil, err
-	}
 	var paths []string
 	for _, f := range files {
 		abs, _ := filepath.Abs(f.Path)
@@ -342,11 +334,12 @@ func (s *Store) release(ctx context.Context, p *plan, key crypto.Signer, cert *x
 	}
 	issued := &Issued{Cert: cert, Serial: SerialHex(cert.SerialNumber), Template: req.Template.Name, SANs: p.sans, Files: paths,
 		Findings: findings, Warnings: p.warnings}
-	if s == nil {
-		if err := staged.Commit(); err != nil {
+	if s == nil { // self-signed, outside any CA home: no database to record in
+		staged, err := fsutil.StageInFolder(req.Out, files, req.Force)
+		if err != nil {
 			return nil, err
 		}
-		return issued, nil
+		return issued, staged.Commit()
 	}
 	meta := Metadata{Template: req.Template.Name, Subject: cert.Subject.String(), Files: paths,
 		Base: p.base, FriendlyName: req.FriendlyName, PFXName: req.PFXName, Renews: req.Renews,
@@ -366,20 +359,65 @@ func (s *Store) release(ctx context.Context, p *plan, key crypto.Signer, cert *x
 	if selfSigned {
 		label = SelfSignedLabel
 	}
-	if err := s.DB.Insert(ctx, store.NewRecord(cert, label, meta)); err != nil {
-		staged.Abort()
+	// Record before release: the certificate and its audit event are in
+	// the database before any file holding it exists, so a kill at any
+	// moment leaves no certificate the CA does not know. Until it is marked
+	// released, `certmint doctor --repair` finishes or revokes it.
+	err = s.DB.InTx(ctx, func(tx *store.Tx) error {
+		if err := tx.Insert(ctx, store.NewRecord(cert, label, meta)); err != nil {
+			return err
+		}
+		return tx.Audit(ctx, Event{Action: action, Serial: issued.Serial, CALabel: label,
+			Template: req.Template.Name, Subject: cert.Subject.String(), Detail: strings.Join(san.Strings(p.sans), ", ")})
+	})
+	if err != nil {
+		return nil, err
+	}
+	// Staged in a folder inside req.Out: until every file is in place, the
+	// ones that are not wait there under their final names, so a crash
+	// between staging and placing the last file leaves a bundle
+	// `certmint doctor --repair` can finish.
+	staged, err := fsutil.StageInFolder(req.Out, files, req.Force)
+	if err != nil {
+		// Nothing holding the certificate was written: it existed only in
+		// memory, and the record goes with it.
+		s.unrecord(ctx, cert, action)
 		return nil, err
 	}
 	if err := staged.Commit(); err != nil {
-		// Not released: forget it, so the database matches the disk.
-		s.deleteRecord(cert)
-		return nil, err
+		return nil, &UnreleasedError{Serial: issued.Serial, Err: err}
 	}
-	if err := s.DB.Audit(ctx, Event{Action: action, Serial: issued.Serial, CALabel: label,
-		Template: req.Template.Name, Subject: cert.Subject.String(), Detail: strings.Join(san.Strings(p.sans), ", ")}); err != nil {
-		return nil, err
+	if err := s.DB.MarkReleased(ctx, cert.SerialNumber, hex.EncodeToString(cert.AuthorityKeyId), time.Now()); err != nil {
+		return nil, &UnreleasedError{Serial: issued.Serial, Err: err}
 	}
 	return issued, nil
+}
+
+// UnreleasedError is a certificate that was recorded but whose files could
+// not all be put in place: the record stays, and doctor finishes or
+// revokes it.
+type UnreleasedError struct {
+	Serial string
+	Err    error
+}
+
+func (e *UnreleasedError) Error() string {
+	return fmt.Sprintf("certificate %s was signed and recorded, but its files could not all be put in place: %v", e.Serial, e.Err)
+}
+
+func (e *UnreleasedError) Unwrap() error { return e.Err }
+
+// HintText implements the CLI's hint interface.
+func (e *UnreleasedError) HintText() string {
+	return "fix the cause, then `certmint doctor --repair` finishes the bundle or revokes the certificate"
+}
+
+// unrecord forgets a certificate that was recorded but never written
+// anywhere, and says so in the audit trail (which only ever grows).
+func (s *Store) unrecord(ctx context.Context, cert *x509.Certificate, action string) {
+	s.DB.Delete(ctx, cert.SerialNumber, hex.EncodeToString(cert.AuthorityKeyId))
+	s.DB.Audit(ctx, Event{Action: "repair", Serial: SerialHex(cert.SerialNumber),
+		Detail: action + " abandoned before any file was written: the certificate was never released and is forgotten"})
 }
 
 // SelfSignedLabel is the CA label recorded for self-signed certificates:
@@ -474,10 +512,6 @@ func (s *Store) signCSR(p *plan, csrPEM []byte, caKey crypto.Signer) (*x509.Cert
 
 func (s *Store) bundleChain() []bundle.CA {
 	return []bundle.CA{{Slug: s.Issuing.Slug, Cert: s.Issuing.Cert}, {Slug: s.Root.Slug, Cert: s.Root.Cert}}
-}
-
-func (s *Store) deleteRecord(cert *x509.Certificate) {
-	s.DB.Delete(context.Background(), cert.SerialNumber, hex.EncodeToString(cert.AuthorityKeyId))
 }
 
 // validSerialForCN returns the serial of a good, unexpired certificate of

@@ -58,7 +58,8 @@ var migrateTables = []migrateTable{
 	{name: "certificates", columns: []migrateColumn{
 		{"serial_number", colBytes}, {"authority_key_identifier", colBytes}, {"ca_label", colBytes},
 		{"status", colBytes}, {"reason", colInt}, {"expiry", colTime}, {"revoked_at", colTime}, {"pem", colBytes},
-		{"issued_at", colTime}, {"not_before", colTime}, {"metadata", colJSON}, {"sans", colJSON}, {"common_name", colText}}},
+		{"issued_at", colTime}, {"not_before", colTime}, {"metadata", colJSON}, {"sans", colJSON}, {"common_name", colText},
+		{"released_at", colTime}}},
 	{name: "ocsp_responses", columns: []migrateColumn{
 		{"serial_number", colBytes}, {"authority_key_identifier", colBytes}, {"body", colBytes}, {"expiry", colTime}}},
 	{name: "crl_numbers", columns: []migrateColumn{

@@ -27,10 +27,13 @@ type Record struct {
 	NotBefore time.Time
 	NotAfter  time.Time
 	IssuedAt  time.Time
-	CN        string
-	SANs      []string
-	Meta      Metadata
-	PEM       string
+	// ReleasedAt is when the certificate's files were in place; zero while
+	// it is recorded but not yet released (see MarkReleased).
+	ReleasedAt time.Time
+	CN         string
+	SANs       []string
+	Meta       Metadata
+	PEM        string
 }
 
 // Metadata is what certmint keeps in cfssl's metadata column: enough to
@@ -106,11 +109,16 @@ type recordRow struct {
 	Metadata  sql.NullString `db:"metadata"`
 	SANs      sql.NullString `db:"sans"`
 	CN        sql.NullString `db:"common_name"`
+	Released  sql.NullTime   `db:"released_at"`
 }
 
-// recordColumns is the one list of the certificates table's columns.
-const recordColumns = `serial_number, authority_key_identifier, ca_label, status, reason, expiry, revoked_at, pem,
+// cfsslColumns are the columns of cfssl's certdb schema, which cfssl's
+// Accessor writes; recordColumns adds certmint's own.
+const (
+	cfsslColumns = `serial_number, authority_key_identifier, ca_label, status, reason, expiry, revoked_at, pem,
 	issued_at, not_before, metadata, sans, common_name`
+	recordColumns = cfsslColumns + `, released_at`
+)
 
 func (row recordRow) record() (*Record, error) {
 	n, ok := new(big.Int).SetString(row.Serial, 10)
@@ -119,7 +127,7 @@ func (row recordRow) record() (*Record, error) {
 	}
 	r := &Record{Serial: n, AKI: row.AKI, CALabel: row.CALabel.String, Status: row.Status, Reason: int(row.Reason.Int64),
 		RevokedAt: row.RevokedAt.Time, NotBefore: row.NotBefore.Time, NotAfter: row.Expiry.Time, IssuedAt: row.IssuedAt.Time,
-		CN: row.CN.String, PEM: row.PEM}
+		ReleasedAt: row.Released.Time, CN: row.CN.String, PEM: row.PEM}
 	if row.SANs.Valid && row.SANs.String != "" {
 		json.Unmarshal([]byte(row.SANs.String), &r.SANs)
 	}
@@ -167,7 +175,9 @@ func (r *Record) cfssl() (certdb.CertificateRecord, error) {
 	return rec, nil
 }
 
-// Insert records a certificate through cfssl's certdb Accessor.
+// Insert records a certificate through cfssl's certdb Accessor, not yet
+// released: certmint records a certificate before any file holds it, and
+// marks it released (MarkReleased) once its files are in place.
 func (db *DB) Insert(ctx context.Context, r *Record) error {
 	rec, err := r.cfssl()
 	if err != nil {
@@ -181,7 +191,7 @@ func (db *DB) Insert(ctx context.Context, r *Record) error {
 
 // insertCertificateSQL is cfssl's certdb insert (certdb/sql), run inside a
 // transaction: cfssl's Accessor has no transaction form.
-const insertCertificateSQL = `INSERT INTO certificates (` + recordColumns + `)
+const insertCertificateSQL = `INSERT INTO certificates (` + cfsslColumns + `)
 VALUES (:serial_number, :authority_key_identifier, :ca_label, :status, :reason, :expiry, :revoked_at, :pem,
 	:issued_at, :not_before, :metadata, :sans, :common_name)`
 
@@ -197,8 +207,46 @@ func (tx *Tx) Insert(ctx context.Context, r *Record) error {
 	return nil
 }
 
-// Delete forgets a certificate that was never released (its files could
-// not be put in place).
+// MarkReleased says the certificate's files are in place.
+func (db *DB) MarkReleased(ctx context.Context, serial *big.Int, aki string, at time.Time) error {
+	return markReleased(ctx, db.x, serial, aki, at)
+}
+
+// MarkReleased says the certificate's files are in place.
+func (tx *Tx) MarkReleased(ctx context.Context, serial *big.Int, aki string, at time.Time) error {
+	return markReleased(ctx, tx.tx, serial, aki, at)
+}
+
+func markReleased(ctx context.Context, x execer, serial *big.Int, aki string, at time.Time) error {
+	_, err := x.ExecContext(ctx, x.Rebind(`UPDATE certificates SET released_at = ? WHERE serial_number = ? AND authority_key_identifier = ?`),
+		at.UTC(), serial.String(), aki)
+	if err != nil {
+		return fmt.Errorf("issuance database: marking %s released: %w", SerialHex(serial), err)
+	}
+	return nil
+}
+
+// Unreleased returns the certificates recorded but not marked released:
+// those a command is still writing, and those whose command was killed
+// between recording and placing their files.
+func (db *DB) Unreleased(ctx context.Context) ([]*Record, error) {
+	var rows []recordRow
+	if err := db.x.SelectContext(ctx, &rows, `SELECT `+recordColumns+` FROM certificates WHERE released_at IS NULL`); err != nil {
+		return nil, fmt.Errorf("issuance database: %w", err)
+	}
+	out := make([]*Record, 0, len(rows))
+	for _, row := range rows {
+		r, err := row.record()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// Delete forgets a certificate that was never released and whose files
+// were never written: it existed only in memory.
 func (db *DB) Delete(ctx context.Context, serial *big.Int, aki string) error {
 	_, err := db.x.ExecContext(ctx, db.x.Rebind(`DELETE FROM certificates WHERE serial_number = ? AND authority_key_identifier = ?`),
 		serial.String(), aki)
