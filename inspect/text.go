@@ -39,7 +39,7 @@ type textWriter struct {
 // is the guard for a value quoted nowhere: nothing from a file reaches the
 // terminal as a control, bidi or zero-width character.
 func (t *textWriter) line(format string, args ...any) {
-	fmt.Fprint(t.w, textsafe.Escape(strings.ReplaceAll(fmt.Sprintf(format, args...), "\n", `\n`))+"\n")
+	fmt.Fprint(t.w, textsafe.Escape(fmt.Sprintf(format, args...))+"\n")
 }
 
 // field writes "  Name:      value", continuing extra values on their own

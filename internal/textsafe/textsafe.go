@@ -5,8 +5,8 @@
 // forge a line, reorder what follows (bidi controls such as U+202E) or
 // hide characters (zero-width ones such as U+200B).
 //
-// Quote is for one value; Escape is a last guard over a whole message that
-// certmint composed; JSON finishes encoding/json output; CSVCell and
+// Quote is for one value; Escape and EscapeLines are a last guard over a
+// line or a message that certmint composed; JSON finishes encoding/json output; CSVCell and
 // CSVValue write and read spreadsheet cells. Hand-written: the standard
 // library has the pieces (strconv.IsPrint, strconv.Quote) but no function
 // that leaves ordinary names such as "Zoë" alone and escapes the rest.
@@ -64,16 +64,22 @@ func Join(list []string, sep string) string {
 	return strings.Join(out, sep)
 }
 
-// Escape replaces every non-printable character of s except newline and
-// tab by its escape (as Quote writes it, without quotes), leaving the rest
-// as it is. It is for a whole message certmint composed, whose outside
+// Escape replaces every non-printable character of s, newline and tab
+// included, by its escape (as Quote writes it, without quotes), leaving
+// the rest as it is. It is for one line certmint composed whose outside
 // values should already be quoted: a second guard, so that a value quoted
-// nowhere still cannot drive the terminal. Newlines stay, since messages
-// span lines; the caller prefixes each line.
-func Escape(s string) string {
+// nowhere still cannot drive the terminal or start a line of its own.
+func Escape(s string) string { return escape(s, false) }
+
+// EscapeLines is Escape for a message of several lines: newlines and tabs
+// stay (the caller prefixes each line), everything else is escaped.
+func EscapeLines(s string) string { return escape(s, true) }
+
+func escape(s string, lines bool) string {
+	keep := func(r rune) bool { return printable(r) || lines && (r == '\n' || r == '\t') }
 	clean := true
 	for _, r := range s {
-		if r != '\n' && r != '\t' && !printable(r) {
+		if !keep(r) {
 			clean = false
 			break
 		}
@@ -86,10 +92,11 @@ func Escape(s string) string {
 		r, size := utf8.DecodeRuneInString(s[i:])
 		switch {
 		case r == utf8.RuneError && size == 1:
+			const hex = "0123456789abcdef"
 			b.WriteString(`\x`)
-			b.WriteString(strconv.FormatUint(uint64(s[i])>>4, 16))
-			b.WriteString(strconv.FormatUint(uint64(s[i])&0xf, 16))
-		case r == '\n' || r == '\t' || printable(r):
+			b.WriteByte(hex[s[i]>>4])
+			b.WriteByte(hex[s[i]&0xf])
+		case keep(r):
 			b.WriteString(s[i : i+size])
 		default:
 			q := strconv.QuoteRune(r) // '\x1b'

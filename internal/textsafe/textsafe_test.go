@@ -88,8 +88,9 @@ func TestHostileNeverRaw(t *testing.T) {
 	for _, h := range hostile {
 		s := "x" + h + "y"
 		assertShowable(t, Quote(s), false)
+		assertShowable(t, Escape(s), false)
 		if h != "\n" {
-			assertShowable(t, Escape(s), true)
+			assertShowable(t, EscapeLines(s), true)
 		}
 		b, _ := json.Marshal(map[string]string{"v": s})
 		assertShowable(t, string(JSON(b)), false)
@@ -108,7 +109,7 @@ func TestEscape(t *testing.T) {
 		name, in, want string
 	}{
 		{"plain", "certmint: error: no such file", "certmint: error: no such file"},
-		{"newline and tab kept", "line 1\n\tline 2", "line 1\n\tline 2"},
+		{"newline and tab", "line 1\n\tline 2", `line 1\n\tline 2`},
 		{"accents kept", "Zoë", "Zoë"},
 		{"quotes kept", `say "hi"`, `say "hi"`},
 		{"ESC", "a\x1b[2Jb", `a\x1b[2Jb`},
@@ -126,6 +127,11 @@ func TestEscape(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := Escape(tc.in); got != tc.want {
 				t.Errorf("Escape(%+q) = %s, want %s", tc.in, got, tc.want)
+			}
+			// EscapeLines differs only in keeping newlines and tabs.
+			want := strings.NewReplacer(`\n`, "\n", `\t`, "\t").Replace(tc.want)
+			if got := EscapeLines(tc.in); got != want {
+				t.Errorf("EscapeLines(%+q) = %s, want %s", tc.in, got, want)
 			}
 		})
 	}
@@ -241,7 +247,8 @@ func FuzzQuote(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		q := Quote(s)
 		assertShowable(t, q, false)
-		assertShowable(t, Escape(s), true)
+		assertShowable(t, Escape(s), false)
+		assertShowable(t, EscapeLines(s), true)
 		b, _ := json.Marshal(s)
 		assertShowable(t, string(JSON(b)), false)
 	})
