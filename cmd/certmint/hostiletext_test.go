@@ -126,6 +126,10 @@ func TestCLIHostileText(t *testing.T) {
 	}
 	db.Close()
 
+	// A user template whose comment and description hide text behind a
+	// right-to-left override and a C1 control, which TOML allows.
+	bidiTOML := writeFile(t, tmp, "bidi.toml", "# key size \u202e0402 :ton ,4202\u202c\n"+strings.Replace(goodTemplate,
+		`name = "mine"`, "name = \"mine\"\ndescription = \"safe\u200b\u0085\"", 1), 0o644)
 	formulaCSV := writeFile(t, tmp, "formula.csv", "cn,name\nh1.example.com,-rf\nh2.example.com,=SUM(1+1)\nh3.example.com,@cmd\nh4.example.com,+1\n", 0o644)
 
 	tests := []struct {
@@ -175,6 +179,8 @@ func TestCLIHostileText(t *testing.T) {
 			stdout: []string{`"bob\u202egnp.exe" expires`}},
 		{name: "revoke a certificate with a bidi override in its CN", args: []string{"revoke", issued.Serial},
 			stdout: []string{`(` + `"bob\u202egnp.exe"` + `), reason`}},
+		{name: "templates show a file with bidi controls", args: []string{"templates", "show", bidiTOML}, readOnly: true,
+			stdout: []string{`# key size \u202e0402 :ton ,4202\u202c`, `description = "safe\u200b\u0085"`}},
 		{name: "issue a CN with a bidi override and a zero-width space", args: []string{"issue", "--template", "client", "--cn", "invoice\u202egnp.exe\u200b", "--out", "{out}", "--format", "crt"},
 			stdout: []string{`"invoice\u202egnp.exe\u200b"`, "invoicegnp.exe.crt"},
 			check: func(t *testing.T, home, out, stdout string) {
