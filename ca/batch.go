@@ -24,6 +24,7 @@ import (
 	"github.com/certmint/certmint/internal/fsutil"
 	"github.com/certmint/certmint/internal/keys"
 	"github.com/certmint/certmint/internal/secret"
+	"github.com/certmint/certmint/internal/textsafe"
 	"github.com/certmint/certmint/san"
 	"github.com/certmint/certmint/store"
 	"github.com/certmint/certmint/templates"
@@ -563,7 +564,7 @@ func openPasswords(opts BatchOptions) (*passwordFile, error) {
 			break
 		}
 		if err == nil && len(r) == 4 && !first {
-			pf.names[r[0]] = true
+			pf.names[textsafe.CSVValue(r[0])] = true
 		}
 	}
 	// An existing file (a rerun) is opened now, so a file that cannot be
@@ -621,7 +622,10 @@ func (p *passwordFile) append(jobs []*batchJob) error {
 				return err
 			}
 		}
-		p.w.Write([]string{j.row.Name, j.row.CN, SerialHex(j.cert.SerialNumber), j.password})
+		// Names and CNs come from the input CSV: a cell such as
+		// "=HYPERLINK(...)" must not become a formula in the spreadsheet the
+		// passwords are opened in (textsafe.CSVCell).
+		p.w.Write([]string{textsafe.CSVCell(j.row.Name), textsafe.CSVCell(j.row.CN), SerialHex(j.cert.SerialNumber), j.password})
 		p.names[j.row.Name] = true
 		n++
 	}

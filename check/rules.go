@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/certmint/certmint/internal/keys"
+	"github.com/certmint/certmint/internal/textsafe"
 	"github.com/certmint/certmint/san"
 	"github.com/certmint/certmint/templates"
 )
@@ -87,7 +88,7 @@ func requirements(t *templates.Template, in Input) []Finding {
 		// names against the SAN only (RFC 6125).
 		want := t.ResolveSANs(c.Subject.CommonName, nil)
 		ok := len(want) == 0 || san.Contains(names, want[0])
-		add("san.cn_in_san", ok, "the CN is also in the SAN", "the SAN lacks "+c.Subject.CommonName, "the CN among the SAN's names",
+		add("san.cn_in_san", ok, "the CN is also in the SAN", "the SAN lacks "+textsafe.Quote(c.Subject.CommonName), "the CN among the SAN's names",
 			"reissue with the CN in the SAN (certmint copies it)")
 	}
 	if t.SAN.RequireDNS {
@@ -172,7 +173,7 @@ func (b *finder) name(c *x509.Certificate, names []san.Name, cnErr *templates.Re
 	}
 	for _, n := range names {
 		if n.Kind == san.DNS && t.CheckCN(n.Value) == nil {
-			b.add("subject.cn", true, title+" (the SAN's "+n.Value+")", "", "", "")
+			b.add("subject.cn", true, title+" (the SAN's "+textsafe.Quote(n.Value)+")", "", "", "")
 			return
 		}
 	}
@@ -441,9 +442,9 @@ func cdpOK(t *templates.Template, urls []string) (bool, string) {
 		if t.Revocation.CDPCRLFile && !strings.HasSuffix(strings.ToLower(u.Path), ".crl") {
 			continue
 		}
-		return true, s
+		return true, textsafe.Quote(s)
 	}
-	return false, strings.Join(urls, ", ")
+	return false, textsafe.Join(urls, ", ")
 }
 
 func isSelfSigned(c *x509.Certificate) bool {

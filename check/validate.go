@@ -12,6 +12,7 @@ import (
 
 	"github.com/certmint/certmint/crl"
 	"github.com/certmint/certmint/internal/keys"
+	"github.com/certmint/certmint/internal/textsafe"
 	"github.com/certmint/certmint/templates"
 )
 
@@ -89,7 +90,7 @@ func validation(t *templates.Template, in Input) []Finding {
 	var err error
 	if t.AllowSelfSigned && isSelfSigned(c) {
 		chain = []*x509.Certificate{c}
-		chainF.Title, chainF.Got = "self-signed, which the template allows: trusted as its own root", c.Subject.CommonName
+		chainF.Title, chainF.Got = "self-signed, which the template allows: trusted as its own root", textsafe.Quote(c.Subject.CommonName)
 	} else if chain, err = buildChain(in); err != nil {
 		chainF.Status, chainF.Got, chainF.Want = Fail, err.Error(), "a path to a root given with --chain or in the CA home"
 		chainF.Fix = "give the root and issuing CA certificates with --chain (the .pem of all CAs), or reissue from the CA you trust"
@@ -97,7 +98,7 @@ func validation(t *templates.Template, in Input) []Finding {
 	} else {
 		var names []string
 		for _, x := range chain[1:] {
-			names = append(names, x.Subject.CommonName)
+			names = append(names, textsafe.Quote(x.Subject.CommonName))
 		}
 		chainF.Got = strings.Join(names, " <- ")
 	}
@@ -232,11 +233,11 @@ func revocation(f Finding, in Input, chain []*x509.Certificate, message func(str
 			var ue *unreachableError
 			if errors.As(err, &ue) {
 				f.Status, f.Got, f.ApplianceMessage = Fail, err.Error(), message(DefenderUnreachable)
-				f.Want = "the CRL at " + ue.url + " reachable over HTTP"
+				f.Want = "the CRL at " + textsafe.Quote(ue.url) + " reachable over HTTP"
 				f.Fix = "make sure the appliance can reach the CRL server in the certificate (port 80 unless another is given); `certmint serve` or any web server can publish public/"
 			} else {
 				f.Status, f.Got = Fail, err.Error()
-				f.Want = "a current CRL signed by " + issuer.Subject.CommonName
+				f.Want = "a current CRL signed by " + textsafe.Quote(issuer.Subject.CommonName)
 				f.Fix = "publish a fresh CRL (certmint crl) where the CDP points"
 			}
 			return f
@@ -247,14 +248,14 @@ func revocation(f Finding, in Input, chain []*x509.Certificate, message func(str
 		for _, e := range rl.RevokedCertificateEntries {
 			if e.SerialNumber.Cmp(cert.SerialNumber) == 0 {
 				f.Status, f.ApplianceMessage = Fail, message(DefenderRevoked)
-				f.Got = fmt.Sprintf("%s is revoked since %s (%s), per %s", cert.Subject.CommonName,
+				f.Got = fmt.Sprintf("%s is revoked since %s (%s), per %s", textsafe.Quote(cert.Subject.CommonName),
 					e.RevocationTime.UTC().Format("2006-01-02"), crl.ReasonName(e.ReasonCode), src)
 				f.Want = "not on the CRL"
 				f.Fix = "create a new unrevoked certificate"
 				return f
 			}
 		}
-		checked = append(checked, fmt.Sprintf("%s (CRL %s)", cert.Subject.CommonName, src))
+		checked = append(checked, fmt.Sprintf("%s (CRL %s)", textsafe.Quote(cert.Subject.CommonName), src))
 	}
 	f.Got = "checked " + strings.Join(checked, "; ")
 	return f
@@ -266,7 +267,7 @@ type unreachableError struct {
 }
 
 func (e *unreachableError) Error() string {
-	return fmt.Sprintf("the CRL location %s is not reachable: %v", e.url, e.err)
+	return fmt.Sprintf("the CRL location %s is not reachable: %v", textsafe.Quote(e.url), e.err)
 }
 
 // findCRL returns the CRL for cert: a given CRL issued by its issuer, or
@@ -275,14 +276,14 @@ func findCRL(in Input, cert, issuer *x509.Certificate, fetch Fetcher) (*x509.Rev
 	for _, rl := range in.CRLs {
 		if rl.CheckSignatureFrom(issuer) == nil {
 			if !in.Now.Before(rl.NextUpdate) && !rl.NextUpdate.IsZero() {
-				return nil, "", fmt.Errorf("the CRL of %s expired on %s", issuer.Subject.CommonName, rl.NextUpdate.UTC().Format(time.RFC3339))
+				return nil, "", fmt.Errorf("the CRL of %s expired on %s", textsafe.Quote(issuer.Subject.CommonName), rl.NextUpdate.UTC().Format(time.RFC3339))
 			}
 			return rl, "given file", nil
 		}
 	}
 	if !in.FetchCRL {
 		if cert == in.Leaf {
-			return nil, "", fmt.Errorf("no given CRL is signed by %s", issuer.Subject.CommonName)
+			return nil, "", fmt.Errorf("no given CRL is signed by %s", textsafe.Quote(issuer.Subject.CommonName))
 		}
 		return nil, "", nil
 	}
@@ -306,15 +307,18 @@ func findCRL(in Input, cert, issuer *x509.Certificate, fetch Fetcher) (*x509.Rev
 	if err != nil {
 		return nil, "", &unreachableError{url: url, err: err}
 	}
+	// The URL is the certificate's: shown quoted when it holds anything
+	// but printable characters, as every name in a finding is.
+	shown := textsafe.Quote(url)
 	rl, err := crl.Parse(data)
 	if err != nil {
-		return nil, "", fmt.Errorf("%s: %w", url, err)
+		return nil, "", fmt.Errorf("%s: %w", shown, err)
 	}
 	if err := rl.CheckSignatureFrom(issuer); err != nil {
-		return nil, "", fmt.Errorf("the CRL at %s is not signed by %s: %w", url, issuer.Subject.CommonName, err)
+		return nil, "", fmt.Errorf("the CRL at %s is not signed by %s: %w", shown, textsafe.Quote(issuer.Subject.CommonName), err)
 	}
 	if !rl.NextUpdate.IsZero() && !in.Now.Before(rl.NextUpdate) {
-		return nil, "", fmt.Errorf("the CRL at %s expired on %s", url, rl.NextUpdate.UTC().Format(time.RFC3339))
+		return nil, "", fmt.Errorf("the CRL at %s expired on %s", shown, rl.NextUpdate.UTC().Format(time.RFC3339))
 	}
-	return rl, url, nil
+	return rl, shown, nil
 }

@@ -15,6 +15,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/certmint/certmint/internal/textsafe"
 )
 
 // ContentTypes of the files public/ holds. RFC 2585 section 4 names
@@ -42,8 +44,23 @@ type Handler struct {
 	// files are found at the exact path a certificate names. Files are also
 	// served at the root.
 	Prefix string
-	// Log, when set, is called once per request.
+	// Log, when set, is called once per request (AccessLine words it).
 	Log func(r *http.Request, status int, size int)
+}
+
+// AccessLine is the access log line of one request: time, method, the
+// path and query as sent (percent-encoded: a "%0a" stays "%0a" and never
+// becomes a newline that forges a second line), status and size. The
+// method and target are escaped besides (textsafe.Quote), for the raw
+// bytes a request line may carry (a U+202E in UTF-8), so a line always
+// shows what came in and nothing in it drives the terminal of whoever
+// tails the log.
+func AccessLine(at time.Time, r *http.Request, status, size int) string {
+	target := r.URL.EscapedPath()
+	if r.URL.RawQuery != "" {
+		target += "?" + r.URL.RawQuery
+	}
+	return fmt.Sprintf("%s %s %s %d %d", at.Format(time.RFC3339), textsafe.Quote(r.Method), textsafe.Quote(target), status, size)
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {

@@ -7,17 +7,23 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"github.com/certmint/certmint/internal/textsafe"
 )
 
 // TextEntries is how many CRL entries the text output lists; the JSON has
 // all of them.
 const TextEntries = 20
 
-// WriteJSON writes the report as one indented JSON object.
+// WriteJSON writes the report as one indented JSON object, with bidi and
+// other invisible characters of the file's strings escaped (\u202e).
 func (r *Report) WriteJSON(w io.Writer) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(r)
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(textsafe.JSON(b), '\n'))
+	return err
 }
 
 // label is the width of the field names of the text output.
@@ -28,8 +34,12 @@ type textWriter struct {
 	err error
 }
 
+// line writes one line. Text from the file (names, URLs, attributes) is
+// quoted where it is added (textsafe.Quote); escaping the whole line again
+// is the guard for a value quoted nowhere: nothing from a file reaches the
+// terminal as a control, bidi or zero-width character.
 func (t *textWriter) line(format string, args ...any) {
-	fmt.Fprintf(t.w, format+"\n", args...)
+	fmt.Fprint(t.w, textsafe.Escape(fmt.Sprintf(format, args...))+"\n")
 }
 
 // field writes "  Name:      value", continuing extra values on their own
@@ -56,7 +66,7 @@ func (t *textWriter) field(indent, name string, values ...string) {
 func (r *Report) WriteText(w io.Writer) error {
 	t := &textWriter{w: bufio.NewWriter(w)}
 	if r.File != "" {
-		t.field("", "File", r.File)
+		t.field("", "File", textsafe.Quote(r.File))
 	}
 	t.field("", "Contents", r.summary())
 	if p := r.PKCS12; p != nil {
@@ -135,7 +145,7 @@ func (t *textWriter) tree(certs []Certificate) {
 		case root && c.cutFrom >= 0:
 			note = fmt.Sprintf(" (cross-signed: also signed by [%d] below)", certs[c.cutFrom].Index)
 		case root:
-			note = " (issuer not in the file: " + orEmpty(c.Issuer) + ")"
+			note = " (issuer not in the file: " + name(c.Issuer) + ")"
 		}
 		branch, next := "", prefix
 		if !root {
@@ -145,7 +155,7 @@ func (t *textWriter) tree(certs []Certificate) {
 				branch, next = "├── ", prefix+"│   "
 			}
 		}
-		t.line("  %s%s[%d] %s%s", prefix, branch, c.Index, orEmpty(c.Subject), note)
+		t.line("  %s%s[%d] %s%s", prefix, branch, c.Index, name(c.Subject), note)
 		for k, child := range c.children {
 			walk(child, next, k == len(c.children)-1, false)
 		}
@@ -157,11 +167,13 @@ func (t *textWriter) tree(certs []Certificate) {
 	}
 }
 
-func orEmpty(s string) string {
+// name is a distinguished name from a file, quoted when it holds
+// anything but printable characters.
+func name(s string) string {
 	if s == "" {
 		return "(empty)"
 	}
-	return s
+	return textsafe.Quote(s)
 }
 
 func textTime(s string) string {
@@ -189,7 +201,7 @@ func sanLines(s SANs) []string {
 		list []string
 	}{{"DNS", s.DNS}, {"IP", s.IP}, {"email", s.Email}, {"URI", s.URI}, {"other", s.Other}} {
 		if len(g.list) > 0 {
-			out = append(out, g.kind+": "+strings.Join(g.list, ", "))
+			out = append(out, g.kind+": "+textsafe.Join(g.list, ", "))
 		}
 	}
 	return out
@@ -255,8 +267,8 @@ func (t *textWriter) certificate(c Certificate, numbered bool) {
 		t.line("Certificate")
 	}
 	const in = "  "
-	t.field(in, "Subject", orEmpty(c.Subject))
-	issuer := orEmpty(c.Issuer)
+	t.field(in, "Subject", name(c.Subject))
+	issuer := name(c.Issuer)
 	if c.SelfSigned {
 		issuer += " (self-signed)"
 	} else if c.IssuerIndex != nil {
@@ -270,9 +282,9 @@ func (t *textWriter) certificate(c Certificate, numbered bool) {
 	t.field(in, "Key usage", keyUsageText(c.KeyUsage))
 	t.field(in, "Extended key usage", extKeyUsageText(c.ExtKeyUsage))
 	t.field(in, "Basic constraints", basicConstraintsText(c.BasicConstraints))
-	t.field(in, "CRL distribution", c.CRLDistributionPoints...)
-	t.field(in, "CA issuers (AIA)", c.CAIssuers...)
-	t.field(in, "OCSP (AIA)", c.OCSP...)
+	t.field(in, "CRL distribution", quoteAll(c.CRLDistributionPoints)...)
+	t.field(in, "CA issuers (AIA)", quoteAll(c.CAIssuers)...)
+	t.field(in, "OCSP (AIA)", quoteAll(c.OCSP)...)
 	t.field(in, "Policies", strings.Join(c.Policies, ", "))
 	t.field(in, "Subject key ID", c.SubjectKeyID)
 	t.field(in, "Authority key ID", c.AuthorityKeyID)
@@ -303,7 +315,7 @@ func (t *textWriter) key(k Key) {
 func (t *textWriter) csr(c CSR) {
 	t.line("Certificate request")
 	const in = "  "
-	t.field(in, "Subject", orEmpty(c.Subject))
+	t.field(in, "Subject", name(c.Subject))
 	t.field(in, "Subject alt. names", sanLines(c.SANs)...)
 	t.field(in, "Public key", publicKeyText(c.PublicKey))
 	t.field(in, "Public key SHA-256", c.PublicKey.SPKISHA256)
@@ -311,7 +323,7 @@ func (t *textWriter) csr(c CSR) {
 	if c.SignatureValid {
 		t.field(in, "Signature", "valid (the requester holds the private key)")
 	} else {
-		t.field(in, "Signature", "INVALID: "+c.SignatureError)
+		t.field(in, "Signature", "INVALID: "+textsafe.Quote(c.SignatureError))
 	}
 	if len(c.RequestedExtensions) == 0 {
 		t.field(in, "Requested extensions", "none")
@@ -326,7 +338,7 @@ func (t *textWriter) csr(c CSR) {
 func (t *textWriter) crl(c CRL) {
 	t.line("CRL")
 	const in = "  "
-	t.field(in, "Issuer", orEmpty(c.Issuer))
+	t.field(in, "Issuer", name(c.Issuer))
 	t.field(in, "CRL number", orDash(c.Number))
 	t.field(in, "This update", textTime(c.ThisUpdate))
 	next := "none"
@@ -401,7 +413,7 @@ func (t *textWriter) pkcs12(p *PKCS12, file string) {
 		if b.LocalKeyID != "" {
 			parts = append(parts, "localKeyId "+b.LocalKeyID)
 		}
-		parts = append(parts, b.OtherAttributes...)
+		parts = append(parts, quoteAll(b.OtherAttributes)...)
 		desc := b.Type
 		if len(parts) > 0 {
 			desc += ": " + strings.Join(parts, ", ")
@@ -425,10 +437,26 @@ func (t *textWriter) pkcs12(p *PKCS12, file string) {
 	}
 }
 
-// shellQuote quotes a path for a command line shown to the user.
+// shellQuote quotes a path for a command line shown to the user. A path
+// with characters a terminal would act on is written as bash's $'...',
+// whose escapes (\x1b, \n, \u202e) are those of textsafe.Quote, so the
+// command still names the file when pasted.
 func shellQuote(s string) string {
 	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./+:@") == "" {
 		return s
 	}
+	if q := textsafe.Quote(s); q != s {
+		body := strings.ReplaceAll(q[1:len(q)-1], `\"`, `"`)
+		return "$'" + strings.ReplaceAll(body, "'", `\'`) + "'"
+	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// quoteAll quotes each string of list that came from a file.
+func quoteAll(list []string) []string {
+	out := make([]string, len(list))
+	for i, s := range list {
+		out[i] = textsafe.Quote(s)
+	}
+	return out
 }

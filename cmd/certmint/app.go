@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"github.com/certmint/certmint/internal/suggest"
+	"github.com/certmint/certmint/internal/textsafe"
 	"io"
 	"strings"
 
@@ -124,10 +126,27 @@ func output(c *cli.Context) out {
 	return out{stdout: c.App.Writer, stderr: c.App.ErrWriter}
 }
 
+// warnf and infof escape what they print (textsafe.EscapeLines): values
+// from certificates, CSRs, CSV files and URLs should be quoted where the
+// message is worded, and this guard keeps one quoted nowhere from driving
+// the terminal.
 func (o out) warnf(format string, args ...any) {
-	fmt.Fprintf(o.stderr, "certmint: warning: "+format+"\n", args...)
+	fmt.Fprint(o.stderr, textsafe.EscapeLines("certmint: warning: "+fmt.Sprintf(format, args...))+"\n")
 }
 
 func (o out) infof(format string, args ...any) {
-	fmt.Fprintf(o.stdout, format+"\n", args...)
+	fmt.Fprint(o.stdout, textsafe.EscapeLines(fmt.Sprintf(format, args...))+"\n")
+}
+
+// json writes v as one line of JSON to stdout. encoding/json escapes
+// control characters; textsafe.JSON also escapes the bidi and zero-width
+// characters it leaves raw, so a name read from a certificate cannot
+// reorder a terminal's view of the document.
+func (o out) json(v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	_, err = o.stdout.Write(append(textsafe.JSON(b), '\n'))
+	return err
 }

@@ -224,6 +224,14 @@ func TestCLIBadInputAllCommands(t *testing.T) {
 	const bundlePW = "bundle-pw-4f7a"
 	noHome := filepath.Join(tmp, "no-such-home")
 
+	// Hostile text (issue 11 item 6): a certificate and a CSR made with
+	// escape sequences, a newline and bidi controls in their names, CSV
+	// rows and file names that carry them.
+	hostileCrt, _, hostileCSR := hostileFiles(t, tmp)
+	escCSV := writeFile(t, tmp, "esc.csv", "cn\n\"evil\x1b[2J.example.com\"\n", 0o644)
+	bidiCSV := writeFile(t, tmp, "bidi.csv", "cn\nhost\u202egnp.example.com\n", 0o644)
+	escMissing := filepath.Join(tmp, "none\x1b[2J\u202e.crt")
+
 	tests := []struct {
 		name   string
 		args   []string // {home} and {out} are replaced
@@ -434,6 +442,35 @@ func TestCLIBadInputAllCommands(t *testing.T) {
 		{name: "templates list with a stray argument", args: []string{"templates", "list", "server"},
 			code: 2, stderr: []string{`unexpected argument "server"`}, hint: true},
 
+		// hostile text (issue 11 item 6): what comes from a certificate, a
+		// CSR, a CSV row or the command line is shown escaped, never raw
+		{name: "revoke --cert a certificate with escapes in its names", args: []string{"revoke", "--cert", hostileCrt},
+			code: 2, stderr: []string{`certificate "evil\x1b[31mred\x1b[2J\x1b]0;pwned\a\nFAKE: ok\u202egnp.exe\u200b\ufeff" (serial 2A) was not issued by this CA`}, hint: true},
+		{name: "sign a CSR with escapes in its names", args: []string{"sign", "--template", "client", "--csr", hostileCSR, "--out", "{out}"},
+			code: 2, stderr: []string{"the common name contains a control character"}, hint: true},
+		{name: "batch of a CSV whose CN has an escape sequence", args: []string{"batch", "--template", "server", "--input", escCSV, "--random-passwords", "--out", "{out}"},
+			code: 1, stderr: []string{`line 2 ("evil\x1b[2J.example.com"): the common name contains a control character`, "1 of 1 rows failed"}, stdout: "0 issued"},
+		{name: "batch of a CSV whose CN has a bidi override", args: []string{"batch", "--template", "server", "--input", bidiCSV, "--random-passwords", "--out", "{out}"},
+			code: 1, stderr: []string{`line 2 ("host\u202egnp.example.com"):`, "1 of 1 rows failed"}, stdout: "0 issued"},
+		{name: "issue --cn with an escape sequence", args: []string{"issue", "--template", "client", "--cn", "bob\x1b[31m", "--out", "{out}"},
+			code: 2, stderr: []string{"the common name contains a control character"}, hint: true},
+		{name: "issue --name starting with a hyphen", args: []string{"issue", "--template", "server", "--cn", "www.example.com", "--name=-rf", "--out", "{out}"},
+			code: 2, stderr: []string{`--name "-rf" is not a usable file name`, `try --name "_-rf"`}, hint: true},
+		{name: "issue --name with a bidi override", args: []string{"issue", "--template", "server", "--cn", "www.example.com", "--name", "invoice\u202egnp.exe", "--out", "{out}"},
+			code: 2, stderr: []string{`--name "invoice\u202egnp.exe" is not a usable file name`, `try --name "invoicegnp.exe"`}, hint: true},
+		{name: "csr --san with a bidi override", args: []string{"csr", "--template", "server", "--cn", "www.example.com", "--san", "www\u202e.example.com", "--out", "{out}"},
+			code: 2, stderr: []string{`\u202e`}, hint: true},
+		{name: "inspect a missing file whose name has escapes", args: []string{"inspect", escMissing},
+			code: 1, stderr: []string{`none\x1b[2J\u202e.crt`, "no such file"}},
+		{name: "check --template with an escape sequence", args: []string{"check", "--template", "sev\x1b[2Jrer", "--cert", hostileCrt},
+			code: 1, stderr: []string{`no built-in template "sev\x1b[2Jrer"`}, hint: true},
+		{name: "log --action with an escape sequence", args: []string{"log", "--action", "issue\x1b[2J"},
+			code: 2, stderr: []string{`--action "issue\x1b[2J"`}, hint: true},
+		{name: "revoke a serial with a newline", args: []string{"revoke", "0A\nFAKE"},
+			code: 2, stderr: []string{`serial "0A\nFAKE" is not hexadecimal`}},
+		{name: "convert a certificate with escapes in its names and another key", args: []string{"convert", "--in", hostileCrt, "--key", fx("server.key"), "--to", "pfx", "--out", "{out}"},
+			code: 1, stderr: []string{"does not belong to any certificate in"}, hint: true},
+
 		// the command line itself
 		{name: "unknown command", args: []string{"isue", "--template", "server"},
 			code: 2, stderr: []string{`unknown command "isue"`, "did you mean `certmint issue`?"}, hint: true},
@@ -483,7 +520,7 @@ func TestCLIBadInputAllCommands(t *testing.T) {
 			var stdoutBuf, stderrBuf bytes.Buffer
 			code := run(ctx, append([]string{"certmint"}, args...), &stdoutBuf, &stderrBuf)
 			stdout, stderr := stdoutBuf.String(), stderrBuf.String()
-			t.Logf("certmint %s\nexit %d\n%s", strings.Join(tc.args, " "), code, stderr)
+			t.Logf("certmint %q\nexit %d\n%s", tc.args, code, stderr)
 
 			if code != tc.code {
 				t.Errorf("exit %d, want %d\nstderr: %s", code, tc.code, stderr)
@@ -508,6 +545,15 @@ func TestCLIBadInputAllCommands(t *testing.T) {
 				if strings.Contains(stderr, trace) || strings.Contains(stdout, trace) {
 					t.Errorf("stack trace or Go source position in the output (%q):\n%s%s", trace, stdout, stderr)
 				}
+			}
+			// Nothing from the input reaches the terminal raw (issue 11
+			// item 6): no control character but newline and tab, no bidi
+			// or zero-width character.
+			if r, ok := rawControl(stdout); ok {
+				t.Errorf("stdout holds a raw %U:\n%+q", r, stdout)
+			}
+			if r, ok := rawControl(stderr); ok {
+				t.Errorf("stderr holds a raw %U:\n%+q", r, stderr)
 			}
 			for _, secret := range []string{caPW, bundlePW, "db-s3cret"} {
 				if strings.Contains(stdout+stderr, secret) {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/certmint/certmint/batch"
 	"github.com/certmint/certmint/ca"
+	"github.com/certmint/certmint/internal/textsafe"
 	"github.com/certmint/certmint/templates"
 	"github.com/schollz/progressbar/v3"
 	"github.com/urfave/cli/v2"
@@ -147,7 +147,7 @@ func batchAction(c *cli.Context) error {
 		j := batchRowJSON{Line: r.Row.Line, CN: r.Row.CN}
 		where := fmt.Sprintf("line %d", j.Line)
 		if j.CN != "" {
-			where += " (" + j.CN + ")"
+			where += " (" + textsafe.Quote(j.CN) + ")"
 		}
 		switch {
 		case r.Err != nil && errors.Is(r.Err, context.Canceled):
@@ -183,18 +183,18 @@ func batchAction(c *cli.Context) error {
 		}
 		switch {
 		case jsonOut:
-			json.NewEncoder(o.stdout).Encode(j)
+			o.json(j)
 		case bar != nil:
 			bar.Add(1)
 			if j.Status == "failed" {
 				bar.Clear()
-				fmt.Fprintf(o.stderr, "certmint: error: %s: %s\n", where, j.Error)
+				fmt.Fprintf(o.stderr, "certmint: error: %s: %s\n", where, textsafe.Escape(j.Error))
 			}
 		default:
 			if j.Status == "failed" {
-				fmt.Fprintf(o.stderr, "certmint: error: %s: %s\n", where, j.Error)
+				fmt.Fprintf(o.stderr, "certmint: error: %s: %s\n", where, textsafe.Escape(j.Error))
 			} else {
-				o.infof("line %d: %s %s %s", j.Line, j.Status, j.CN, j.Serial)
+				o.infof("line %d: %s %s %s", j.Line, j.Status, textsafe.Quote(j.CN), j.Serial)
 			}
 		}
 	})

@@ -2,7 +2,6 @@ package main
 
 import (
 	"crypto/x509"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/certmint/certmint/ca"
 	"github.com/certmint/certmint/check"
+	"github.com/certmint/certmint/internal/textsafe"
 	"github.com/certmint/certmint/templates"
 	"github.com/urfave/cli/v2"
 )
@@ -104,7 +104,7 @@ func checkAction(c *cli.Context) error {
 	r := check.Run(t, in)
 	o := output(c)
 	if c.Bool(jsonFlag.Name) {
-		if err := json.NewEncoder(o.stdout).Encode(r); err != nil {
+		if err := o.json(r); err != nil {
 			return err
 		}
 	} else {
@@ -118,7 +118,7 @@ func checkAction(c *cli.Context) error {
 
 func printReport(o out, r *check.Report, t *templates.Template) {
 	home := t.SourceTitle()
-	o.infof("Checking %s (serial %s) against template %s:", r.Subject, r.Serial, r.Template)
+	o.infof("Checking %s (serial %s) against template %s:", textsafe.Quote(r.Subject), r.Serial, r.Template)
 	var reqs, valid, advice []check.Finding
 	for _, f := range r.Findings {
 		switch {
@@ -164,13 +164,16 @@ func printFinding(o out, f check.Finding, home, appliance string) {
 	if docs := cited.Documents(home); docs != "" && f.Status == check.Pass {
 		line += "  [" + docs + "]"
 	}
-	o.infof("%s", line)
+	o.infof("%s", textsafe.Escape(line))
 	switch f.Status {
 	case check.Fail, check.Warn:
+		// Got may hold a certificate's names as a template's message
+		// words them: escaped, it stays on its line and cannot drive the
+		// terminal (check quotes the names it words itself).
 		if f.Want != "" {
-			o.infof("        got: %s; want: %s", f.Got, f.Want)
+			o.infof("        got: %s; want: %s", textsafe.Escape(f.Got), textsafe.Escape(f.Want))
 		} else {
-			o.infof("        got: %s", f.Got)
+			o.infof("        got: %s", textsafe.Escape(f.Got))
 		}
 		for _, q := range cited.Quotes {
 			switch {
@@ -184,13 +187,13 @@ func printFinding(o out, f check.Finding, home, appliance string) {
 			o.infof("        why: %s", f.Reason)
 		}
 		if f.Fix != "" {
-			o.infof("        fix: %s", f.Fix)
+			o.infof("        fix: %s", textsafe.Escape(f.Fix))
 		}
 		if f.ApplianceMessage != "" {
 			o.infof("        %s reports: %q", appliance, f.ApplianceMessage)
 		}
 	case check.Skip:
-		o.infof("        %s", f.Got)
+		o.infof("        %s", textsafe.Escape(f.Got))
 	}
 }
 

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 
 	"github.com/certmint/certmint/convert"
@@ -111,7 +110,7 @@ func convertAction(c *cli.Context) error {
 		if notes == nil {
 			notes = []string{}
 		}
-		return json.NewEncoder(o.stdout).Encode(map[string]any{"files": files, "notes": notes})
+		return o.json(map[string]any{"files": files, "notes": notes})
 	}
 	o.infof("Wrote:")
 	for _, f := range res.Files {

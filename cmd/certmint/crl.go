@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"time"
 
 	"github.com/certmint/certmint/ca"
@@ -39,7 +38,7 @@ func crlCommand() *cli.Command {
 				for _, p := range pub {
 					rows = append(rows, row{p.Slug, p.Number, p.Entries, p.NextUpdate.Format(time.RFC3339), p.Path})
 				}
-				return json.NewEncoder(o.stdout).Encode(rows)
+				return o.json(rows)
 			}
 			for _, p := range pub {
 				o.infof("%s: CRL number %d, %d revoked, next update %s (%s)", p.Slug, p.Number, p.Entries, p.NextUpdate.Format("2006-01-02 15:04 MST"), p.Path)

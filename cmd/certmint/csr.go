@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"path/filepath"
 
@@ -79,7 +78,7 @@ func csrAction(c *cli.Context) error {
 	}
 	o := output(c)
 	if c.Bool(jsonFlag.Name) {
-		return json.NewEncoder(o.stdout).Encode(map[string]any{
+		return o.json(map[string]any{
 			"subject": r.Subject.String(), "sans": san.Strings(r.SANs), "template": req.Template.Name,
 			"files": []string{abs(keyPath), abs(csrPath)},
 		})

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"os"
 	"strconv"
 	"strings"
@@ -60,7 +59,7 @@ func dbMigrateAction(c *cli.Context) error {
 	}
 	o := output(c)
 	if c.Bool(jsonFlag.Name) {
-		return json.NewEncoder(o.stdout).Encode(res)
+		return o.json(res)
 	}
 	var counts []string
 	for _, t := range res.Tables {

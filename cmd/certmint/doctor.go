@@ -1,11 +1,11 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"time"
 
 	"github.com/certmint/certmint/ca"
+	"github.com/certmint/certmint/internal/textsafe"
 	"github.com/certmint/certmint/templates"
 	"github.com/urfave/cli/v2"
 )
@@ -76,7 +76,7 @@ func doctorAction(c *cli.Context) error {
 		if findings == nil {
 			findings = []ca.DoctorFinding{}
 		}
-		if err := json.NewEncoder(out.stdout).Encode(map[string]any{
+		if err := out.json(map[string]any{
 			"home": r.Home, "records": r.Records, "folders": r.Folders, "files": r.Files,
 			"findings": findings, "found": len(r.Findings), "repaired": r.Repaired(),
 			"unrepairable": r.Unrepairable(), "unresolved": r.Unresolved(), "ok": r.OK(),
@@ -119,17 +119,20 @@ func printDoctor(o out, r *ca.DoctorReport) {
 				subject += " " + f.Path
 			}
 		}
-		o.infof("  %s %s: %s: %s", mark, f.Kind, subject, f.Problem)
+		// Problems name CNs and files as found (textsafe.Escape keeps a
+		// newline in a CN from starting a line of its own).
+		esc := textsafe.Escape
+		o.infof("  %s %s: %s: %s", mark, f.Kind, esc(subject), esc(f.Problem))
 		switch {
 		case f.Repaired:
-			o.infof("           repair: %s (done)", f.Repair)
+			o.infof("           repair: %s (done)", esc(f.Repair))
 		case f.Repairable:
-			o.infof("           repair: %s (not done: %s)", f.Repair, f.Reason)
+			o.infof("           repair: %s (not done: %s)", esc(f.Repair), esc(f.Reason))
 		case f.Reason != "":
-			o.infof("           %s", f.Reason)
+			o.infof("           %s", esc(f.Reason))
 		}
 		if f.Hint != "" && !f.Repaired {
-			o.infof("           hint: %s", f.Hint)
+			o.infof("           hint: %s", esc(f.Hint))
 		}
 	}
 	switch {

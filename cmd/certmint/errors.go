@@ -11,6 +11,7 @@ import (
 	"github.com/certmint/certmint/store"
 
 	"github.com/certmint/certmint/internal/fsutil"
+	"github.com/certmint/certmint/internal/textsafe"
 	"github.com/certmint/certmint/templates"
 )
 
@@ -52,23 +53,27 @@ func report(w io.Writer, err error) int {
 	if errors.As(err, &ue) || errors.As(err, &cue) || errors.As(err, &re) || errors.As(err, &rq) || errors.As(err, &se) {
 		code = 2
 	}
+	// Messages quote the names they take from certificates, CSRs and CSV
+	// files; escaping each line (textsafe.Escape) is the guard for one
+	// quoted nowhere, so an error never drives the terminal and every line
+	// starts with "certmint:".
 	var tl templates.ErrorList
 	if errors.As(err, &tl) {
 		for _, e := range tl {
-			fmt.Fprintf(w, "certmint: error: %s\n", e.Error())
+			fmt.Fprintf(w, "certmint: error: %s\n", textsafe.Escape(e.Error()))
 		}
 	} else {
 		msg := err.Error()
 		for i, line := range strings.Split(msg, "\n") {
 			if i == 0 {
-				fmt.Fprintf(w, "certmint: error: %s\n", line)
+				fmt.Fprintf(w, "certmint: error: %s\n", textsafe.Escape(line))
 			} else {
-				fmt.Fprintf(w, "certmint:   %s\n", line)
+				fmt.Fprintf(w, "certmint:   %s\n", textsafe.Escape(line))
 			}
 		}
 	}
 	if h := hintFor(err); h != "" {
-		fmt.Fprintf(w, "certmint: hint: %s\n", h)
+		fmt.Fprintf(w, "certmint: hint: %s\n", textsafe.Escape(h))
 	}
 	return code
 }

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"encoding/json"
-
 	"github.com/certmint/certmint/bundle"
 	"github.com/certmint/certmint/ca"
 	"github.com/urfave/cli/v2"
@@ -44,7 +42,7 @@ func exportCAAction(c *cli.Context) error {
 		for i := range files {
 			files[i].Path = abs(files[i].Path)
 		}
-		return json.NewEncoder(o.stdout).Encode(map[string]any{"files": files})
+		return o.json(map[string]any{"files": files})
 	}
 	o.infof("CA certificates of %s:", abs(s.Home))
 	for _, f := range files {

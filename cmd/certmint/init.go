@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"os"
 	"path/filepath"
 
@@ -109,7 +108,7 @@ func initAction(c *cli.Context) error {
 			cas = append(cas, caJSON{a.Slug, a.Cert.Subject.String(), a.CertPath(), a.Cert.NotAfter.UTC().Format("2006-01-02T15:04:05Z"),
 				s.Config.CRLURL(a.Slug), s.Config.CertURL(a.Slug)})
 		}
-		return json.NewEncoder(o.stdout).Encode(map[string]any{"home": s.Home, "cas": cas, "public": s.PublicDir(), "database": s.DB.URL()})
+		return o.json(map[string]any{"home": s.Home, "cas": cas, "public": s.PublicDir(), "database": s.DB.URL()})
 	}
 	o.infof("Created a CA in %s", s.Home)
 	for _, a := range s.Authorities() {

@@ -1,12 +1,12 @@
 package main
 
 import (
-	"encoding/json"
 	"os"
 	"time"
 
 	"github.com/certmint/certmint/ca"
 	"github.com/certmint/certmint/internal/secret"
+	"github.com/certmint/certmint/internal/textsafe"
 	"github.com/certmint/certmint/san"
 	"github.com/certmint/certmint/templates"
 	"github.com/urfave/cli/v2"
@@ -179,14 +179,14 @@ func printIssued(c *cli.Context, res *ca.Issued) error {
 		o.warnf("%s", w)
 	}
 	if c.Bool(jsonFlag.Name) {
-		return json.NewEncoder(o.stdout).Encode(issuedJSON{
+		return o.json(issuedJSON{
 			Serial: res.Serial, Subject: res.Cert.Subject.String(), SANs: san.Strings(res.SANs),
 			Template: res.Template, NotAfter: res.Cert.NotAfter.UTC().Format(time.RFC3339), Files: res.Files,
 		})
 	}
 	o.infof("Issued %s certificate %q (serial %s)", res.Template, res.Cert.Subject.CommonName, res.Serial)
 	if len(res.SANs) > 0 {
-		o.infof("  SANs: %v", san.Strings(res.SANs))
+		o.infof("  SANs: [%s]", textsafe.Join(san.Strings(res.SANs), " "))
 	}
 	for _, f := range res.Files {
 		o.infof("  %s", f)

@@ -1,13 +1,13 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"text/tabwriter"
 	"time"
 
 	"github.com/certmint/certmint/ca"
 	"github.com/certmint/certmint/crl"
+	"github.com/certmint/certmint/internal/textsafe"
 	"github.com/certmint/certmint/templates"
 	"github.com/urfave/cli/v2"
 )
@@ -84,7 +84,7 @@ func listAction(c *cli.Context) error {
 		for _, r := range recs {
 			rows = append(rows, toJSON(r, now))
 		}
-		return json.NewEncoder(o.stdout).Encode(rows)
+		return o.json(rows)
 	}
 	if len(recs) == 0 {
 		o.infof("No certificates match.")
@@ -98,7 +98,7 @@ func listAction(c *cli.Context) error {
 			st += " (" + crl.ReasonName(r.Reason) + ")"
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", r.SerialHex(), st, r.NotAfter.Format("2006-01-02"),
-			int(r.NotAfter.Sub(now).Hours()/24), r.Meta.Template, r.CN)
+			int(r.NotAfter.Sub(now).Hours()/24), textsafe.Quote(r.Meta.Template), textsafe.Quote(r.CN))
 	}
 	return tw.Flush()
 }

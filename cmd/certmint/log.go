@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -9,6 +8,7 @@ import (
 	"time"
 
 	"github.com/certmint/certmint/ca"
+	"github.com/certmint/certmint/internal/textsafe"
 	"github.com/certmint/certmint/templates"
 	"github.com/urfave/cli/v2"
 )
@@ -67,12 +67,16 @@ func logAction(c *cli.Context) error {
 		if entries == nil {
 			entries = []ca.AuditEntry{}
 		}
-		return json.NewEncoder(out.stdout).Encode(entries)
+		return out.json(entries)
 	}
 	if len(entries) == 0 {
 		out.infof("No events match.")
 		return nil
 	}
+	// The trail stores names as they were (a subject from a signed CSR, a
+	// CN from a batch CSV): they are escaped here, at print, so a CN with
+	// ESC[2J or U+202E cannot clear the terminal or reorder the table, and
+	// a newline cannot forge an event.
 	tw := tabwriter.NewWriter(out.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "TIME\tACTION\tSERIAL\tTEMPLATE\tSUBJECT\tBY\tDETAIL")
 	for _, e := range entries {
@@ -80,8 +84,9 @@ func logAction(c *cli.Context) error {
 		if e.Host != "" {
 			by += "@" + e.Host
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.At.Local().Format("2006-01-02 15:04:05"), e.Action, e.Serial,
-			e.Template, e.Subject, by, strings.ReplaceAll(e.Detail, "\n", " "))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.At.Local().Format("2006-01-02 15:04:05"), textsafe.Quote(e.Action),
+			textsafe.Quote(e.Serial), textsafe.Quote(e.Template), textsafe.Quote(e.Subject), textsafe.Quote(by),
+			textsafe.Escape(strings.ReplaceAll(e.Detail, "\n", " ")))
 	}
 	return tw.Flush()
 }

@@ -1,13 +1,13 @@
 package main
 
 import (
-	"encoding/json"
 	"math/big"
 	"time"
 
 	"github.com/certmint/certmint/ca"
 	"github.com/certmint/certmint/crl"
 	"github.com/certmint/certmint/internal/certfile"
+	"github.com/certmint/certmint/internal/textsafe"
 	"github.com/urfave/cli/v2"
 )
 
@@ -68,12 +68,12 @@ func revokeAction(c *cli.Context) error {
 	}
 	o := output(c)
 	if c.Bool(jsonFlag.Name) {
-		return json.NewEncoder(o.stdout).Encode(map[string]any{
+		return o.json(map[string]any{
 			"serial": res.Record.SerialHex(), "subject": res.Record.Meta.Subject, "reason": crl.ReasonName(reason),
 			"revoked_at": res.Record.RevokedAt.Format(time.RFC3339), "crl": res.CRL.Path, "crl_number": res.CRL.Number,
 		})
 	}
-	o.infof("Revoked %s (%s), reason %s.", res.Record.SerialHex(), res.Record.CN, crl.ReasonName(reason))
+	o.infof("Revoked %s (%s), reason %s.", res.Record.SerialHex(), textsafe.Quote(res.Record.CN), crl.ReasonName(reason))
 	o.infof("Published %s: CRL number %d, %d revoked, next update %s.", res.CRL.Path, res.CRL.Number, res.CRL.Entries, res.CRL.NextUpdate.Format("2006-01-02 15:04 MST"))
 	return nil
 }

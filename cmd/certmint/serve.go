@@ -72,7 +72,7 @@ func serveAction(c *cli.Context) error {
 	}
 	if !c.Bool("quiet") {
 		h.Log = func(r *http.Request, status, size int) {
-			fmt.Fprintf(o.stderr, "%s %s %s %d %d\n", time.Now().Format(time.RFC3339), r.Method, r.URL.Path, status, size)
+			fmt.Fprintln(o.stderr, crl.AccessLine(time.Now(), r, status, size))
 		}
 	}
 	if c.Duration("check-every") <= 0 {

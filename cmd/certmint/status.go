@@ -1,12 +1,12 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
 
 	"github.com/certmint/certmint/ca"
+	"github.com/certmint/certmint/internal/textsafe"
 	"github.com/certmint/certmint/templates"
 	"github.com/urfave/cli/v2"
 )
@@ -66,7 +66,7 @@ func statusAction(c *cli.Context) error {
 		for _, rec := range r.Certs.Soonest {
 			expiring = append(expiring, soon{rec.SerialHex(), rec.CN, rec.NotAfter.UTC().Format(time.RFC3339)})
 		}
-		if err := json.NewEncoder(o.stdout).Encode(map[string]any{
+		if err := o.json(map[string]any{
 			"warn": templates.FormatDuration(warn), "cas": r.CAs, "crls": r.CRLs, "certificates": r.Certs, "expiring": expiring, "alert": r.Alert,
 		}); err != nil {
 			return err
@@ -89,7 +89,7 @@ func statusAction(c *cli.Context) error {
 		o.infof("Issued certificates: %d valid, %d expiring within %s, %d expired, %d revoked.",
 			r.Certs.Valid, r.Certs.Expiring, templates.FormatDuration(warn), r.Certs.Expired, r.Certs.Revoked)
 		for _, rec := range r.Certs.Soonest {
-			o.infof("  %s %s expires %s", rec.SerialHex(), rec.CN, rec.NotAfter.Format("2006-01-02"))
+			o.infof("  %s %s expires %s", rec.SerialHex(), textsafe.Quote(rec.CN), rec.NotAfter.Format("2006-01-02"))
 		}
 		if r.Alert {
 			o.infof("Run `certmint crl` to re-sign the CRLs (or keep `certmint serve` running with the CA password).")

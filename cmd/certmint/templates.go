@@ -1,8 +1,9 @@
 package main
 
 import (
-	"encoding/json"
+	"io"
 
+	"github.com/certmint/certmint/internal/textsafe"
 	"github.com/certmint/certmint/templates"
 	"github.com/urfave/cli/v2"
 )
@@ -53,7 +54,7 @@ func templatesListAction(c *cli.Context) error {
 		for _, t := range all {
 			rows = append(rows, row{t.Name, t.Description, t.SourceDocument()})
 		}
-		return json.NewEncoder(o.stdout).Encode(rows)
+		return o.json(rows)
 	}
 	for _, t := range all {
 		o.infof("%s", t.Describe())
@@ -69,6 +70,10 @@ func templatesShowAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	_, err = output(c).stdout.Write(t.Text())
+	// A template file is text from outside: TOML forbids C0 controls but
+	// not C1 ones, bidi controls or zero-width characters, which could make
+	// the file read differently on a terminal than it loads. Built-ins
+	// hold none of them and print unchanged.
+	_, err = io.WriteString(output(c).stdout, textsafe.EscapeLines(string(t.Text())))
 	return err
 }

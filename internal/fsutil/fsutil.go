@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Modes used across certmint. Private material is 0600 whatever the umask:
@@ -279,14 +281,23 @@ func unwrapPathError(err error) error {
 func IsTemp(name string) bool { return strings.HasPrefix(filepath.Base(name), TempPrefix) }
 
 // SafeName turns a common name into a file base name that is valid on
-// Windows, macOS and Linux: path separators, reserved characters and
-// control characters become '_', and a wildcard becomes "wildcard".
+// Windows, macOS and Linux and shows what the user typed: path separators,
+// reserved characters, control characters (C0, DEL, C1), line separators
+// and invalid UTF-8 become '_', format characters (Unicode category Cf:
+// bidi controls such as U+202E, zero-width spaces, U+FEFF) are dropped, a
+// wildcard becomes "wildcard", and a name never starts with '-' (it gets a
+// '_' in front), so no shell command given the file reads it as an option.
+// SafeName(SafeName(s)) == SafeName(s).
 func SafeName(s string) string {
 	s = strings.ReplaceAll(s, "*", "wildcard")
 	var b strings.Builder
 	for _, r := range s {
 		switch {
-		case r < 0x20 || r == 0x7f:
+		case unicode.Is(unicode.Cf, r):
+			// "invoice\u202egnp.exe" would be listed by ls and Explorer as
+			// "invoiceexe.png"; a zero-width space makes two names that look
+			// the same.
+		case unicode.IsControl(r) || r == '\u2028' || r == '\u2029' || r == utf8.RuneError:
 			b.WriteRune('_')
 		case strings.ContainsRune(`<>:"/\|?`, r):
 			b.WriteRune('_')
@@ -297,6 +308,9 @@ func SafeName(s string) string {
 	out := strings.Trim(b.String(), " .")
 	if out == "" {
 		return "certificate"
+	}
+	if strings.HasPrefix(out, "-") {
+		out = "_" + out
 	}
 	// Windows reserves device names, also before an extension: "CON.crt"
 	// and "aux.contoso.com.crt" cannot be created.

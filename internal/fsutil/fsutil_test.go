@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"unicode"
 )
 
 // tempDir is t.TempDir with a check, at cleanup, that no temporary file of
@@ -461,6 +462,27 @@ func TestSafeName(t *testing.T) {
 		{"console", "console"},
 		{"com10", "com10"},
 		{"prn-server", "prn-server"},
+		// Bidi and zero-width characters are dropped, so the name on disk
+		// is the one ls and Explorer show.
+		{"invoice\u202egnp.exe", "invoicegnp.exe"},
+		{"a\u2066b\u2069c\u200e\u200f", "abc"},
+		{"pay\u200bpal\u200c\u200d.com", "paypal.com"},
+		{"\ufeffserver", "server"},
+		{"ad\u00admin\u2060", "admin"},
+		{"x\U000e0041y", "xy"},
+		{"C\u200bON", "CON_"},
+		{"\u200b", "certificate"},
+		// Other invisible controls become '_'.
+		{"a\u0085b\u009bc", "a_b_c"},
+		{"a\u2028b\u2029", "a_b_"},
+		{"a\xffb", "a_b"},
+		// Never an option to the command that gets the file.
+		{"-rf", "_-rf"},
+		{"--help", "_--help"},
+		{" -x", "_-x"},
+		{"\u202e-x", "_-x"},
+		{"a-b", "a-b"},
+		{"Zoë", "Zoë"},
 	} {
 		got := SafeName(tc.in)
 		if got != tc.want {
@@ -469,8 +491,13 @@ func TestSafeName(t *testing.T) {
 		if SafeName(got) != got {
 			t.Errorf("SafeName is not idempotent on %q: %q", got, SafeName(got))
 		}
-		if strings.ContainsAny(got, `/\<>:"|?*`) || strings.HasSuffix(got, ".") || strings.HasSuffix(got, " ") {
+		if strings.ContainsAny(got, `/\<>:"|?*`) || strings.HasSuffix(got, ".") || strings.HasSuffix(got, " ") || strings.HasPrefix(got, "-") {
 			t.Errorf("SafeName(%q) = %q is not a portable file name", tc.in, got)
+		}
+		for _, r := range got {
+			if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
+				t.Errorf("SafeName(%q) = %q holds %U", tc.in, got, r)
+			}
 		}
 	}
 }
