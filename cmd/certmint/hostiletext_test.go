@@ -25,6 +25,7 @@ import (
 	"unicode"
 
 	"github.com/certmint/certmint/ca"
+	"github.com/certmint/certmint/store"
 	pkcs12 "software.sslmate.com/src/go-pkcs12"
 )
 
@@ -116,7 +117,7 @@ func TestCLIHostileText(t *testing.T) {
 	if err := json.Unmarshal([]byte(stdout), &issued); err != nil {
 		t.Fatal(err)
 	}
-	db, err := ca.OpenSQLite(filepath.Join(seed, ca.DBFile), false)
+	db, err := store.OpenSQLite(context.Background(), filepath.Join(seed, ca.DBFile), false)
 	if err != nil {
 		t.Fatal(err)
 	}
