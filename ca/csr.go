@@ -43,8 +43,11 @@ func (c *CSR) PEM() []byte {
 // fill the fields the template requires and subject lacks. key is the leaf
 // key to generate, zero for the template's.
 func NewCSR(t *templates.Template, subject pkix.Name, sans []san.Name, home *Config, key keys.Spec) (*CSR, error) {
-	names := t.ResolveSANs(subject.CommonName, sans)
-	subject, err := home.checkRequest(t, subject, names)
+	names, err := resolveSANs(t, subject.CommonName, sans)
+	if err != nil {
+		return nil, err
+	}
+	subject, err = home.checkRequest(t, subject, names)
 	if err != nil {
 		return nil, err
 	}

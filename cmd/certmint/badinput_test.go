@@ -288,7 +288,7 @@ func TestCLIBadInputAllCommands(t *testing.T) {
 		{name: "sign a CSR with a 1024-bit key", args: []string{"sign", "--template", "server", "--csr", csrWeak, "--out", "{out}"},
 			code: 2, stderr: []string{"--csr " + csrWeak + ": the request's RSA key has 1024 bits; at least 2048 are required"}},
 		{name: "sign a CSR whose SAN the template forbids", args: []string{"sign", "--template", "client", "--csr", csrWildcard, "--out", "{out}"},
-			code: 2, stderr: []string{"--csr " + csrWildcard + `: template "client": does not allow wildcard names (DNS:*.example.com)`, "certmint csr --template client"}, hint: true},
+			code: 2, stderr: []string{"--csr " + csrWildcard + `: template "client": does not allow wildcard names: "DNS:*.example.com" (rule san.allow_wildcard)`, "certmint csr --template client"}, hint: true},
 		{name: "sign a CSR whose key the template forbids", args: []string{"sign", "--template", "code-signing", "--csr", csrGood, "--out", "{out}"},
 			code: 2, stderr: []string{"--csr " + csrGood + `: template "code-signing": does not accept ecdsa keys`}, hint: true},
 		{name: "sign --format key", args: []string{"sign", "--template", "server", "--csr", csrGood, "--format", "crt,key", "--out", "{out}"},

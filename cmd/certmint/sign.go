@@ -6,6 +6,7 @@ import (
 
 	"github.com/certmint/certmint/ca"
 	"github.com/certmint/certmint/internal/certfile"
+	"github.com/certmint/certmint/san"
 	"github.com/certmint/certmint/templates"
 	"github.com/urfave/cli/v2"
 )
@@ -67,6 +68,18 @@ func signAction(c *cli.Context) error {
 	defer s.Close()
 	res, err := s.SignCSR(c.Context, req, csr)
 	var re *templates.RequestError
+	var se *san.Error
+	var ce *san.CountError
+	if errors.As(err, &se) || errors.As(err, &ce) {
+		// A SAN of the request breaks the rules of `issue --san`: the
+		// message quotes it escaped (%q); the fix is a new request.
+		hint := "make the request again with valid names"
+		if h := hintFor(err); h != "" {
+			hint = "make the request again (" + h + ")"
+		}
+		return usageHint(fmt.Sprintf("%s; `certmint csr --template %s --cn ... --san ...` makes one", hint, t.Name),
+			"--csr %s: %v", c.String("csr"), err)
+	}
 	if errors.As(err, &re) {
 		// The subject, SANs and key come from the request, not from flags
 		// (a request error's hint names issue's --san and --subject): the
