@@ -47,7 +47,7 @@ func signAction(c *cli.Context) error {
 	}
 	csr, err := ca.ParseCSR(data)
 	if err != nil {
-		return usageErrorf("--csr %s: %v", c.String("csr"), err)
+		return usageHint(hintFor(err), "--csr %s: %v", c.String("csr"), err)
 	}
 	req := ca.IssueRequest{Template: t, Out: c.String("out"), Base: c.String("name"), Force: c.Bool(forceFlag.Name)}
 	if req.Days, err = validityDays(c); err != nil {
