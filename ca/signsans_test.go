@@ -13,7 +13,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"math/big"
 	"net"
 	"net/netip"
 	"net/url"
@@ -25,6 +24,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/certmint/certmint/internal/testkit"
 	"github.com/certmint/certmint/san"
 	"github.com/certmint/certmint/templates"
 )
@@ -131,50 +131,13 @@ func fuzzKey(t testing.TB, i uint8) crypto.Signer {
 		p256, err1 := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 		p384, err2 := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
 		r, err3 := rsa.GenerateKey(rand.Reader, 2048)
-		e3, err4 := rsaKeyExponent3()
+		e3, err4 := testkit.RSAKeyExponent3()
 		if err := errors.Join(err1, err2, err3, err4); err != nil {
 			panic(err)
 		}
 		fuzzKeysList = []crypto.Signer{p256, p384, r, e3}
 	})
 	return fuzzKeysList[int(i)%len(fuzzKeysList)]
-}
-
-// rsaKeyExponent3 makes a 2048-bit RSA key with public exponent 3, which
-// crypto/rsa's GenerateKey never does (it always uses 65537).
-func rsaKeyExponent3() (*rsa.PrivateKey, error) {
-	e := big.NewInt(3)
-	prime := func() (*big.Int, error) {
-		for {
-			p, err := rand.Prime(rand.Reader, 1024)
-			if err != nil {
-				return nil, err
-			}
-			// gcd(3, p-1) = 1: p is 2 modulo 3.
-			if new(big.Int).Mod(p, e).Int64() == 2 {
-				return p, nil
-			}
-		}
-	}
-	for {
-		p, err := prime()
-		if err != nil {
-			return nil, err
-		}
-		q, err := prime()
-		if err != nil {
-			return nil, err
-		}
-		n := new(big.Int).Mul(p, q)
-		if p.Cmp(q) == 0 || n.BitLen() != 2048 {
-			continue
-		}
-		one := big.NewInt(1)
-		phi := new(big.Int).Mul(new(big.Int).Sub(p, one), new(big.Int).Sub(q, one))
-		k := &rsa.PrivateKey{PublicKey: rsa.PublicKey{N: n, E: 3}, D: new(big.Int).ModInverse(e, phi), Primes: []*big.Int{p, q}}
-		k.Precompute()
-		return k, k.Validate()
-	}
 }
 
 // manyDNS is n DNS names h0.example ... h<n-1>.example.
