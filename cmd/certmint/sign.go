@@ -16,8 +16,11 @@ func signCommand() *cli.Command {
 		Name:  "sign",
 		Usage: "sign an external certificate request under a template's rules",
 		Description: "The template's key usage, extended key usage, CDP, AIA and validity are what the certificate\n" +
-			"gets, whatever the request asks; its subject and SANs must satisfy the template; its signature\n" +
-			"is verified and weak keys are refused. Writes BASE.crt and BASE-chain.pem (name: the CN or --name).",
+			"gets, whatever the request asks; its subject and SANs must satisfy the template. Each SAN keeps\n" +
+			"its type and is checked as an `issue --san` value is (a DNS SAN holding an IP address is refused,\n" +
+			"never retyped); at most 100 SANs. The signature is verified; MD5 and SHA-1 signatures, weak keys\n" +
+			"and RSA exponents other than 65537 are refused. Writes BASE.crt and BASE-chain.pem (name: the CN\n" +
+			"or --name).",
 		Flags: []cli.Flag{
 			homeFlag, templateFlag,
 			&cli.StringFlag{Name: "csr", Usage: "the request `FILE` (PEM or DER)"},
