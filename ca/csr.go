@@ -10,7 +10,6 @@ import (
 	"crypto/x509/pkix"
 	"encoding/asn1"
 	"encoding/pem"
-	"errors"
 	"fmt"
 	"math/big"
 	"slices"
@@ -43,8 +42,11 @@ func (c *CSR) PEM() []byte {
 // fill the fields the template requires and subject lacks. key is the leaf
 // key to generate, zero for the template's.
 func NewCSR(t *templates.Template, subject pkix.Name, sans []san.Name, home *Config, key keys.Spec) (*CSR, error) {
-	names := t.ResolveSANs(subject.CommonName, sans)
-	subject, err := home.checkRequest(t, subject, names)
+	names, err := resolveSANs(t, subject.CommonName, sans)
+	if err != nil {
+		return nil, err
+	}
+	subject, err = home.checkRequest(t, subject, names)
 	if err != nil {
 		return nil, err
 	}
@@ -125,8 +127,36 @@ func usageExtensions(t *templates.Template, ecdsaKey bool) ([]pkix.Extension, er
 // maxCSRSize bounds a CSR read from a file.
 const maxCSRSize = 64 << 10
 
+// CSRError is a certificate request certmint will not sign; Hint says how
+// to make one it will.
+type CSRError struct {
+	Msg  string
+	Hint string
+}
+
+func (e *CSRError) Error() string    { return e.Msg }
+func (e *CSRError) HintText() string { return e.Hint }
+
+// weakCSRSignatures are the signature algorithms a request may not use:
+// collisions are practical for MD5 and SHA-1 (SHAttered, 2017), and
+// crypto/x509 still verifies SHA-1 on requests. The CA/Browser Forum's
+// Baseline Requirements (7.1.3.2) and Microsoft's root program stopped
+// SHA-1 signatures years ago.
+var weakCSRSignatures = map[x509.SignatureAlgorithm]bool{
+	x509.MD2WithRSA: true, x509.MD5WithRSA: true, x509.SHA1WithRSA: true,
+	x509.DSAWithSHA1: true, x509.ECDSAWithSHA1: true,
+}
+
+// csrRSAExponent is the only RSA public exponent certmint signs for. FIPS
+// 186-5 (A.1.1) wants 2^16 < e < 2^256, small exponents such as 3 have a
+// history of signature forgeries against lax verifiers (Bleichenbacher
+// 2006), and OpenSSL, Windows and Go all make keys with 65537.
+const csrRSAExponent = 65537
+
 // ParseCSR reads a PEM or DER request, verifies its signature, and refuses
-// weak keys: RSA below 2048 bits, curves other than P-256 and P-384.
+// weak requests: MD5 or SHA-1 signatures, RSA below 2048 bits or with an
+// exponent other than 65537, curves other than P-256 and P-384. Refusals
+// the requester must fix are *CSRError, with a hint.
 func ParseCSR(data []byte) (*x509.CertificateRequest, error) {
 	if len(data) > maxCSRSize {
 		return nil, fmt.Errorf("the request is larger than %d KiB", maxCSRSize>>10)
@@ -141,6 +171,11 @@ func ParseCSR(data []byte) (*x509.CertificateRequest, error) {
 	if err != nil {
 		return nil, fmt.Errorf("not a certificate request: %w", err)
 	}
+	if weakCSRSignatures[csr.SignatureAlgorithm] {
+		return nil, &CSRError{
+			Msg:  fmt.Sprintf("the request is signed with %s; certmint does not accept MD5 or SHA-1 signatures", csr.SignatureAlgorithm),
+			Hint: "make the request again with SHA-256: openssl req -new -sha256 -key KEY -out REQ.csr (or `certmint csr`)"}
+	}
 	if err := csr.CheckSignature(); err != nil {
 		return nil, fmt.Errorf("the request's signature does not verify: %w", err)
 	}
@@ -149,8 +184,10 @@ func ParseCSR(data []byte) (*x509.CertificateRequest, error) {
 		if pub.N.BitLen() < 2048 {
 			return nil, fmt.Errorf("the request's RSA key has %d bits; at least 2048 are required", pub.N.BitLen())
 		}
-		if pub.E < 3 || pub.E%2 == 0 {
-			return nil, errors.New("the request's RSA public exponent is invalid")
+		if pub.E != csrRSAExponent {
+			return nil, &CSRError{
+				Msg:  fmt.Sprintf("the request's RSA public exponent is %d; certmint accepts only %d", pub.E, csrRSAExponent),
+				Hint: "make a new key and request: openssl req -new -newkey rsa:2048 -sha256 -keyout KEY -out REQ.csr (OpenSSL and Windows use 65537)"}
 		}
 	case *ecdsa.PublicKey:
 		if n := pub.Curve.Params().Name; n != "P-256" && n != "P-384" {

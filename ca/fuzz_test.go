@@ -4,19 +4,15 @@ import (
 	"context"
 	"crypto"
 	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"net"
-	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/certmint/certmint/san"
 	"github.com/certmint/certmint/templates"
 )
 
@@ -86,8 +82,12 @@ func (fs *fuzzSigner) sign(t *testing.T, tm *templates.Template, csr *x509.Certi
 		t.Fatal("a CA certificate from a request")
 	}
 	var ku x509.KeyUsage
+	_, ecKey := csr.PublicKey.(*ecdsa.PublicKey)
 	for _, k := range tm.Usage.KeyUsage {
-		ku |= k.X509()
+		// An ECDSA key cannot encipher (RFC 5480 section 3): left out.
+		if !ecKey || k != "keyEncipherment" && k != "dataEncipherment" {
+			ku |= k.X509()
+		}
 	}
 	if cert.KeyUsage != ku {
 		t.Fatalf("key usage %v, template %v", cert.KeyUsage, ku)
@@ -99,12 +99,8 @@ func (fs *fuzzSigner) sign(t *testing.T, tm *templates.Template, csr *x509.Certi
 	if !slices.Equal(cert.ExtKeyUsage, eku) || len(cert.UnknownExtKeyUsage) > 0 {
 		t.Fatalf("extended key usage %v %v, template %v", cert.ExtKeyUsage, cert.UnknownExtKeyUsage, eku)
 	}
-	// The SANs are the checked ones, not whatever the request carried.
-	for _, d := range cert.DNSNames {
-		if !containsValue(res, d) {
-			t.Fatalf("DNS SAN %q was not checked", d)
-		}
-	}
+	// The SANs are the request's, checked, each in its own type.
+	checkSignedSANs(t, tm, csr, res)
 	if n := countCerts(t, s); n != before+1 {
 		t.Fatalf("the database went from %d to %d certificates", before, n)
 	}
@@ -113,15 +109,6 @@ func (fs *fuzzSigner) sign(t *testing.T, tm *templates.Template, csr *x509.Certi
 			t.Fatalf("file of the bundle: %v", err)
 		}
 	}
-}
-
-func containsValue(res *Issued, v string) bool {
-	for _, n := range res.SANs {
-		if strings.EqualFold(n.Value, v) {
-			return true
-		}
-	}
-	return false
 }
 
 // FuzzParseCSR feeds arbitrary bytes to the CSR reader of `certmint sign`:
@@ -164,60 +151,39 @@ func FuzzParseCSR(f *testing.F) {
 	})
 }
 
-// FuzzSignCSR builds well-signed requests from fuzzed subject fields and
-// SANs (as an external tool would make them) and signs them under every
-// template: the template's rules must refuse what they do not allow, and
-// whatever is signed must be what the template says (see fuzzSigner).
+// FuzzSignCSR builds well-signed requests from fuzzed keys, hashes,
+// subject fields and typed SANs (as an external tool would make them, with
+// any ASCII in a dNSName) and signs them under a built-in template: sign
+// must refuse, or issue a certificate whose SANs are the request's in type
+// and value (checkSignedSANs), with the template's usages (fuzzSigner).
+// key picks fuzzKey's key (P-256, P-384, RSA, RSA with exponent 3); sha1
+// signs the request with SHA-1; template names a built-in, or picks one by
+// its length; sans is encodeSANs' format. The corpus in
+// testdata/fuzz/FuzzSignCSR holds the attacks of signAttacks.
 //
 //	go test ./ca -run '^$' -fuzz '^FuzzSignCSR$' -fuzztime 60s
 func FuzzSignCSR(f *testing.F) {
 	fs := newFuzzSigner(f)
-	for i, tm := range fs.tmpls {
+	for _, tm := range fs.tmpls {
 		subj, sans := tm.ExampleRequest()
-		var vals []string
-		for _, n := range tm.ResolveSANs(subj.CommonName, sans) {
-			vals = append(vals, n.Value)
-		}
-		// kind: the template's index times 3, plus 2 for the RSA key
-		// every built-in template accepts.
-		f.Add(uint8(i*3+2), subj.CommonName, strings.Join(subj.Organization, ""), strings.Join(subj.OrganizationalUnit, ""),
-			strings.Join(subj.Country, ""), strings.Join(vals, ","))
+		f.Add(uint8(2), false, tm.Name, subj.CommonName, strings.Join(subj.Organization, ""), strings.Join(subj.OrganizationalUnit, ""),
+			strings.Join(subj.Country, ""), encodeSANs(tm.ResolveSANs(subj.CommonName, sans)))
 	}
-	f.Add(uint8(1), "*.contoso.com", "Contoso", "", "US", "*.contoso.com,contoso.com")
-	f.Add(uint8(2), "W701", "", "", "", "W701,10.0.0.1,::1,a@b.example,https://x.example/y")
-	f.Add(uint8(4), strings.Repeat("a", 70)+".example", "Ünïcode 株式会社", "\x00", "usa", "xn--nxasmq6b.example,-bad-.example,a..b")
-	f.Add(uint8(5), "", "", "", "", "")
-	f.Add(uint8(7), "host.example", "O", "OU", "ZZ", "host.example,spiffe://acme/w,mailto:x@y,192.168.0.300")
+	for _, tc := range signAccepted {
+		f.Add(tc.key, tc.sha1, tc.template, tc.cn, tc.o, tc.ou, tc.c, encodeSANs(tc.sans))
+	}
+	f.Add(uint8(1), false, "server", "*.contoso.com", "Contoso", "", "US", encodeSANs(dnsSANs("*.contoso.com", "contoso.com")))
+	f.Add(uint8(2), false, "1e-client-workgroup", "W701", "", "", "", encodeSANs([]san.Name{{Kind: san.DNS, Value: "W701"},
+		{Kind: san.IP, Value: "10.0.0.1"}, {Kind: san.IP, Value: "::1"}, {Kind: san.Email, Value: "a@b.example"}, {Kind: san.URI, Value: "https://x.example/y"}}))
+	f.Add(uint8(0), false, "defender-sensor", strings.Repeat("a", 70)+".example", "Ünïcode 株式会社", "\x00", "usa",
+		encodeSANs(dnsSANs("xn--nxasmq6b.example", "-bad-.example", "a..b")))
+	f.Add(uint8(0), false, "", "", "", "", "", []byte{})
+	f.Add(uint8(1), false, "client", "host.example", "O", "OU", "ZZ", encodeSANs([]san.Name{{Kind: san.DNS, Value: "host.example"},
+		{Kind: san.URI, Value: "spiffe://acme/w"}, {Kind: san.Email, Value: "mailto:x@y"}, {Kind: san.IP, Value: "192.168.0.300"}}))
 
-	keys := []crypto.Signer{mustKey(f, "ecdsa-256"), mustKey(f, "ecdsa-384"), mustKey(f, "rsa-2048")}
-	f.Fuzz(func(t *testing.T, kind uint8, cn, o, ou, c, sans string) {
-		req := &x509.CertificateRequest{Subject: pkix.Name{CommonName: cn}}
-		for _, kv := range []struct {
-			v   string
-			dst *[]string
-		}{{o, &req.Subject.Organization}, {ou, &req.Subject.OrganizationalUnit}, {c, &req.Subject.Country}} {
-			if kv.v != "" {
-				*kv.dst = []string{kv.v}
-			}
-		}
-		for _, v := range strings.Split(sans, ",") {
-			switch {
-			case v == "":
-			case net.ParseIP(v) != nil:
-				req.IPAddresses = append(req.IPAddresses, net.ParseIP(v))
-			case strings.Contains(v, "://"):
-				u, err := url.Parse(v)
-				if err != nil {
-					return
-				}
-				req.URIs = append(req.URIs, u)
-			case strings.Contains(v, "@"):
-				req.EmailAddresses = append(req.EmailAddresses, v)
-			default:
-				req.DNSNames = append(req.DNSNames, v)
-			}
-		}
-		der, err := x509.CreateCertificateRequest(rand.Reader, req, keys[int(kind)%len(keys)])
+	f.Fuzz(func(t *testing.T, key uint8, sha1 bool, template, cn, o, ou, c string, sans []byte) {
+		spec := csrSpec{key: key, sha1: sha1, cn: cn, o: o, ou: ou, c: c, sans: decodeSANs(sans)}
+		der, err := spec.request(fuzzKey(t, key))
 		if err != nil {
 			return // crypto/x509 will not encode it: no tool hands sign such a request
 		}
@@ -225,26 +191,14 @@ func FuzzSignCSR(f *testing.F) {
 		if err != nil {
 			return
 		}
-		fs.sign(t, fs.tmpls[int(kind)/len(keys)%len(fs.tmpls)], csr)
+		tm := fs.tmpls[len(template)%len(fs.tmpls)]
+		for _, x := range fs.tmpls {
+			if x.Name == template {
+				tm = x
+			}
+		}
+		fs.sign(t, tm, csr)
 	})
-}
-
-// mustKey makes a key for FuzzSignCSR, once per fuzzing process.
-func mustKey(f *testing.F, kind string) crypto.Signer {
-	var k crypto.Signer
-	var err error
-	switch kind {
-	case "ecdsa-256":
-		k, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	case "ecdsa-384":
-		k, err = ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
-	default:
-		k, err = rsa.GenerateKey(rand.Reader, 2048)
-	}
-	if err != nil {
-		f.Fatal(err)
-	}
-	return k
 }
 
 // The committed corpus is where it is expected: a renamed target would

@@ -171,7 +171,9 @@ func planRequest(req IssueRequest, home *Config, needPassword bool) (*plan, erro
 	if p.formats == nil {
 		p.formats = t.Output.Formats
 	}
-	p.sans = t.ResolveSANs(req.Subject.CommonName, req.SANs)
+	if p.sans, err = resolveSANs(t, req.Subject.CommonName, req.SANs); err != nil {
+		return nil, err
+	}
 	subj, err := home.checkRequest(t, req.Subject, p.sans)
 	if err != nil {
 		return nil, err
@@ -489,7 +491,11 @@ func (s *Store) signCSR(p *plan, csrPEM []byte, caKey crypto.Signer) (*x509.Cert
 	if err != nil {
 		return nil, nil, err
 	}
-	sr := signRequest(csrPEM, san.Values(p.sans), s.Issuing.Slug)
+	exts, err := sanExtension(p.req.Subject, p.sans)
+	if err != nil {
+		return nil, nil, err
+	}
+	sr := signRequest(csrPEM, exts, s.Issuing.Slug)
 	sr.Subject = cfsslSubject(p.req.Subject)
 	out, err := sg.Sign(sr)
 	if err != nil {

@@ -61,11 +61,13 @@ func (s *Store) leafProfile(t *templates.Template, issuer *Authority, o profileO
 		Backdate: time.Duration(t.Validity.Backdate),
 		// Policy decides, the request proposes: from a CSR only the public
 		// key is taken. The subject comes from the checked request
-		// (SignRequest.Subject), the SANs from the checked list (Hosts),
-		// and every extension from this profile.
+		// (SignRequest.Subject), the SANs from the checked, typed list
+		// (sanExtension, the one extension a request may carry), and
+		// every other extension from this profile.
 		// SignatureAlgorithm is the signer's (the template's hash), not the
 		// CSR's: cfssl fills it from the signer before whitelisting.
-		CSRWhitelist: &config.CSRWhitelist{PublicKey: true, PublicKeyAlgorithm: true, SignatureAlgorithm: true},
+		CSRWhitelist:       &config.CSRWhitelist{PublicKey: true, PublicKeyAlgorithm: true, SignatureAlgorithm: true},
+		ExtensionWhitelist: map[string]bool{oidSubjectAltName.String(): true},
 	}
 	// A template without backdate still gets cfssl's 5 minutes: cfssl
 	// rounds "now" to the nearest minute, so a true zero could put
@@ -227,12 +229,11 @@ func cfsslSubject(n pkix.Name) *signer.Subject {
 	return sub
 }
 
-// signRequest is the cfssl request for a CSR under the "certmint" profile.
-func signRequest(csrPEM []byte, hosts []string, label string) signer.SignRequest {
-	if hosts == nil {
-		// cfssl keeps the CSR's SANs when Hosts is nil; an empty, non-nil
-		// list means "no SANs", which is what the template decided.
-		hosts = []string{}
-	}
-	return signer.SignRequest{Request: string(csrPEM), Hosts: hosts, Profile: "certmint", Label: label}
+// signRequest is the cfssl request for a CSR under the "certmint" profile,
+// with the SANs as sanExtension encodes them (nil: none). Hosts is empty
+// and not nil: cfssl keeps the CSR's SANs when Hosts is nil, and guesses
+// each string's type again when it holds any (local.OverrideHosts), so no
+// name ever goes there.
+func signRequest(csrPEM []byte, sans []signer.Extension, label string) signer.SignRequest {
+	return signer.SignRequest{Request: string(csrPEM), Hosts: []string{}, Extensions: sans, Profile: "certmint", Label: label}
 }

@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"net/url"
 	"strings"
+	"unicode/utf8"
 )
 
 // Kind is the GeneralName type of a SAN entry (RFC 5280 section 4.2.1.6).
@@ -38,61 +39,177 @@ func (n Name) IsWildcard() bool { return n.Kind == DNS && strings.HasPrefix(n.Va
 // IP returns the address of an IP name.
 func (n Name) IP() net.IP { return net.ParseIP(n.Value) }
 
-// Error describes a SAN value that cannot be used.
+// Error describes a SAN value that cannot be used. Error() quotes the
+// value with %q, so no control byte of hostile input reaches a terminal.
 type Error struct {
 	Value  string
 	Reason string
+	Hint   string // what to write instead, when there is an obvious fix
 }
 
 func (e *Error) Error() string { return fmt.Sprintf("invalid SAN %q: %s", e.Value, e.Reason) }
 
+// HintText implements the CLI's hint interface.
+func (e *Error) HintText() string { return e.Hint }
+
 // maxLen bounds one value: a DNS name is at most 253 octets, and nothing
 // longer than a few KiB belongs in a certificate name.
 const maxLen = 2048
+
+// MaxNames is the most subject alternative names one certificate gets,
+// however they come (issue --san, a batch row, a signed request, with the
+// CN a template copies in). Devices need a handful; a list of hundreds is
+// a mistake or an attack on whoever parses and prints the certificate.
+const MaxNames = 100
+
+// CountError is a list of more than MaxNames names.
+type CountError struct{ N int }
+
+func (e *CountError) Error() string {
+	return fmt.Sprintf("%d subject alternative names; a certificate holds at most %d", e.N, MaxNames)
+}
+
+// HintText implements the CLI's hint interface.
+func (e *CountError) HintText() string {
+	return fmt.Sprintf("split the names over several certificates of at most %d names each", MaxNames)
+}
+
+// CheckCount refuses a list of more than MaxNames names.
+func CheckCount(n int) error {
+	if n > MaxNames {
+		return &CountError{N: n}
+	}
+	return nil
+}
 
 // Parse reads one SAN value.
 func Parse(s string) (Name, error) {
 	raw := s
 	s = strings.TrimSpace(s)
 	if s == "" {
-		return Name{}, &Error{raw, "empty value"}
+		return Name{}, &Error{Value: raw, Reason: "empty value"}
 	}
 	if len(s) > maxLen {
-		return Name{}, &Error{raw[:32] + "...", fmt.Sprintf("longer than %d characters", maxLen)}
+		return Name{}, &Error{Value: raw[:32] + "...", Reason: fmt.Sprintf("longer than %d characters", maxLen)}
 	}
 	kind, value, hasPrefix := splitPrefix(s)
 	if !hasPrefix {
 		kind, value = infer(s), s
 	}
-	switch kind {
+	n, err := Check(Name{Kind: kind, Value: value})
+	if err != nil {
+		// Quote the value as typed, prefix and all.
+		err.(*Error).Value = raw
+		return Name{}, err
+	}
+	return n, nil
+}
+
+// Check validates a name whose kind is known: the one rule set of every
+// SAN, whether typed (Parse calls it once the kind is known) or taken with
+// its kind from a certificate request (sign) or a certificate (renew). It
+// returns the name in canonical form (IPs as netip prints them, URIs as
+// net/url writes them, which is what crypto/x509 encodes), or an *Error.
+// Nothing is inferred: a DNS name that looks like an IP address, an email
+// address or a URI is an invalid DNS name, never retyped.
+func Check(n Name) (Name, error) {
+	v := n.Value
+	bad := func(hint, format string, args ...any) (Name, error) {
+		return Name{}, &Error{Value: n.String(), Reason: fmt.Sprintf(format, args...), Hint: hint}
+	}
+	if len(v) > maxLen {
+		return Name{}, &Error{Value: string(n.Kind) + ":" + v[:32] + "...", Reason: fmt.Sprintf("longer than %d characters", maxLen)}
+	}
+	switch n.Kind {
 	case DNS:
-		if err := ValidateDNS(value, true); err != nil {
-			return Name{}, &Error{raw, err.Error()}
+		if a, err := netip.ParseAddr(v); err == nil {
+			return bad("write IP:"+a.WithZone("").Unmap().String(), "%q is an IP address, not a DNS name", v)
 		}
-		return Name{DNS, value}, nil
+		if err := ValidateDNS(v, true); err != nil {
+			return bad("", "%v", err)
+		}
+		return Name{DNS, v}, nil
 	case IP:
-		a, err := netip.ParseAddr(value)
+		a, err := netip.ParseAddr(v)
 		if err != nil || a.Zone() != "" {
-			return Name{}, &Error{raw, "not an IPv4 or IPv6 address"}
+			return bad("", "not an IPv4 or IPv6 address")
 		}
 		return Name{IP, a.Unmap().String()}, nil
 	case Email:
-		local, domain, ok := strings.Cut(value, "@")
-		if !ok || local == "" || strings.ContainsAny(local, " \t<>()[],;:\\\"") {
-			return Name{}, &Error{raw, "not an email address (want name@example.com)"}
+		local, domain, ok := strings.Cut(v, "@")
+		if !ok || local == "" || strings.IndexFunc(local, notAtext) >= 0 {
+			return bad("", "not an email address (want name@example.com)")
 		}
 		if err := ValidateDNS(domain, false); err != nil {
-			return Name{}, &Error{raw, "email domain: " + err.Error()}
+			return bad("", "email domain: %v", err)
 		}
-		return Name{Email, value}, nil
+		return Name{Email, v}, nil
 	case URI:
-		u, err := url.Parse(value)
-		if err != nil || u.Scheme == "" || (u.Host == "" && u.Opaque == "") {
-			return Name{}, &Error{raw, "not an absolute URI (want scheme://host/...)"}
+		// RFC 3986 section 2: a URI is printable ASCII; anything else is
+		// percent-encoded. crypto/x509 writes URIs as IA5String.
+		if i := strings.IndexFunc(v, func(r rune) bool { return r <= ' ' || r >= 0x7f }); i >= 0 {
+			r, _ := utf8.DecodeRuneInString(v[i:])
+			return bad("", "character %q is not allowed in a URI (percent-encode it)", r)
 		}
-		return Name{URI, value}, nil
+		u, err := url.Parse(v)
+		if err != nil || u.Scheme == "" || (u.Host == "" && u.Opaque == "") {
+			return bad("", "not an absolute URI (want scheme://host/...)")
+		}
+		if u.Host != "" {
+			// crypto/x509 refuses to parse a certificate whose URI host
+			// is not a domain name (parser.go), so check it here.
+			h := u.Hostname()
+			if !isIP(h) {
+				if strings.HasSuffix(h, ".") {
+					return bad("", "URI host %q ends with a dot", h)
+				}
+				if err := ValidateDNS(h, false); err != nil {
+					return bad("", "URI host: %v", err)
+				}
+			}
+		}
+		canon := u.String()
+		if again, err := url.Parse(canon); err != nil || again.String() != canon {
+			return bad("", "not a URI in a form that can be written unchanged")
+		}
+		return Name{URI, canon}, nil
 	}
-	return Name{}, &Error{raw, "unknown kind"}
+	return bad("", "unknown kind %q", string(n.Kind))
+}
+
+// notAtext reports a character that may not appear in the local part of
+// an email address: RFC 5322 section 3.2.3 atext, plus the dots of a
+// dot-atom. Quoted local parts are not accepted.
+func notAtext(r rune) bool {
+	switch {
+	case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9':
+		return false
+	case strings.ContainsRune("!#$%&'*+-/=?^_`{|}~.", r):
+		return false
+	}
+	return true
+}
+
+// CheckList validates names that come with their kinds (a certificate
+// request's, a certificate's) as Check does, drops duplicates as ParseList
+// does, and refuses more than MaxNames.
+func CheckList(names []Name) ([]Name, error) {
+	var out []Name
+	seen := map[string]bool{}
+	for _, n := range names {
+		c, err := Check(n)
+		if err != nil {
+			return nil, err
+		}
+		if key := c.key(); !seen[key] {
+			seen[key] = true
+			out = append(out, c)
+		}
+	}
+	if err := CheckCount(len(out)); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // infer gives a bare value its kind: an IP address is an IP, a value with
@@ -158,6 +275,9 @@ func ParseList(values []string) ([]Name, error) {
 			}
 		}
 	}
+	if err := CheckCount(len(out)); err != nil {
+		return nil, err
+	}
 	return out, nil
 }
 
@@ -216,8 +336,11 @@ func ValidateDNS(name string, wildcard bool) error {
 			return fmt.Errorf("label %q starts or ends with a hyphen", l)
 		}
 		for _, r := range l {
-			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+			if r >= 0x80 {
 				return fmt.Errorf("%q is not a valid DNS name: character %q is not allowed (use punycode for international names)", name, r)
+			}
+			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+				return fmt.Errorf("%q is not a valid DNS name: character %q is not allowed (letters, digits, hyphens and underscores only)", name, r)
 			}
 		}
 	}
@@ -229,17 +352,6 @@ func Strings(list []Name) []string {
 	out := make([]string, len(list))
 	for i, n := range list {
 		out[i] = n.String()
-	}
-	return out
-}
-
-// Values returns the names without prefix, which is how cfssl's signer
-// takes hosts: it infers the kind the same way (IP, email with @, URI with a
-// scheme, otherwise DNS).
-func Values(list []Name) []string {
-	out := make([]string, len(list))
-	for i, n := range list {
-		out[i] = n.Value
 	}
 	return out
 }

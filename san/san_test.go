@@ -3,6 +3,7 @@ package san
 import (
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"net"
 	"reflect"
 	"strings"
@@ -47,6 +48,10 @@ var parseTests = []struct {
 	{name: "rfc822", in: "rfc822:a@contoso.com", want: Name{Email, "a@contoso.com"}},
 	{name: "URI prefix", in: "URI:https://contoso.com/x", want: Name{URI, "https://contoso.com/x"}},
 	{name: "uri lower", in: "uri:spiffe://contoso.com/svc", want: Name{URI, "spiffe://contoso.com/svc"}},
+	{name: "URI scheme lowercased", in: "URI:HTTPS://contoso.com/x", want: Name{URI, "https://contoso.com/x"}},
+	{name: "URI with IPv6 host and port", in: "URI:https://[2001:db8::1]:8443/x", want: Name{URI, "https://[2001:db8::1]:8443/x"}},
+	{name: "URI percent-encoded", in: "URI:https://contoso.com/a%20b", want: Name{URI, "https://contoso.com/a%20b"}},
+	{name: "email with atext", in: "email:first.last+tag@contoso.com", want: Name{Email, "first.last+tag@contoso.com"}},
 	{name: "URI opaque", in: "URI:urn:uuid:f81d4fae-7dec-11d0-a765-00a0c91e6bf6", want: Name{URI, "urn:uuid:f81d4fae-7dec-11d0-a765-00a0c91e6bf6"}},
 
 	// Bare values: the kind is inferred.
@@ -107,6 +112,24 @@ var parseTests = []struct {
 	{name: "relative URI", in: "URI:/crl/root.crl", wantErr: "not an absolute URI"},
 	{name: "URI without host", in: "URI:https://", wantErr: "not an absolute URI"},
 	{name: "URI unparsable", in: "URI:http://[::1", wantErr: "not an absolute URI"},
+	{name: "URI with a space", in: "URI:https://x.example/a b", wantErr: `character ' ' is not allowed in a URI`},
+	{name: "URI with an escape", in: "URI:https://x.example/\x1b[31m", wantErr: `character '\x1b' is not allowed in a URI`},
+	{name: "URI non-ASCII", in: "URI:https://x.example/ü", wantErr: `character 'ü' is not allowed in a URI`},
+	{name: "URI host not a name", in: "URI:https://x_.-y.example/", wantErr: "URI host:"},
+	{name: "URI host with a root dot", in: "URI:https://x.example./", wantErr: "ends with a dot"},
+	{name: "URI wildcard host", in: "URI:https://*.example.com/", wantErr: "URI host:"},
+	{name: "DNS that is an IPv4 address", in: "DNS:10.9.8.7", wantErr: `"10.9.8.7" is an IP address, not a DNS name`},
+	{name: "DNS that is an IPv6 address", in: "DNS:2001:db8::1", wantErr: "is an IP address, not a DNS name"},
+	{name: "DNS that is an email address", in: "DNS:admin@corp.example", wantErr: `character '@' is not allowed`},
+	{name: "DNS that is a URI", in: "DNS:https://evil.example/x", wantErr: `character ':' is not allowed`},
+	{name: "DNS with an escape sequence", in: "DNS:\x1b[31mred.example", wantErr: `character '\x1b' is not allowed`},
+	{name: "DNS with a newline", in: "DNS:a\nb.example", wantErr: `character '\n' is not allowed`},
+	{name: "DNS with a NUL", in: "DNS:www.bank.example\x00.evil.example", wantErr: `character '\x00' is not allowed`},
+	{name: "DNS with a bidi override", in: "DNS:\u202egpj.example", wantErr: `character '\u202e' is not allowed`},
+	{name: "email with an escape", in: "email:\x1b[2Ja@corp.example", wantErr: "not an email address"},
+	{name: "email with a newline", in: "email:a\nb@corp.example", wantErr: "not an email address"},
+	{name: "email with a quoted local part", in: `email:"a b"@corp.example`, wantErr: "not an email address"},
+	{name: "email at an IP", in: "email:a@10.0.0.1", wantErr: "email domain"},
 	{name: "over-long", in: "a." + strings.Repeat("b", 2100), wantErr: "longer than 2048 characters"},
 }
 
@@ -262,7 +285,7 @@ func TestContains(t *testing.T) {
 	}
 }
 
-func TestStringsValues(t *testing.T) {
+func TestStrings(t *testing.T) {
 	list, err := ParseList([]string{"www.contoso.com", "IP Address:10.0.0.1", "a@contoso.com", "URI:https://contoso.com"})
 	if err != nil {
 		t.Fatal(err)
@@ -270,20 +293,8 @@ func TestStringsValues(t *testing.T) {
 	if got, want := Strings(list), []string{"DNS:www.contoso.com", "IP:10.0.0.1", "email:a@contoso.com", "URI:https://contoso.com"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("Strings = %q, want %q", got, want)
 	}
-	if got, want := Values(list), []string{"www.contoso.com", "10.0.0.1", "a@contoso.com", "https://contoso.com"}; !reflect.DeepEqual(got, want) {
-		t.Errorf("Values = %q, want %q", got, want)
-	}
-	// Values are what cfssl infers kinds from: each must infer back to its kind.
-	for i, v := range Values(list) {
-		if got, err := Parse(v); err != nil || got != list[i] {
-			t.Errorf("Parse(Values()[%d] = %q) = %v, %v; want %v", i, v, got, err, list[i])
-		}
-	}
 	if got := Strings(nil); len(got) != 0 {
 		t.Errorf("Strings(nil) = %q", got)
-	}
-	if got := Values(nil); len(got) != 0 {
-		t.Errorf("Values(nil) = %q", got)
 	}
 }
 
@@ -374,5 +385,117 @@ func TestFieldsRoundTrip(t *testing.T) {
 	}
 	if _, _, _, _, err := Fields([]Name{{Kind: URI, Value: "%zz"}}); err == nil {
 		t.Error("a malformed URI was accepted")
+	}
+}
+
+// TestCheck is the rule set applied to names that arrive with their kind
+// (a CSR's, a certificate's): the same as Parse's once the kind is known,
+// nothing retyped, and every message quoting the name with %q.
+func TestCheck(t *testing.T) {
+	for _, tc := range []struct {
+		in      Name
+		want    Name
+		wantErr string
+		hint    string
+	}{
+		{in: Name{DNS, "www.contoso.com"}, want: Name{DNS, "www.contoso.com"}},
+		{in: Name{DNS, "*.contoso.com"}, want: Name{DNS, "*.contoso.com"}},
+		{in: Name{IP, "::ffff:10.0.0.1"}, want: Name{IP, "10.0.0.1"}},
+		{in: Name{Email, "a@contoso.com"}, want: Name{Email, "a@contoso.com"}},
+		{in: Name{URI, "HTTPS://contoso.com/x"}, want: Name{URI, "https://contoso.com/x"}},
+		{in: Name{DNS, "10.9.8.7"}, wantErr: `invalid SAN "DNS:10.9.8.7": "10.9.8.7" is an IP address, not a DNS name`, hint: "write IP:10.9.8.7"},
+		{in: Name{DNS, "fe80::1%eth0"}, wantErr: "is an IP address, not a DNS name", hint: "write IP:fe80::1"},
+		{in: Name{DNS, "admin@corp.example"}, wantErr: `invalid SAN "DNS:admin@corp.example":`},
+		{in: Name{DNS, "https://evil.example/x"}, wantErr: `invalid SAN "DNS:https://evil.example/x":`},
+		{in: Name{DNS, "\x1b[31mred.example"}, wantErr: `invalid SAN "DNS:\x1b[31mred.example": "\x1b[31mred.example" is not a valid DNS name: character '\x1b'`},
+		{in: Name{DNS, "a\nb.example"}, wantErr: `character '\n' is not allowed`},
+		{in: Name{DNS, "has space.example"}, wantErr: `character ' ' is not allowed`},
+		{in: Name{DNS, " lead.example"}, wantErr: `character ' ' is not allowed`},
+		{in: Name{DNS, "-flag.example"}, wantErr: `label "-flag" starts or ends with a hyphen`},
+		{in: Name{DNS, ""}, wantErr: "empty DNS name"},
+		{in: Name{IP, "10.0.0.0/8"}, wantErr: "not an IPv4 or IPv6 address"},
+		{in: Name{Email, "a\x1b@b.example"}, wantErr: "not an email address"},
+		{in: Name{URI, "https://x.example/\n"}, wantErr: `character '\n' is not allowed in a URI`},
+		{in: Name{"X400", "x"}, wantErr: `unknown kind "X400"`},
+		{in: Name{DNS, strings.Repeat("a", 3000)}, wantErr: "longer than 2048 characters"},
+	} {
+		got, err := Check(tc.in)
+		if tc.wantErr == "" {
+			if err != nil || got != tc.want {
+				t.Errorf("Check(%q) = %q, %v; want %q", tc.in, got, err, tc.want)
+			}
+			continue
+		}
+		var e *Error
+		if !errors.As(err, &e) {
+			t.Errorf("Check(%q) = %q, %v; want *Error %q", tc.in, got, err, tc.wantErr)
+			continue
+		}
+		// %q: the message holds the value escaped, never a raw control byte.
+		if !strings.Contains(err.Error(), tc.wantErr) {
+			t.Errorf("Check(%q) error %q, want it to contain %q", tc.in, err, tc.wantErr)
+		}
+		if strings.ContainsFunc(err.Error(), func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+			t.Errorf("Check(%q) error holds a raw control byte: %q", tc.in, err)
+		}
+		if e.Hint != tc.hint {
+			t.Errorf("Check(%q) hint %q, want %q", tc.in, e.Hint, tc.hint)
+		}
+	}
+}
+
+// Every name Parse accepts passes Check unchanged: one rule set.
+func TestParseAgreesWithCheck(t *testing.T) {
+	for _, tc := range parseTests {
+		n, err := Parse(tc.in)
+		if err != nil {
+			continue
+		}
+		if c, err := Check(n); err != nil || c != n {
+			t.Errorf("Parse(%q) = %q, but Check gives %q, %v", tc.in, n, c, err)
+		}
+	}
+}
+
+func TestCheckList(t *testing.T) {
+	got, err := CheckList([]Name{{DNS, "a.example"}, {DNS, "A.EXAMPLE"}, {IP, "::ffff:1.2.3.4"}, {IP, "1.2.3.4"}})
+	if err != nil || strings.Join(Strings(got), ",") != "DNS:a.example,IP:1.2.3.4" {
+		t.Errorf("CheckList = %q, %v", Strings(got), err)
+	}
+	if _, err := CheckList([]Name{{DNS, "a.example"}, {DNS, "10.9.8.7"}}); err == nil || !strings.Contains(err.Error(), `"DNS:10.9.8.7"`) {
+		t.Errorf("CheckList with an IP as DNS: %v", err)
+	}
+	var many []Name
+	for i := range MaxNames + 1 {
+		many = append(many, Name{DNS, fmt.Sprintf("h%d.example", i)})
+	}
+	if got, err := CheckList(many[:MaxNames]); err != nil || len(got) != MaxNames {
+		t.Errorf("CheckList of %d names: %d, %v", MaxNames, len(got), err)
+	}
+	var ce *CountError
+	if _, err := CheckList(many); !errors.As(err, &ce) || ce.N != MaxNames+1 {
+		t.Errorf("CheckList of %d names: %v", MaxNames+1, err)
+	}
+	// Duplicates do not count.
+	if _, err := CheckList(append(many[:MaxNames:MaxNames], Name{DNS, "H0.example"})); err != nil {
+		t.Errorf("a duplicate counted: %v", err)
+	}
+}
+
+func TestParseListLimit(t *testing.T) {
+	var vals []string
+	for i := range MaxNames + 1 {
+		vals = append(vals, fmt.Sprintf("h%d.example", i))
+	}
+	if _, err := ParseList(vals[:MaxNames]); err != nil {
+		t.Errorf("ParseList of %d names: %v", MaxNames, err)
+	}
+	_, err := ParseList([]string{strings.Join(vals, ",")})
+	var ce *CountError
+	if !errors.As(err, &ce) || !strings.Contains(err.Error(), "101 subject alternative names; a certificate holds at most 100") {
+		t.Errorf("ParseList of %d names: %v", MaxNames+1, err)
+	}
+	if ce != nil && ce.HintText() == "" {
+		t.Error("no hint")
 	}
 }

@@ -90,17 +90,22 @@ func (t *Template) CheckRequest(subj pkix.Name, sans []san.Name) []*RequestError
 	}
 
 	for _, n := range sans {
+		// The name is quoted (%q) and the rule named: a request's names
+		// come from whoever made it, and may hold any byte.
+		refuse := func(rule, hint, what string) {
+			bad(rule, hint, "does not allow %s: %q (rule %s)", what, n.String(), rule)
+		}
 		switch {
 		case n.Kind == san.DNS && !t.SAN.AllowDNS:
-			bad("san.allow_dns", "remove the --san value", "does not allow DNS names in the SAN (%s)", n)
+			refuse("san.allow_dns", "remove the --san value", "DNS names in the SAN")
 		case n.IsWildcard() && !t.SAN.AllowWildcard:
-			bad("san.allow_wildcard", "name each host, e.g. --san host1.example.com", "does not allow wildcard names (%s)", n)
+			refuse("san.allow_wildcard", "name each host, e.g. --san host1.example.com", "wildcard names")
 		case n.Kind == san.IP && !t.SAN.AllowIP:
-			bad("san.allow_ip", "use a DNS name instead", "does not allow IP addresses in the SAN (%s)", n)
+			refuse("san.allow_ip", "use a DNS name instead", "IP addresses in the SAN")
 		case n.Kind == san.Email && !t.SAN.AllowEmail:
-			bad("san.allow_email", "remove the --san value", "does not allow email addresses in the SAN (%s)", n)
+			refuse("san.allow_email", "remove the --san value", "email addresses in the SAN")
 		case n.Kind == san.URI && !t.SAN.AllowURI:
-			bad("san.allow_uri", "remove the --san value", "does not allow URIs in the SAN (%s)", n)
+			refuse("san.allow_uri", "remove the --san value", "URIs in the SAN")
 		}
 	}
 	if t.SAN.RequireDNS && !slices.ContainsFunc(sans, func(n san.Name) bool { return n.Kind == san.DNS }) {

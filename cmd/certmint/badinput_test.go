@@ -217,6 +217,12 @@ func TestCLIBadInputAllCommands(t *testing.T) {
 	csrWeak := csrFile(t, tmp, "weak.csr", rsa1024, "weak.example.com", "weak.example.com")
 	csrWildcard := csrFile(t, tmp, "wild.csr", rsa2048, "host.example.com", "host.example.com", "*.example.com")
 	csrGood := csrFile(t, tmp, "good.csr", ecKey, "signed.example.com", "signed.example.com")
+	atk := attackCSRs(t, tmp) // issue 11 item 1
+	var sans101 []string
+	for i := range 101 {
+		sans101 = append(sans101, fmt.Sprintf("h%d.example.com", i))
+	}
+	csv101 := writeFile(t, tmp, "sans101.csv", "cn,san\nh0.example.com,"+strings.Join(sans101, ";")+"\n", 0o644)
 	inspectDir := absPath(t, inspectFixtures)
 	fx := func(name string) string { return filepath.Join(inspectDir, name) }
 	otherCA := absPath(t, corpus+"v-good.crt")
@@ -300,7 +306,7 @@ func TestCLIBadInputAllCommands(t *testing.T) {
 		{name: "sign a CSR with a 1024-bit key", args: []string{"sign", "--template", "server", "--csr", csrWeak, "--out", "{out}"},
 			code: 2, stderr: []string{"--csr " + csrWeak + ": the request's RSA key has 1024 bits; at least 2048 are required"}},
 		{name: "sign a CSR whose SAN the template forbids", args: []string{"sign", "--template", "client", "--csr", csrWildcard, "--out", "{out}"},
-			code: 2, stderr: []string{"--csr " + csrWildcard + `: template "client": does not allow wildcard names (DNS:*.example.com)`, "certmint csr --template client"}, hint: true},
+			code: 2, stderr: []string{"--csr " + csrWildcard + `: template "client": does not allow wildcard names: "DNS:*.example.com" (rule san.allow_wildcard)`, "certmint csr --template client"}, hint: true},
 		{name: "sign a CSR whose key the template forbids", args: []string{"sign", "--template", "code-signing", "--csr", csrGood, "--out", "{out}"},
 			code: 2, stderr: []string{"--csr " + csrGood + `: template "code-signing": does not accept ecdsa keys`}, hint: true},
 		{name: "sign --format key", args: []string{"sign", "--template", "server", "--csr", csrGood, "--format", "crt,key", "--out", "{out}"},
@@ -313,6 +319,41 @@ func TestCLIBadInputAllCommands(t *testing.T) {
 			code: 1, stderr: []string{"the CA password does not decrypt"}, hint: true},
 		{name: "sign with negative days", args: []string{"sign", "--template", "server", "--csr", csrGood, "--days", "-5", "--out", "{out}"},
 			code: 2, stderr: []string{"--days must be positive, not -5"}, hint: true},
+
+		// Issue 11 item 1: sign retyped a request's SANs (cfssl guessed
+		// each type from the string) and did not validate them.
+		{name: "sign a DNS SAN that is an IP address", args: []string{"sign", "--template", "1e-client-macos", "--csr", atk["retyped-ip"], "--out", "{out}"},
+			code: 2, stderr: []string{`invalid SAN "DNS:10.9.8.7": "10.9.8.7" is an IP address, not a DNS name`, "certmint: hint: make the request again (write IP:10.9.8.7)"}, hint: true},
+		{name: "sign a DNS SAN that is an email address", args: []string{"sign", "--template", "1e-client-macos", "--csr", atk["retyped-email"], "--out", "{out}"},
+			code: 2, stderr: []string{`invalid SAN "DNS:admin@corp.example": "admin@corp.example" is not a valid DNS name: character '@' is not allowed`}, hint: true},
+		{name: "sign a DNS SAN that is a URI", args: []string{"sign", "--template", "1e-client-macos", "--csr", atk["retyped-uri"], "--out", "{out}"},
+			code: 2, stderr: []string{`invalid SAN "DNS:https://evil.example/x": "https://evil.example/x" is not a valid DNS name: character ':' is not allowed`}, hint: true},
+		{name: "sign an IP SAN under a DNS-only template", args: []string{"sign", "--template", "1e-client-macos", "--csr", atk["ip"], "--out", "{out}"},
+			code: 2, stderr: []string{`does not allow IP addresses in the SAN: "IP:10.9.8.7" (rule san.allow_ip)`}, hint: true},
+		{name: "sign a SAN with an escape sequence", args: []string{"sign", "--template", "client", "--csr", atk["escape"], "--out", "{out}"},
+			code: 2, stderr: []string{`invalid SAN "DNS:\x1b[31mred\x1b[0m.example"`, `character '\x1b' is not allowed`}, hint: true},
+		{name: "sign a SAN with a newline", args: []string{"sign", "--template", "client", "--csr", atk["newline"], "--out", "{out}"},
+			code: 2, stderr: []string{`invalid SAN "DNS:evil.example\nDNS:trusted.example"`, `character '\n' is not allowed`}, hint: true},
+		{name: "sign a SAN with a space", args: []string{"sign", "--template", "client", "--csr", atk["space"], "--out", "{out}"},
+			code: 2, stderr: []string{`invalid SAN "DNS:evil example.com"`, `character ' ' is not allowed`}, hint: true},
+		{name: "sign a SAN with a leading hyphen", args: []string{"sign", "--template", "client", "--csr", atk["hyphen"], "--out", "{out}"},
+			code: 2, stderr: []string{`invalid SAN "DNS:-rf.example": label "-rf" starts or ends with a hyphen`}, hint: true},
+		{name: "sign a SAN with a NUL byte", args: []string{"sign", "--template", "client", "--csr", atk["nul"], "--out", "{out}"},
+			code: 2, stderr: []string{`invalid SAN "DNS:www.bank.example\x00.evil.example"`}, hint: true},
+		{name: "sign a SHA-1 request", args: []string{"sign", "--template", "1e-client-macos", "--csr", atk["sha1"], "--out", "{out}"},
+			code: 2, stderr: []string{"the request is signed with SHA1-RSA; certmint does not accept MD5 or SHA-1 signatures", "certmint: hint: make the request again with SHA-256: openssl req -new -sha256"}, hint: true},
+		{name: "sign a request with RSA exponent 3", args: []string{"sign", "--template", "1e-client-macos", "--csr", atk["exponent3"], "--out", "{out}"},
+			code: 2, stderr: []string{"the request's RSA public exponent is 3; certmint accepts only 65537"}, hint: true},
+		{name: "sign a request with 101 SANs", args: []string{"sign", "--template", "server", "--csr", atk["101-sans"], "--out", "{out}"},
+			code: 2, stderr: []string{"101 subject alternative names; a certificate holds at most 100"}, hint: true},
+		{name: "issue --san DNS: with an IP address", args: []string{"issue", "--template", "server", "--cn", "www.example.com", "--san", "DNS:10.9.8.7", "--out", "{out}"},
+			code: 2, stderr: []string{`--san: invalid SAN "DNS:10.9.8.7": "10.9.8.7" is an IP address, not a DNS name`, "certmint: hint: write IP:10.9.8.7"}, hint: true},
+		{name: "issue --san with an escape sequence", args: []string{"issue", "--template", "server", "--cn", "www.example.com", "--san", "DNS:\x1b]0;pwned\x07.example", "--out", "{out}"},
+			code: 2, stderr: []string{`--san: invalid SAN "DNS:\x1b]0;pwned\a.example"`}, hint: true},
+		{name: "issue with 101 SANs", args: append([]string{"issue", "--template", "server", "--cn", "h0.example.com", "--out", "{out}", "--san"}, strings.Join(sans101, ",")),
+			code: 2, stderr: []string{"--san: 101 subject alternative names; a certificate holds at most 100"}, hint: true},
+		{name: "batch row with 101 SANs", args: []string{"batch", "--template", "server", "--input", csv101, "--random-passwords", "--out", "{out}"},
+			code: 1, stderr: []string{"line 2 (h0.example.com): san: 101 subject alternative names"}, stdout: "0 issued"},
 
 		// renew
 		{name: "renew an unknown serial", args: []string{"renew", "--out", "{out}", "0123456789ABCDEF"},
@@ -540,6 +581,10 @@ func TestCLIBadInputAllCommands(t *testing.T) {
 				if !strings.HasPrefix(line, "certmint: ") {
 					t.Errorf("stderr line without the certmint: prefix: %q", line)
 				}
+			}
+			// Issue 11: hostile names reach the terminal escaped.
+			if c := rawControl(stdout + stderr); c != "" {
+				t.Errorf("raw control character %s in the output:\n%q", c, stdout+stderr)
 			}
 			for _, trace := range []string{"goroutine ", "panic:", "runtime error", ".go:"} {
 				if strings.Contains(stderr, trace) || strings.Contains(stdout, trace) {

@@ -73,7 +73,11 @@ func issueRequest(c *cli.Context) (ca.IssueRequest, error) {
 	if !c.Bool("example") {
 		req.Subject.CommonName = c.String("cn")
 		if req.SANs, err = san.ParseList(c.StringSlice("san")); err != nil {
-			return req, usageHint("e.g. --san www.example.com --san IP:10.0.0.5", "--san: %v", err)
+			hint := "e.g. --san www.example.com --san IP:10.0.0.5"
+			if h := hintFor(err); h != "" {
+				hint = h // "write IP:10.9.8.7"
+			}
+			return req, usageHint(hint, "--san: %v", err)
 		}
 	}
 	if c.IsSet("format") {

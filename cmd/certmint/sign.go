@@ -6,6 +6,7 @@ import (
 
 	"github.com/certmint/certmint/ca"
 	"github.com/certmint/certmint/internal/certfile"
+	"github.com/certmint/certmint/san"
 	"github.com/certmint/certmint/templates"
 	"github.com/urfave/cli/v2"
 )
@@ -15,8 +16,11 @@ func signCommand() *cli.Command {
 		Name:  "sign",
 		Usage: "sign an external certificate request under a template's rules",
 		Description: "The template's key usage, extended key usage, CDP, AIA and validity are what the certificate\n" +
-			"gets, whatever the request asks; its subject and SANs must satisfy the template; its signature\n" +
-			"is verified and weak keys are refused. Writes BASE.crt and BASE-chain.pem (name: the CN or --name).",
+			"gets, whatever the request asks; its subject and SANs must satisfy the template. Each SAN keeps\n" +
+			"its type and is checked as an `issue --san` value is (a DNS SAN holding an IP address is refused,\n" +
+			"never retyped); at most 100 SANs. The signature is verified; MD5 and SHA-1 signatures, weak keys\n" +
+			"and RSA exponents other than 65537 are refused. Writes BASE.crt and BASE-chain.pem (name: the CN\n" +
+			"or --name).",
 		Flags: []cli.Flag{
 			homeFlag, templateFlag,
 			&cli.StringFlag{Name: "csr", Usage: "the request `FILE` (PEM or DER)"},
@@ -46,7 +50,7 @@ func signAction(c *cli.Context) error {
 	}
 	csr, err := ca.ParseCSR(data)
 	if err != nil {
-		return usageErrorf("--csr %s: %v", c.String("csr"), err)
+		return usageHint(hintFor(err), "--csr %s: %v", c.String("csr"), err)
 	}
 	req := ca.IssueRequest{Template: t, Out: c.String("out"), Base: c.String("name"), Force: c.Bool(forceFlag.Name)}
 	if req.Days, err = validityDays(c); err != nil {
@@ -67,6 +71,18 @@ func signAction(c *cli.Context) error {
 	defer s.Close()
 	res, err := s.SignCSR(c.Context, req, csr)
 	var re *templates.RequestError
+	var se *san.Error
+	var ce *san.CountError
+	if errors.As(err, &se) || errors.As(err, &ce) {
+		// A SAN of the request breaks the rules of `issue --san`: the
+		// message quotes it escaped (%q); the fix is a new request.
+		hint := "make the request again with valid names"
+		if h := hintFor(err); h != "" {
+			hint = "make the request again (" + h + ")"
+		}
+		return usageHint(fmt.Sprintf("%s; `certmint csr --template %s --cn ... --san ...` makes one", hint, t.Name),
+			"--csr %s: %v", c.String("csr"), err)
+	}
 	if errors.As(err, &re) {
 		// The subject, SANs and key come from the request, not from flags
 		// (a request error's hint names issue's --san and --subject): the

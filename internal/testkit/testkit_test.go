@@ -52,3 +52,13 @@ func TestRequireToolFinds(t *testing.T) {
 		t.Errorf("RequireTool(go) = %q", p)
 	}
 }
+
+func TestRSAKeyExponent3(t *testing.T) {
+	k, err := RSAKeyExponent3()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k.E != 3 || k.N.BitLen() != 2048 {
+		t.Errorf("E %d, %d bits", k.E, k.N.BitLen())
+	}
+}
