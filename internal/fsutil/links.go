@@ -55,11 +55,24 @@ func (e *LinkError) HintText() string {
 	return "nothing was written; remove it or choose another --out"
 }
 
-// Check reports whether certmint may write path, a file or folder below
-// root: *LinkError when path is a symbolic link or a folder on the way is a
-// link leading out of root. A path that does not exist yet, or whose
-// folder does not, is fine: there is no link to follow. Nothing changes.
-func Check(root, path string) error {
+// Check reports whether certmint may write each path, a file or folder
+// below root: *LinkError when a path is a symbolic link or a folder on the
+// way is a link leading out of root. root itself is fine (the user named
+// it), and so is a path that does not exist yet, or whose folder does not:
+// there is no link to follow. Nothing changes.
+func Check(root string, paths ...string) error {
+	for _, p := range paths {
+		if same(root, p) {
+			continue
+		}
+		if err := check(root, p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func check(root, path string) error {
 	d, base, err := openParent(root, path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
@@ -73,6 +86,16 @@ func Check(root, path string) error {
 		return nil
 	}
 	return err
+}
+
+// Owner is the folder certmint owns that holds path, for the functions
+// above: home when path is the CA home or below it, else the folder holding
+// path (a bundle or batch folder the user named).
+func Owner(home, path string) string {
+	if _, err := relBelow(home, path); err == nil || same(home, path) {
+		return home
+	}
+	return filepath.Dir(path)
 }
 
 // OpenAppend opens path below root for appending, creating it with mode
