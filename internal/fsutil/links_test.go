@@ -450,3 +450,52 @@ func TestPlatformBranches(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckPaths: Check looks at every path given, and the root itself is
+// never refused (the user named it, link or not).
+func TestCheckPaths(t *testing.T) {
+	fx := newLinkFixture(t)
+	symlink(t, fx.victim, filepath.Join(fx.root, "b"))
+	symlink(t, fx.root, filepath.Join(fx.base, "rootlink"))
+	rootLink := filepath.Join(fx.base, "rootlink")
+	for _, tc := range []struct {
+		name  string
+		root  string
+		paths []string
+		link  string // named by the error; "" for none
+	}{
+		{"the root itself", fx.root, []string{fx.root}, ""},
+		{"the root through its link", rootLink, []string{rootLink, filepath.Join(rootLink, "a")}, ""},
+		{"nothing there yet", fx.root, []string{filepath.Join(fx.root, "a"), filepath.Join(fx.root, "new", "a")}, ""},
+		{"the second of three", fx.root, []string{filepath.Join(fx.root, "a"), filepath.Join(fx.root, "b"), filepath.Join(fx.root, "c")}, filepath.Join(fx.root, "b")},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := Check(tc.root, tc.paths...)
+			var le *LinkError
+			switch {
+			case tc.link == "" && err != nil:
+				t.Errorf("Check: %v", err)
+			case tc.link != "" && (!errors.As(err, &le) || le.Path != tc.link):
+				t.Errorf("Check: %v, want a *LinkError naming %s", err, tc.link)
+			}
+		})
+	}
+	if err := Check(fx.root, fx.victim); err == nil || !strings.Contains(err.Error(), "is not inside") {
+		t.Errorf("Check of a path outside the root: %v", err)
+	}
+}
+
+func TestOwner(t *testing.T) {
+	home := filepath.Join(string(filepath.Separator)+"srv", "pki")
+	for _, tc := range []struct{ path, want string }{
+		{home, home},
+		{filepath.Join(home, "public", "ca.crl"), home},
+		{filepath.Join(home, "issuing", "ca.key"), home},
+		{filepath.Join(home+"2", "out", "a.key"), filepath.Join(home+"2", "out")},
+		{filepath.Join(string(filepath.Separator)+"out", "batch", "passwords.csv"), filepath.Join(string(filepath.Separator)+"out", "batch")},
+	} {
+		if got := Owner(home, tc.path); got != tc.want {
+			t.Errorf("Owner(%s, %s) = %s, want %s", home, tc.path, got, tc.want)
+		}
+	}
+}
