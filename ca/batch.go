@@ -203,6 +203,13 @@ func (s *Store) prepareBatchRow(opts BatchOptions, j *batchJob, hasPassword func
 		}
 		req.Password, j.password = pw, pw
 	}
+	// A row's folder that is a link is refused, never judged "torn" and
+	// replaced: its files would be read, removed and written wherever it
+	// points.
+	if err := fsutil.Check(opts.Out, req.Out); err != nil {
+		j.result.Err = err
+		return
+	}
 	status := s.bundleStatus(req, opts.RandomPasswords && j.row.Password == "" && !hasPassword(j.row.Name))
 	switch status {
 	case bundleComplete:
@@ -447,8 +454,8 @@ func (s *Store) recoverStaged(req IssueRequest, candidates []string) bool {
 		if !complete {
 			continue
 		}
-		os.Remove(req.Out) // only an empty folder
-		if os.Rename(dir, req.Out) == nil {
+		fsutil.Remove(filepath.Dir(req.Out), req.Out) // only an empty folder
+		if fsutil.Rename(filepath.Dir(req.Out), dir, req.Out) == nil {
 			s.released(rec)
 			return true
 		}
@@ -549,6 +556,11 @@ func openPasswords(opts BatchOptions) (*passwordFile, error) {
 		return pf, nil
 	}
 	pf.path = filepath.Join(opts.Out, PasswordsFile)
+	// A link is refused before anything is read or issued: the passwords
+	// would be appended wherever it points.
+	if err := fsutil.Check(opts.Out, pf.path); err != nil {
+		return nil, err
+	}
 	data, err := os.ReadFile(pf.path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return pf, nil // created with the first password
@@ -580,9 +592,9 @@ func openPasswords(opts BatchOptions) (*passwordFile, error) {
 
 // open creates or appends to the file, 0600, with a header when it is new.
 func (p *passwordFile) open() error {
-	f, err := os.OpenFile(p.path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	f, err := fsutil.OpenAppend(filepath.Dir(p.path), p.path, 0o600)
 	if err != nil {
-		return fmt.Errorf("cannot write %s: %w", p.path, err)
+		return err
 	}
 	// The mode is set explicitly: the umask must not widen a secret file.
 	if err := f.Chmod(0o600); err != nil && runtime.GOOS != "windows" {

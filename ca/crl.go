@@ -33,6 +33,13 @@ func (s *Store) PublishCRLs(ctx context.Context, now time.Time) ([]PublishedCRL,
 	if err := s.UnlockAll(); err != nil {
 		return nil, err
 	}
+	// Every CA's files first: a link refused at the second CA must not
+	// leave the first one's CRL published and numbered.
+	for _, a := range s.Authorities() {
+		if err := crl.CheckPublish(s.PublicDir(), a.Slug); err != nil {
+			return nil, err
+		}
+	}
 	var out []PublishedCRL
 	for _, a := range s.Authorities() {
 		p, err := s.PublishCRL(ctx, a, now)

@@ -280,7 +280,7 @@ func (d *doctor) checkMode(path, what string, want fs.FileMode) error {
 	return d.add(DoctorFinding{Kind: DoctorPermissions, Path: path,
 		Problem:    fmt.Sprintf("%s is %04o: group or others have access to it", what, st.Mode().Perm()),
 		Repairable: true, Repair: fmt.Sprintf("chmod %04o", want),
-	}, func() error { return os.Chmod(path, want) })
+	}, func() error { return fsutil.Chmod(fsutil.Owner(d.s.Home, path), path, want) })
 }
 
 func (d *doctor) checkHome() error {
@@ -329,7 +329,7 @@ func (d *doctor) checkPublicCerts() error {
 		if err := d.add(DoctorFinding{Kind: DoctorPublicCert, CA: a.Slug, Path: path, Problem: problem,
 			Repairable: true, Repair: "rewrite it from " + a.CertPath(),
 		}, func() error {
-			return fsutil.WriteFile(path, a.Cert.Raw, fsutil.ModePublic, true)
+			return fsutil.WriteFileIn(d.s.Home, path, a.Cert.Raw, fsutil.ModePublic, true)
 		}); err != nil {
 			return err
 		}
@@ -372,7 +372,7 @@ func (d *doctor) tempsIn(dir string) error {
 		f := DoctorFinding{Kind: DoctorTempFile, Path: path,
 			Problem:    fmt.Sprintf("%s left by an interrupted certmint (%s old)", what, roundAge(age)),
 			Repairable: true, Repair: "remove it"}
-		repair := func() error { return os.RemoveAll(path) }
+		repair := func() error { return fsutil.RemoveAll(fsutil.Owner(d.s.Home, path), path) }
 		if d.young(&f, age) {
 			repair = nil
 		}
@@ -484,6 +484,9 @@ func (d *doctor) finish(path string, rec *Record, missing []string) error {
 // When target is gone and the staging folder is beside it (batch), the
 // whole folder is renamed into place.
 func finishStaged(staging, target string, missing []string) error {
+	if err := fsutil.Check(filepath.Dir(staging), append([]string{target}, missing...)...); err != nil {
+		return err // nothing is moved through a link
+	}
 	if filepath.Dir(staging) == filepath.Dir(target) { // batch: beside the row's folder
 		os.Remove(target) // succeeds only on an empty folder
 		if _, err := os.Lstat(target); errors.Is(err, fs.ErrNotExist) {
@@ -1028,7 +1031,7 @@ func (d *doctor) checkCRL(a *Authority, dbNumber int64) error {
 				return d.add(DoctorFinding{Kind: DoctorCRLPEM, CA: a.Slug, Path: pemPath, Problem: problem,
 					Repairable: true, Repair: "rewrite it from " + filepath.Base(derPath),
 				}, func() error {
-					return fsutil.WriteFile(pemPath, pem.EncodeToMemory(&pem.Block{Type: "X509 CRL", Bytes: der}), fsutil.ModePublic, true)
+					return fsutil.WriteFileIn(d.s.Home, pemPath, pem.EncodeToMemory(&pem.Block{Type: "X509 CRL", Bytes: der}), fsutil.ModePublic, true)
 				})
 			}
 		}

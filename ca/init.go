@@ -122,6 +122,15 @@ func (o *InitOptions) subjectDefaults() SubjectDefaults {
 // CheckHomeFree returns *ExistsError when home exists and is not empty, so
 // a command can refuse before asking for a password.
 func CheckHomeFree(home string) error {
+	// A link at home would be replaced by the new home (or its target
+	// filled): certmint does not write through links.
+	if err := fsutil.Check(filepath.Dir(filepath.Clean(home)), home); err != nil {
+		var le *fsutil.LinkError
+		if errors.As(err, &le) {
+			le.Hint = "nothing was written; give the folder the link points to as --home, or remove the link"
+		}
+		return err
+	}
 	ents, err := os.ReadDir(home)
 	switch {
 	case err == nil && len(ents) > 0:
@@ -308,8 +317,8 @@ func Init(ctx context.Context, o InitOptions) (*Store, error) {
 	s.DB = nil
 
 	// An empty existing home (made by the user beforehand) is replaced.
-	os.Remove(home)
-	if err := os.Rename(tmp, home); err != nil {
+	fsutil.Remove(parent, home)
+	if err := fsutil.Rename(parent, tmp, home); err != nil {
 		return nil, fmt.Errorf("moving the new CA into %s: %w", home, err)
 	}
 	ok, pgDone = true, true

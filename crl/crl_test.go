@@ -309,3 +309,153 @@ func BenchmarkBuild100k(b *testing.B) {
 		}
 	}
 }
+
+// TestHandlerLinks: a link in the served folder is served only while it
+// stays inside; one to the CA key (outside) answers 404, says why, and
+// never sends a byte of the key, nor shows it on the index page.
+func TestHandlerLinks(t *testing.T) {
+	ca, key := testCA(t)
+	home := t.TempDir()
+	dir := filepath.Join(home, "public")
+	os.Mkdir(dir, 0o755)
+	der, _ := Build(ca, key, 1, time.Now(), time.Hour, nil)
+	if err := Publish(dir, "test-ca", der); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "test-ca.crt"), ca.Raw, 0o644)
+	caKey := filepath.Join(home, "key.pem")
+	os.WriteFile(caKey, []byte("-----BEGIN ENCRYPTED PRIVATE KEY-----\nsecret\n"), 0o600)
+	other := filepath.Join(home, "other.crt")
+	os.WriteFile(other, ca.Raw, 0o644)
+	links := map[string]string{
+		"key.crt":      caKey,                             // absolute, out
+		"key2.pem":     filepath.Join("..", "key.pem"),    // relative, out
+		"other.crt":    other,                             // a certificate, but out
+		"same.crl":     "test-ca.crl",                     // relative, inside
+		"abs.crl":      filepath.Join(dir, "test-ca.crl"), // absolute: os.Root does not follow it
+		"dangling.crl": filepath.Join(home, "nothing"),
+	}
+	for name, target := range links {
+		if err := os.Symlink(target, filepath.Join(dir, name)); err != nil {
+			t.Skip(err)
+		}
+	}
+	var refused []string
+	srv := httptest.NewServer(&Handler{Dir: dir, Refused: func(name, reason string) {
+		refused = append(refused, name+": "+reason)
+	}})
+	defer srv.Close()
+	for _, tc := range []struct {
+		path    string
+		status  int
+		refused bool
+	}{
+		{"/key.crt", 404, true},
+		{"/key2.pem", 404, true},
+		{"/other.crt", 404, true},
+		{"/same.crl", 200, false},
+		{"/abs.crl", 404, true},
+		{"/dangling.crl", 404, true},
+		{"/test-ca.crl", 200, false},
+	} {
+		refused = nil
+		resp, err := http.Get(srv.URL + tc.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != tc.status {
+			t.Errorf("GET %s: %d, want %d", tc.path, resp.StatusCode, tc.status)
+		}
+		if bytes.Contains(body, []byte("secret")) {
+			t.Errorf("GET %s sent the CA key", tc.path)
+		}
+		if tc.refused != (len(refused) == 1) {
+			t.Errorf("GET %s: refusals logged %q, want one: %v", tc.path, refused, tc.refused)
+		}
+		if tc.refused && len(refused) == 1 && !strings.Contains(refused[0], "symbolic link that leaves "+dir) {
+			t.Errorf("GET %s: reason %q", tc.path, refused[0])
+		}
+	}
+	resp, err := http.Get(srv.URL + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if strings.Contains(string(body), "other.crt") || strings.Contains(string(body), "key.crt") {
+		t.Errorf("the index lists a link leading out of the folder:\n%s", body)
+	}
+}
+
+// TestPublishLinks: a CRL is never written through a link, nor into a
+// public/ folder that is a link leading out of the home.
+func TestPublishLinks(t *testing.T) {
+	ca, key := testCA(t)
+	der, _ := Build(ca, key, 3, time.Now(), time.Hour, nil)
+	for _, tc := range []struct {
+		name  string
+		setup func(t *testing.T, home, outside string) (dir, link string)
+	}{
+		{"public/ links out of the home", func(t *testing.T, home, outside string) (string, string) {
+			dir := filepath.Join(home, "public")
+			if err := os.Symlink(outside, dir); err != nil {
+				t.Skip(err)
+			}
+			return dir, dir
+		}},
+		{"the CRL is a link", func(t *testing.T, home, outside string) (string, string) {
+			dir := filepath.Join(home, "public")
+			os.Mkdir(dir, 0o755)
+			link := filepath.Join(dir, "ca.crl")
+			if err := os.Symlink(filepath.Join(outside, "victim"), link); err != nil {
+				t.Skip(err)
+			}
+			return dir, link
+		}},
+		{"the PEM CRL is a dangling link", func(t *testing.T, home, outside string) (string, string) {
+			dir := filepath.Join(home, "public")
+			os.Mkdir(dir, 0o755)
+			link := filepath.Join(dir, "ca.crl.pem")
+			if err := os.Symlink(filepath.Join(outside, "new"), link); err != nil {
+				t.Skip(err)
+			}
+			return dir, link
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			base := t.TempDir()
+			home, outside := filepath.Join(base, "home"), filepath.Join(base, "outside")
+			os.Mkdir(home, 0o700)
+			os.Mkdir(outside, 0o755)
+			victim := filepath.Join(outside, "victim")
+			os.WriteFile(victim, []byte("victim"), 0o644)
+			dir, link := tc.setup(t, home, outside)
+			err := Publish(dir, "ca", der)
+			if err == nil || !strings.Contains(err.Error(), link+" is a symbolic link") {
+				t.Fatalf("Publish: %v, want a refusal naming %s", err, link)
+			}
+			var h interface{ HintText() string }
+			if !errors.As(err, &h) || !strings.Contains(h.HintText(), "public/") {
+				t.Errorf("hint: %v", err)
+			}
+			ents, _ := os.ReadDir(outside)
+			if len(ents) != 1 {
+				t.Errorf("files appeared outside the home: %v", ents)
+			}
+			if data, _ := os.ReadFile(victim); string(data) != "victim" {
+				t.Errorf("the victim holds %q", data)
+			}
+			ents = nil
+			if link != dir {
+				ents, _ = os.ReadDir(dir)
+			}
+			for _, e := range ents {
+				if e.Type()&os.ModeSymlink == 0 {
+					t.Errorf("written: %s", e.Name())
+				}
+			}
+		})
+	}
+}

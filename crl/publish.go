@@ -34,23 +34,48 @@ func (e *StaleError) Error() string {
 
 // Publish writes <slug>.crl (DER, the file the CDP names) and <slug>.crl.pem
 // into dir, each atomically (temp file + rename), so a web server never
-// serves a torn file. It never replaces a CRL with a higher number.
+// serves a torn file. It never replaces a CRL with a higher number. dir
+// belongs to the folder holding it (the CA home): a link at a CRL, or a dir
+// that is a link leading out of that folder, is a *fsutil.LinkError and
+// nothing is written.
 func Publish(dir, slug string, der []byte) error {
 	ours, err := Number(der)
 	if err != nil {
 		return fmt.Errorf("crl: refusing to publish: %w", err)
 	}
+	if err := CheckPublish(dir, slug); err != nil {
+		return err
+	}
+	root := filepath.Dir(filepath.Clean(dir))
 	derPath, pemPath := Paths(dir, slug)
 	if cur, err := os.ReadFile(derPath); err == nil {
 		if n, err := Number(cur); err == nil && n.Cmp(ours) >= 0 {
 			return &StaleError{Slug: slug, Published: n.Int64(), Ours: ours.Int64()}
 		}
 	}
-	if err := fsutil.WriteFile(derPath, der, fsutil.ModePublic, true); err != nil {
-		return err
+	if err := fsutil.WriteFileIn(root, derPath, der, fsutil.ModePublic, true); err != nil {
+		return linkHint(err)
 	}
 	p := pem.EncodeToMemory(&pem.Block{Type: "X509 CRL", Bytes: der})
-	return fsutil.WriteFile(pemPath, p, fsutil.ModePublic, true)
+	return linkHint(fsutil.WriteFileIn(root, pemPath, p, fsutil.ModePublic, true))
+}
+
+// CheckPublish is Publish's check of its targets, without writing: a link
+// at a CRL, or a dir that is a link leading out of the folder holding it,
+// is a *fsutil.LinkError.
+func CheckPublish(dir, slug string) error {
+	derPath, pemPath := Paths(dir, slug)
+	return linkHint(fsutil.Check(filepath.Dir(filepath.Clean(dir)), derPath, pemPath))
+}
+
+// linkHint says what to do about a link in public/: a web server can serve
+// the folder where it is, or `certmint serve` can.
+func linkHint(err error) error {
+	var le *fsutil.LinkError
+	if errors.As(err, &le) {
+		le.Hint = "nothing was published; replace the link with the file or folder itself, and point the web server at the CA home's public/ folder (or run `certmint serve`)"
+	}
+	return err
 }
 
 // maxCRLSize bounds what ReadFile accepts; 100,000 entries are about 4 MB.

@@ -5,9 +5,10 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"html/template"
-	"io"
+	"io/fs"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -16,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/certmint/certmint/internal/fsutil"
 	"github.com/certmint/certmint/internal/textsafe"
 )
 
@@ -46,6 +48,9 @@ type Handler struct {
 	Prefix string
 	// Log, when set, is called once per request (AccessLine words it).
 	Log func(r *http.Request, status int, size int)
+	// Refused, when set, is told why a file that exists was not served
+	// (answered 404): a symbolic link leading out of Dir.
+	Refused func(name, reason string)
 }
 
 // AccessLine is the access log line of one request: time, method, the
@@ -96,23 +101,19 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	path := filepath.Join(h.Dir, name)
-	f, err := os.Open(path)
+	root, err := os.OpenRoot(h.Dir)
 	if err != nil {
-		http.NotFound(w, r)
+		http.Error(w, "cannot read the public folder", http.StatusInternalServerError)
 		return
 	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil || !st.Mode().IsRegular() || st.Size() > maxServedSize {
-		http.NotFound(w, r)
-		return
-	}
-	// Read the whole file from the open descriptor: a CRL replaced by
-	// rename while we read is still the complete old file, never a mix.
-	data, err := io.ReadAll(io.LimitReader(f, maxServedSize))
+	defer root.Close()
+	data, st, err := readServed(root, name)
 	if err != nil {
-		http.Error(w, "read error", http.StatusInternalServerError)
+		var le *linkOutError
+		if errors.As(err, &le) && h.Refused != nil {
+			h.Refused(name, le.Error())
+		}
+		http.NotFound(w, r)
 		return
 	}
 	sum := sha256.Sum256(data)
@@ -123,6 +124,43 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "public, max-age=300")
 	// ServeContent answers If-Modified-Since, If-None-Match and ranges.
 	http.ServeContent(w, r, name, st.ModTime(), bytes.NewReader(data))
+}
+
+// linkOutError is a file of the served folder that is a symbolic link
+// leading out of it (or an absolute one, which os.Root does not follow).
+type linkOutError struct{ dir string }
+
+func (e *linkOutError) Error() string {
+	return "a symbolic link that leaves " + e.dir + " or is absolute; only files inside it are served"
+}
+
+// readServed reads the regular file name of the served folder. Every open
+// goes through root (os.Root): a link is followed only while it stays
+// inside the folder, so a link in public/ to the CA key is never read, not
+// even by a race between a check and the open. The whole file is read
+// from the open descriptor: a CRL replaced by rename while we read is
+// still the complete old file, never a mix.
+func readServed(root *os.Root, name string) ([]byte, fs.FileInfo, error) {
+	f, err := root.Open(name)
+	if err != nil {
+		if fi, lerr := root.Lstat(name); lerr == nil && fi.Mode()&fs.ModeSymlink != 0 {
+			return nil, nil, &linkOutError{dir: root.Name()}
+		}
+		return nil, nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, nil, err
+	}
+	if !st.Mode().IsRegular() || st.Size() > maxServedSize {
+		return nil, nil, fs.ErrNotExist
+	}
+	data, err := fsutil.ReadLimitedFrom(f, name, maxServedSize)
+	if err != nil {
+		return nil, nil, err
+	}
+	return data, st, nil
 }
 
 // CAInfo is one CA as the index page shows it.
@@ -146,12 +184,17 @@ func Scan(dir string) ([]CAInfo, error) {
 	if err != nil {
 		return nil, err
 	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close()
 	var out []CAInfo
 	for _, e := range ents {
 		if e.IsDir() || filepath.Ext(e.Name()) != ".crt" || !fileNameRe.MatchString(e.Name()) {
 			continue
 		}
-		data, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		data, _, err := readServed(root, e.Name())
 		if err != nil {
 			continue
 		}
@@ -163,7 +206,11 @@ func Scan(dir string) ([]CAInfo, error) {
 		info := CAInfo{File: e.Name(), Subject: cert.Subject.String(), Fingerprint: colonHex(sum[:]), NotAfter: cert.NotAfter.UTC()}
 		slug := strings.TrimSuffix(e.Name(), ".crt")
 		info.CRLFile = slug + ".crl"
-		rl, err := ReadFile(filepath.Join(dir, info.CRLFile))
+		var rl *x509.RevocationList
+		data, _, err = readServed(root, info.CRLFile)
+		if err == nil {
+			rl, err = Parse(data)
+		}
 		switch {
 		case err != nil:
 			info.CRLError = "no CRL"

@@ -14,20 +14,22 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
+	"io"
 	"io/fs"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/certmint/certmint/ca"
 	"github.com/certmint/certmint/internal/testkit"
 	"github.com/certmint/certmint/store"
 	"github.com/jmoiron/sqlx"
-
-	"github.com/certmint/certmint/ca"
 )
 
 // snapshot is everything a refused command must leave as it was, in home
@@ -604,6 +606,8 @@ func TestCLIBadInputAllCommands(t *testing.T) {
 			if tc.stdout == "" && stdout != "" {
 				t.Errorf("stdout is not empty on error:\n%s", stdout)
 			}
+			noControlBytes(t, "stdout", stdout)
+			noControlBytes(t, "stderr", stderr)
 			if tc.stdout != "" && !strings.Contains(stdout, tc.stdout) {
 				t.Errorf("the report on stdout lacks %q:\n%s", tc.stdout, stdout)
 			}
@@ -650,4 +654,335 @@ func diffLines(a, b string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// noControlBytes fails when the output holds a raw control byte other than
+// \n and \t: hostile text (a SAN, a file name, a URL) must reach a terminal
+// escaped.
+func noControlBytes(t *testing.T, what, s string) {
+	t.Helper()
+	for i, r := range s {
+		if (r < 0x20 && r != '\n' && r != '\t') || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+			t.Errorf("%s holds the raw control character %U at byte %d:\n%q", what, r, i, s)
+			return
+		}
+	}
+}
+
+// TestCLIBadInputSymlinks is issue 11 item 2: a symbolic link planted where
+// certmint writes, appends, chmods, renames or removes. Each case asserts
+// what TestCLIBadInputAllCommands does (exit status, a message naming the
+// link, a hint, nothing changed in the home, the output folder or the
+// database) and that the link's target, outside both, is unchanged: content
+// and mode, compared by hash, and no file appeared beside it.
+func TestCLIBadInputSymlinks(t *testing.T) {
+	sd := seedHome(t)
+	tmp := t.TempDir()
+	goodCSV := writeFile(t, tmp, "good.csv", "cn,san\nh1.example.com,h1.example.com\n", 0o644)
+	csr := csrFile(t, tmp, "good.csr", mustECKey(t), "signed.example.com", "signed.example.com")
+	const linkMsg = "is a symbolic link; certmint does not write through links"
+
+	// link plants a symbolic link at out/name (or home/name) to target.
+	link := func(t *testing.T, target, dir string, name ...string) {
+		t.Helper()
+		p := filepath.Join(append([]string{dir}, name...)...)
+		if err := os.Symlink(target, p); err != nil {
+			t.Skipf("cannot make symbolic links here: %v", err)
+		}
+	}
+
+	tests := []struct {
+		name string
+		args []string // {home}, {out} and {victim} (a file outside both) are replaced
+		// setup runs with CERTMINT_HOME set; victim is the file outside,
+		// elsewhere its folder.
+		setup  func(t *testing.T, home, out, victim, elsewhere string)
+		code   int
+		stderr []string
+		hint   bool
+		stdout string // a report that is the output; otherwise stdout must be empty
+	}{
+		// batch
+		{name: "batch --random-passwords into a linked passwords.csv", args: []string{"batch", "--template", "server", "--input", goodCSV, "--random-passwords", "--out", "{out}"},
+			setup: func(t *testing.T, home, out, victim, elsewhere string) { link(t, victim, out, "passwords.csv") },
+			code:  1, stderr: []string{"{out}/passwords.csv " + linkMsg, "remove it or choose another --out"}, hint: true},
+		{name: "batch --random-passwords into a dangling passwords.csv link", args: []string{"batch", "--template", "server", "--input", goodCSV, "--random-passwords", "--out", "{out}"},
+			setup: func(t *testing.T, home, out, victim, elsewhere string) {
+				link(t, filepath.Join(elsewhere, "created.csv"), out, "passwords.csv")
+			},
+			code: 1, stderr: []string{"{out}/passwords.csv " + linkMsg}, hint: true},
+		{name: "batch into a linked row folder that looks torn", args: []string{"batch", "--template", "server", "--input", goodCSV, "--random-passwords", "--out", "{out}"},
+			setup: func(t *testing.T, home, out, victim, elsewhere string) {
+				// A folder outside holding the row's file names: followed,
+				// it would be called torn and replaced.
+				row := filepath.Join(elsewhere, "row")
+				os.Mkdir(row, 0o755)
+				writeFile(t, row, "h1.example.com.crt", "not a certificate", 0o644)
+				writeFile(t, row, "h1.example.com.key", "someone's key", 0o600)
+				writeFile(t, row, "notes.txt", "someone else's file", 0o644)
+				link(t, row, out, "h1.example.com")
+			},
+			code: 1, stderr: []string{"line 2 (h1.example.com): {out}/h1.example.com " + linkMsg, "remove it or choose another --out", "1 of 1 rows failed"}, stdout: "0 issued"},
+		{name: "batch into a dangling linked row folder", args: []string{"batch", "--template", "server", "--input", goodCSV, "--random-passwords", "--out", "{out}"},
+			setup: func(t *testing.T, home, out, victim, elsewhere string) {
+				link(t, filepath.Join(elsewhere, "row"), out, "h1.example.com")
+			},
+			code: 1, stderr: []string{"line 2 (h1.example.com): {out}/h1.example.com " + linkMsg}, stdout: "0 issued"},
+		{name: "batch into a row folder linked inside OUT", args: []string{"batch", "--template", "server", "--input", goodCSV, "--random-passwords", "--out", "{out}"},
+			setup: func(t *testing.T, home, out, victim, elsewhere string) {
+				os.Mkdir(filepath.Join(out, "other"), 0o755)
+				link(t, "other", out, "h1.example.com")
+			},
+			code: 1, stderr: []string{"{out}/h1.example.com " + linkMsg}, stdout: "0 issued"},
+
+		// doctor --repair
+		{name: "doctor --repair of a linked passwords.csv", args: []string{"doctor", "--repair", "--temp-age", "0"},
+			setup: func(t *testing.T, home, out, victim, elsewhere string) {
+				if code, _, stderr := runCLI(t, "batch", "--template", "server", "--input", goodCSV, "--random-passwords", "--out", out); code != 0 {
+					t.Fatalf("seeding the batch: %s", stderr)
+				}
+				os.Remove(filepath.Join(out, "passwords.csv"))
+				link(t, victim, out, "passwords.csv")
+			},
+			code: 1, stderr: []string{"need attention"}, hint: true,
+			stdout: "the repair failed: {out}/passwords.csv " + linkMsg},
+		{name: "doctor --repair of a linked leftover", args: []string{"doctor", "--repair", "--temp-age", "0"},
+			setup: func(t *testing.T, home, out, victim, elsewhere string) {
+				if code, _, stderr := runCLI(t, "batch", "--template", "server", "--input", goodCSV, "--random-passwords", "--out", out); code != 0 {
+					t.Fatalf("seeding the batch: %s", stderr)
+				}
+				link(t, elsewhere, out, ".certmint-tmp-planted")
+			},
+			code: 1, stderr: []string{"need attention"}, hint: true,
+			stdout: "the repair failed: {out}/.certmint-tmp-planted " + linkMsg},
+
+		// bundle writes
+		{name: "issue over a linked BASE.key", args: []string{"issue", "--template", "server", "--cn", "h1.example.com", "--format", "crt,key", "--out", "{out}"},
+			setup: func(t *testing.T, home, out, victim, elsewhere string) { link(t, victim, out, "h1.example.com.key") },
+			code:  1, stderr: []string{"{out}/h1.example.com.key " + linkMsg, "remove it or choose another --out"}, hint: true},
+		{name: "issue --force over a linked BASE.key", args: []string{"issue", "--template", "server", "--cn", "h1.example.com", "--format", "crt,key", "--force", "--out", "{out}"},
+			setup: func(t *testing.T, home, out, victim, elsewhere string) { link(t, victim, out, "h1.example.com.key") },
+			code:  1, stderr: []string{"{out}/h1.example.com.key " + linkMsg}, hint: true},
+		{name: "issue over a dangling BASE.crt link", args: []string{"issue", "--template", "server", "--cn", "h1.example.com", "--format", "crt,key", "--out", "{out}"},
+			setup: func(t *testing.T, home, out, victim, elsewhere string) {
+				link(t, filepath.Join(elsewhere, "created.crt"), out, "h1.example.com.crt")
+			},
+			code: 1, stderr: []string{"{out}/h1.example.com.crt " + linkMsg}, hint: true},
+		{name: "issue over a linked chain file", args: []string{"issue", "--template", "server", "--cn", "h1.example.com", "--format", "crt,chain", "--out", "{out}"},
+			setup: func(t *testing.T, home, out, victim, elsewhere string) {
+				link(t, victim, out, "h1.example.com-chain.pem")
+			},
+			code: 1, stderr: []string{"{out}/h1.example.com-chain.pem " + linkMsg}, hint: true},
+		{name: "sign over a linked BASE.crt", args: []string{"sign", "--template", "server", "--csr", csr, "--force", "--out", "{out}"},
+			setup: func(t *testing.T, home, out, victim, elsewhere string) {
+				link(t, victim, out, "signed.example.com.crt")
+			},
+			code: 1, stderr: []string{"{out}/signed.example.com.crt " + linkMsg}, hint: true},
+		{name: "renew over a linked BASE.crt", args: []string{"renew", "--force", "--out", "{out}", sd.valid},
+			setup: func(t *testing.T, home, out, victim, elsewhere string) { link(t, victim, out, "valid.example.com.crt") },
+			code:  1, stderr: []string{"{out}/valid.example.com.crt " + linkMsg}, hint: true},
+		{name: "safeq over a linked .pfx", args: []string{"safeq", "-Subject", "safeq.example.com", "-FriendlyName", "SafeQ", "-SubjectAlternativeNames", "safeq.example.com", "--force", "--out", "{out}"},
+			setup: func(t *testing.T, home, out, victim, elsewhere string) { link(t, victim, out, "SafeQ.pfx") },
+			code:  1, stderr: []string{"{out}/SafeQ.pfx " + linkMsg}, hint: true},
+		{name: "csr over a linked key", args: []string{"csr", "--template", "server", "--cn", "www.example.com", "--force", "--out", "{out}"},
+			setup: func(t *testing.T, home, out, victim, elsewhere string) { link(t, victim, out, "www.example.com.key") },
+			code:  1, stderr: []string{"{out}/www.example.com.key " + linkMsg}, hint: true},
+		{name: "export-ca over a linked CA certificate with the same content", args: []string{"export-ca", "--out", "{out}"},
+			setup: func(t *testing.T, home, out, victim, elsewhere string) {
+				// The link's target holds what export-ca would write: still
+				// refused, not taken for the file already there.
+				if code, _, stderr := runCLI(t, "export-ca", "--out", elsewhere); code != 0 {
+					t.Fatal(stderr)
+				}
+				ents, _ := filepath.Glob(filepath.Join(elsewhere, "*.cer"))
+				link(t, ents[0], out, filepath.Base(ents[0]))
+			},
+			code: 1, stderr: []string{linkMsg}, hint: true},
+		{name: "convert over a linked output", args: []string{"convert", "--in", sd.cert, "--to", "der", "--force", "--out", "{out}"},
+			setup: func(t *testing.T, home, out, victim, elsewhere string) { link(t, victim, out, "valid.example.com.der") },
+			code:  1, stderr: []string{"{out}/valid.example.com.der " + linkMsg}, hint: true},
+
+		// public/ and the home
+		{name: "crl into a public/ linked out of the home", args: []string{"crl"},
+			setup: func(t *testing.T, home, out, victim, elsewhere string) {
+				pub := filepath.Join(home, "public")
+				copyTree(t, pub, filepath.Join(elsewhere, "public"))
+				os.RemoveAll(pub)
+				link(t, filepath.Join(elsewhere, "public"), home, "public")
+			},
+			code: 1, stderr: []string{"{home}/public is a symbolic link leading out of {home}; certmint does not write through links", "certmint serve"}, hint: true},
+		{name: "crl over a linked CRL", args: []string{"crl"},
+			setup: func(t *testing.T, home, out, victim, elsewhere string) {
+				os.Remove(filepath.Join(home, "public", "cli-issuing-ca.crl"))
+				link(t, victim, home, "public", "cli-issuing-ca.crl")
+			},
+			code: 1, stderr: []string{"{home}/public/cli-issuing-ca.crl " + linkMsg, "public/"}, hint: true},
+		{name: "init --home at a link to an empty folder", args: []string{"init", "--home", "{out}/new", "--root-cn", "R", "--issuing-cn", "I", "--base-url", "http://x"},
+			setup: func(t *testing.T, home, out, victim, elsewhere string) {
+				os.Mkdir(filepath.Join(elsewhere, "empty"), 0o755)
+				link(t, filepath.Join(elsewhere, "empty"), out, "new")
+			},
+			code: 1, stderr: []string{"{out}/new " + linkMsg, "--home"}, hint: true},
+	}
+
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			home := filepath.Join(t.TempDir(), "pki")
+			copyTree(t, sd.home, home)
+			out := t.TempDir()
+			elsewhere := t.TempDir()
+			victim := writeFile(t, elsewhere, "victim", "the file a link points at\n", 0o644)
+			t.Chdir(out)
+			t.Setenv("CERTMINT_HOME", home)
+			t.Setenv("CERTMINT_CA_PASSWORD", caPW)
+			t.Setenv("CERTMINT_PASSWORD", "bundle-pw-4f7a")
+			t.Setenv(ca.DatabaseURLEnv, "")
+			tc.setup(t, home, out, victim, elsewhere)
+			r := strings.NewReplacer("{home}", home, "{out}", out, "{victim}", victim)
+			args := make([]string, len(tc.args))
+			for i, a := range tc.args {
+				args[i] = r.Replace(a)
+			}
+			before, beforeElsewhere := snapshot(t, home, out), snapshot(t, elsewhere)
+
+			code, stdout, stderr := runCLI(t, args...)
+			t.Logf("certmint %s\nexit %d\n%s%s", strings.Join(args, " "), code, stdout, stderr)
+			if code != tc.code {
+				t.Errorf("exit %d, want %d", code, tc.code)
+			}
+			if !strings.HasPrefix(stderr, "certmint: error: ") {
+				t.Errorf("stderr does not start with \"certmint: error: \"")
+			}
+			for _, want := range tc.stderr {
+				if want = r.Replace(want); !strings.Contains(stderr, want) {
+					t.Errorf("stderr lacks %q", want)
+				}
+			}
+			if tc.hint && !strings.Contains(stderr, "\ncertmint: hint: ") {
+				t.Errorf("no hint line")
+			}
+			if want := r.Replace(tc.stdout); want == "" && stdout != "" || !strings.Contains(stdout, want) {
+				t.Errorf("stdout: want %q", want)
+			}
+			noControlBytes(t, "stdout", stdout)
+			noControlBytes(t, "stderr", stderr)
+			if after := snapshot(t, home, out); after != before {
+				t.Errorf("the refused command changed files or the database:\n%s", diffLines(before, after))
+			}
+			if after := snapshot(t, elsewhere); after != beforeElsewhere {
+				t.Errorf("the refused command changed files outside the home and the output folder:\n%s", diffLines(beforeElsewhere, after))
+			}
+		})
+	}
+}
+
+func mustECKey(t *testing.T) *ecdsa.PrivateKey {
+	t.Helper()
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+// syncBuffer is a bytes.Buffer safe to write from serve's goroutines while
+// the test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestCLIServeRefusesLinks is issue 11 item 2 for `serve`: a link in
+// public/ to the CA key (absolute or relative) answers 404 and a warning
+// that says why, and not a byte of the key leaves; the key is unchanged.
+func TestCLIServeRefusesLinks(t *testing.T) {
+	home := newHome(t)
+	keys, _ := filepath.Glob(filepath.Join(home, "*", ca.KeyFile))
+	if len(keys) == 0 {
+		t.Fatal("no CA key in the fixture")
+	}
+	caKey := keys[0]
+	pub := filepath.Join(home, ca.PublicDir)
+	rel, _ := filepath.Rel(pub, caKey)
+	for name, target := range map[string]string{"evil.crt": caKey, "evil.crl": rel, "evil.pem": filepath.Join(filepath.Dir(home), "nothing")} {
+		if err := os.Symlink(target, filepath.Join(pub, name)); err != nil {
+			t.Skipf("cannot make symbolic links here: %v", err)
+		}
+	}
+	crls, _ := filepath.Glob(filepath.Join(pub, "*.crl"))
+	var good string
+	for _, c := range crls {
+		if filepath.Base(c) != "evil.crl" {
+			good = filepath.Base(c)
+		}
+	}
+	before := snapshot(t, home, filepath.Dir(caKey))
+	t.Setenv("CERTMINT_CA_PASSWORD", "") // served without re-signing
+
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var stdout, stderr syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"certmint", "serve", "--home", home, "--addr", "127.0.0.1:0", "--quiet"}, &stdout, &stderr)
+	}()
+	var base string
+	for base == "" {
+		select {
+		case code := <-done:
+			t.Fatalf("serve exited %d:\n%s", code, stderr.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+		if _, rest, ok := strings.Cut(stderr.String(), " at http://"); ok {
+			host, _, _ := strings.Cut(rest, "/")
+			base = "http://" + host
+		}
+	}
+	for _, tc := range []struct {
+		path   string
+		status int
+		warn   string
+	}{
+		{"/evil.crt", 404, `certmint: warning: not serving "evil.crt": a symbolic link that leaves ` + pub},
+		{"/evil.crl", 404, `certmint: warning: not serving "evil.crl": a symbolic link that leaves ` + pub},
+		{"/evil.pem", 404, `certmint: warning: not serving "evil.pem": a symbolic link that leaves ` + pub},
+		{"/" + good, 200, ""},
+	} {
+		resp, err := http.Get(base + tc.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != tc.status {
+			t.Errorf("GET %s: %d, want %d", tc.path, resp.StatusCode, tc.status)
+		}
+		if bytes.Contains(body, []byte("PRIVATE KEY")) {
+			t.Errorf("GET %s sent the CA key", tc.path)
+		}
+		if tc.warn != "" && !strings.Contains(stderr.String(), tc.warn) {
+			t.Errorf("GET %s: no warning %q in:\n%s", tc.path, tc.warn, stderr.String())
+		}
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Errorf("serve exited %d after Ctrl-C:\n%s", code, stderr.String())
+	}
+	noControlBytes(t, "stdout", stdout.String())
+	noControlBytes(t, "stderr", stderr.String())
+	if after := snapshot(t, home, filepath.Dir(caKey)); after != before {
+		t.Errorf("serving changed files:\n%s", diffLines(before, after))
+	}
 }

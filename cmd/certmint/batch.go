@@ -12,6 +12,7 @@ import (
 
 	"github.com/certmint/certmint/batch"
 	"github.com/certmint/certmint/ca"
+	"github.com/certmint/certmint/internal/fsutil"
 	"github.com/certmint/certmint/internal/textsafe"
 	"github.com/certmint/certmint/templates"
 	"github.com/schollz/progressbar/v3"
@@ -163,6 +164,10 @@ func batchAction(c *cli.Context) error {
 			var re *templates.RequestError
 			if errors.As(r.Err, &re) && re.Hint != "" {
 				j.Error += " (" + re.Hint + ")"
+			}
+			var le *fsutil.LinkError
+			if errors.As(r.Err, &le) {
+				j.Error += " (" + le.HintText() + ")"
 			}
 			failures = append(failures, fmt.Sprintf("%s: %s", where, j.Error))
 			if failFast {

@@ -70,6 +70,10 @@ func serveAction(c *cli.Context) error {
 	if st, err := os.Stat(h.Dir); err != nil || !st.IsDir() {
 		return usageErrorf("--dir %s is not a folder", h.Dir)
 	}
+	// A refusal is a warning even with --quiet: someone put a link there.
+	h.Refused = func(name, reason string) {
+		o.warnf("not serving %q: %s", name, reason)
+	}
 	if !c.Bool("quiet") {
 		h.Log = func(r *http.Request, status, size int) {
 			fmt.Fprintln(o.stderr, crl.AccessLine(time.Now(), r, status, size))

@@ -34,6 +34,12 @@ type StagedFolder struct {
 	force  bool
 	inside bool // tmp is inside dir, and dir is never replaced
 	done   bool
+	// base is the folder holding tmp (dir when inside, else dir's parent),
+	// opened once: every rename and removal goes through it, so a folder
+	// swapped for a link meanwhile is never written through. tmpName and
+	// dirName are tmp and dir relative to it ("." for dir when inside).
+	base             *os.Root
+	tmpName, dirName string
 }
 
 // StageInFolder stages files that all belong in the existing folder dir
@@ -73,24 +79,51 @@ func checkSet(dir string, files []File) error {
 }
 
 func stage(dir, parent, label string, files []File, force, inside bool) (*StagedFolder, error) {
-	tmp, err := os.MkdirTemp(parent, TempNewFolder+tempLabel(label)+"-*")
+	base, err := os.OpenRoot(parent)
 	if err != nil {
 		return nil, fmt.Errorf("cannot write in %s: %w", parent, unwrapPathError(err))
 	}
-	sf := &StagedFolder{dir: dir, tmp: tmp, files: files, force: force, inside: inside}
+	sf := &StagedFolder{dir: dir, files: files, force: force, inside: inside, base: base, dirName: "."}
+	if !inside {
+		sf.dirName = filepath.Base(dir)
+	}
+	// Created 0700 and opened through base: until it is complete nobody
+	// else reads it, and it cannot be swapped for a link.
+	for range 10 {
+		name := TempNewFolder + tempLabel(label) + "-" + randomSuffix()
+		err = base.Mkdir(name, 0o700)
+		if err == nil {
+			sf.tmpName, sf.tmp = name, filepath.Join(parent, name)
+			break
+		}
+		if !errors.Is(err, fs.ErrExist) {
+			base.Close()
+			return nil, fmt.Errorf("cannot write in %s: %w", parent, unwrapPathError(err))
+		}
+	}
+	if sf.tmp == "" {
+		base.Close()
+		return nil, fmt.Errorf("cannot write in %s: no free temporary name", parent)
+	}
+	td, err := base.OpenRoot(sf.tmpName)
+	if err != nil {
+		sf.Abort()
+		return nil, err
+	}
+	defer td.Close()
 	for _, f := range files {
-		if err := writeNew(filepath.Join(tmp, filepath.Base(f.Path)), f); err != nil {
+		if err := writeNew(td, filepath.Base(f.Path), f); err != nil {
 			sf.Abort()
 			return nil, err
 		}
 	}
 	if runtime.GOOS != "windows" {
-		if err := os.Chmod(tmp, ModeDir); err != nil {
+		if err := td.Chmod(".", ModeDir); err != nil {
 			sf.Abort()
 			return nil, err
 		}
 	}
-	syncDir(tmp)
+	syncDir(sf.tmp)
 	syncDir(parent)
 	return sf, nil
 }
@@ -114,7 +147,12 @@ func StageFolder(dir string, files []File, force bool) (*StagedFolder, error) {
 	} else if !st.IsDir() {
 		return nil, fmt.Errorf("%s is not a folder", parent)
 	}
-	if st, err := os.Stat(dir); err == nil {
+	if st, err := os.Lstat(dir); err == nil {
+		if isLink(st) {
+			// A row's folder that is a link would have its files written,
+			// or replaced, wherever it points.
+			return nil, &LinkError{Path: dir}
+		}
 		if !st.IsDir() {
 			return nil, fmt.Errorf("%s is a file, not a folder", dir)
 		}
@@ -139,25 +177,30 @@ func tempLabel(name string) string {
 	return name[:i]
 }
 
-// writeNew writes f's data to path, which must not exist: synced, with
-// f's mode set explicitly (the file is created 0600, so a secret is never
-// readable by others, not even for a moment).
-func writeNew(path string, f File) error {
-	out, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+// writeNew writes f's data to name in d, which must not exist (O_EXCL,
+// which never follows a link): synced, with f's mode set explicitly on the
+// open file (created 0600, so a secret is never readable by others, not
+// even for a moment, and the umask does not widen it).
+func writeNew(d *os.Root, name string, f File) error {
+	out, err := d.OpenFile(name, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
 	if err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return err
+		}
 		return fmt.Errorf("writing %s: %w", f.Path, unwrapPathError(err))
 	}
 	_, err = out.Write(f.Data)
 	if err == nil {
 		err = out.Sync()
 	}
+	if err == nil && runtime.GOOS != "windows" {
+		err = out.Chmod(f.Mode)
+	}
 	if cerr := out.Close(); err == nil {
 		err = cerr
 	}
-	if err == nil && runtime.GOOS != "windows" {
-		err = os.Chmod(path, f.Mode)
-	}
 	if err != nil {
+		d.Remove(name)
 		return fmt.Errorf("writing %s: %w", f.Path, err)
 	}
 	return nil
@@ -182,53 +225,73 @@ func (s *StagedFolder) Commit() error {
 		return errors.New("fsutil: staged files already committed or aborted")
 	}
 	s.done = true
+	defer s.base.Close()
 	if s.inside {
 		return s.commitFiles()
 	}
 	parent := filepath.Dir(s.dir)
-	ents, err := os.ReadDir(s.dir)
+	b := s.base
+	fi, err := b.Lstat(s.dirName)
 	switch {
+	case err == nil && isLink(fi):
+		b.RemoveAll(s.tmpName)
+		return &LinkError{Path: s.dir}
 	case errors.Is(err, fs.ErrNotExist):
-		if err := os.Rename(s.tmp, s.dir); err == nil {
+		if err := b.Rename(s.tmpName, s.dirName); err == nil {
 			syncDir(parent)
 			return nil
 		}
 		// dir appeared meanwhile: place the files one by one below.
-		if _, serr := os.Lstat(s.dir); serr != nil {
-			os.RemoveAll(s.tmp)
+		if fi, err = b.Lstat(s.dirName); err != nil {
+			b.RemoveAll(s.tmpName)
 			return fmt.Errorf("writing %s: %w", s.dir, unwrapPathError(err))
 		}
-		if ents, err = os.ReadDir(s.dir); err != nil {
-			os.RemoveAll(s.tmp)
-			return err
+		if isLink(fi) {
+			b.RemoveAll(s.tmpName)
+			return &LinkError{Path: s.dir}
 		}
 	case err != nil:
-		os.RemoveAll(s.tmp)
+		b.RemoveAll(s.tmpName)
+		return err
+	}
+	ents, err := readDir(b, s.dirName)
+	if err != nil {
+		b.RemoveAll(s.tmpName)
 		return err
 	}
 	if len(ents) == 0 {
 		// An empty folder: replace it in one step (Windows cannot rename
 		// onto an existing folder, empty or not).
-		if os.Remove(s.dir) == nil {
-			if err := os.Rename(s.tmp, s.dir); err == nil {
+		if b.Remove(s.dirName) == nil {
+			if err := b.Rename(s.tmpName, s.dirName); err == nil {
 				syncDir(parent)
 				return nil
 			}
 		}
 	} else if s.force && s.onlyOwnFiles(ents) {
-		old := filepath.Join(parent, TempOldFolder+tempLabel(filepath.Base(s.dir))+"-"+randomSuffix())
-		if err := os.Rename(s.dir, old); err == nil {
-			if err := os.Rename(s.tmp, s.dir); err != nil {
-				os.Rename(old, s.dir) // put the old one back
-				os.RemoveAll(s.tmp)
+		old := TempOldFolder + tempLabel(filepath.Base(s.dir)) + "-" + randomSuffix()
+		if err := b.Rename(s.dirName, old); err == nil {
+			if err := b.Rename(s.tmpName, s.dirName); err != nil {
+				b.Rename(old, s.dirName) // put the old one back
+				b.RemoveAll(s.tmpName)
 				return fmt.Errorf("writing %s: %w", s.dir, unwrapPathError(err))
 			}
 			syncDir(parent)
-			os.RemoveAll(old)
+			b.RemoveAll(old)
 			return nil
 		}
 	}
 	return s.commitFiles()
+}
+
+// readDir lists the folder name in b.
+func readDir(b *os.Root, name string) ([]fs.DirEntry, error) {
+	f, err := b.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return f.ReadDir(-1)
 }
 
 // onlyOwnFiles reports whether every entry of dir is a regular file of the
@@ -250,7 +313,8 @@ func (s *StagedFolder) onlyOwnFiles(ents []fs.DirEntry) bool {
 }
 
 func (s *StagedFolder) commitFiles() error {
-	defer os.RemoveAll(s.tmp)
+	b := s.base
+	defer b.RemoveAll(s.tmpName)
 	var todo []File
 	for _, f := range s.files {
 		if f.Shared && sameContent(f.Path, f.Data) {
@@ -261,21 +325,24 @@ func (s *StagedFolder) commitFiles() error {
 		}
 		todo = append(todo, f)
 	}
+	name := func(f File) string { return filepath.Join(s.dirName, filepath.Base(f.Path)) }
 	if s.force {
 		for _, f := range todo {
-			os.Remove(f.Path)
+			if fi, err := b.Lstat(name(f)); err == nil && !isLink(fi) {
+				b.Remove(name(f))
+			}
 		}
 		syncDir(s.dir)
 	}
 	var placed []string
 	for _, f := range todo {
-		if err := place(filepath.Join(s.tmp, filepath.Base(f.Path)), f.Path, false); err != nil {
+		if err := place(b, filepath.Join(s.tmpName, filepath.Base(f.Path)), name(f), f.Path, false); err != nil {
 			for _, p := range placed {
-				os.Remove(p)
+				b.Remove(p)
 			}
 			return err
 		}
-		placed = append(placed, f.Path)
+		placed = append(placed, name(f))
 	}
 	syncDir(s.dir)
 	return nil
@@ -287,7 +354,10 @@ func (s *StagedFolder) Abort() {
 		return
 	}
 	s.done = true
-	os.RemoveAll(s.tmp)
+	if s.tmpName != "" {
+		s.base.RemoveAll(s.tmpName)
+	}
+	s.base.Close()
 }
 
 func randomSuffix() string {

@@ -61,16 +61,26 @@ func WriteFile(path string, data []byte, mode fs.FileMode, force bool) error {
 // Staged is a set of files written to temporary names beside their targets,
 // waiting for Commit (rename into place) or Abort (remove).
 type Staged struct {
-	files []File
-	temps []string
-	force bool
-	done  bool
+	files  []File
+	dirs   []*os.Root // each file's folder, opened once at Stage
+	temps  []string   // the temporary name of each file in its folder
+	opened map[string]*os.Root
+	force  bool
+	done   bool
 }
 
 // Stage checks every target first (folder writable, target absent unless
-// force) and then writes each file to a temporary name beside it. Nothing
-// visible changes until Commit. On error no temporary file is left.
+// force, not a symbolic link) and then writes each file to a temporary name
+// beside it. Nothing visible changes until Commit. On error no temporary
+// file is left. Each folder is opened once (os.Root), and the temporary
+// file and the rename into place both go through that handle, so a folder
+// swapped for a link meanwhile is never written through.
 func Stage(files []File, force bool) (*Staged, error) {
+	return stageFiles(files, force, func(p string) (*os.Root, error) { return os.OpenRoot(filepath.Dir(p)) })
+}
+
+// stageFiles is Stage with open giving the folder of each file.
+func stageFiles(files []File, force bool, open func(path string) (*os.Root, error)) (*Staged, error) {
 	seen := map[string]bool{}
 	var todo []File
 	for _, f := range files {
@@ -87,9 +97,20 @@ func Stage(files []File, force bool) (*Staged, error) {
 		}
 		todo = append(todo, f)
 	}
-	st := &Staged{files: todo, force: force}
+	st := &Staged{files: todo, force: force, opened: map[string]*os.Root{}}
 	for _, f := range todo {
-		tmp, err := writeTemp(f)
+		dir := filepath.Dir(filepath.Clean(f.Path))
+		d := st.opened[dir]
+		if d == nil {
+			var err error
+			if d, err = open(f.Path); err != nil {
+				st.Abort()
+				return nil, fmt.Errorf("cannot write in %s: %w", dir, unwrapPathError(err))
+			}
+			st.opened[dir] = d
+		}
+		st.dirs = append(st.dirs, d)
+		tmp, err := writeTemp(d, f)
 		if err != nil {
 			st.Abort()
 			return nil, err
@@ -126,24 +147,24 @@ func paths(files []File) []string {
 
 // Commit moves every staged file into place. Without force, a target that
 // appeared since Stage is not replaced: Commit undoes the files it already
-// placed and returns *ExistsError.
+// placed and returns *ExistsError. A link that appeared at a target is
+// never replaced: *LinkError.
 func (s *Staged) Commit() error {
 	if s.done {
 		return errors.New("fsutil: staged files already committed or aborted")
 	}
 	s.done = true
-	var placed []string
+	defer s.close()
 	for i, f := range s.files {
-		if err := place(s.temps[i], f.Path, s.force); err != nil {
-			for _, p := range placed {
-				os.Remove(p)
+		if err := place(s.dirs[i], s.temps[i], filepath.Base(f.Path), f.Path, s.force); err != nil {
+			for j := range i {
+				s.dirs[j].Remove(filepath.Base(s.files[j].Path))
 			}
-			for _, t := range s.temps[i:] {
-				os.Remove(t)
+			for j := i; j < len(s.files); j++ {
+				s.dirs[j].Remove(s.temps[j])
 			}
 			return err
 		}
-		placed = append(placed, f.Path)
 	}
 	synced := map[string]bool{}
 	for _, f := range s.files {
@@ -161,8 +182,15 @@ func (s *Staged) Abort() {
 		return
 	}
 	s.done = true
-	for _, t := range s.temps {
-		os.Remove(t)
+	for i, t := range s.temps {
+		s.dirs[i].Remove(t)
+	}
+	s.close()
+}
+
+func (s *Staged) close() {
+	for _, d := range s.opened {
+		d.Close()
 	}
 }
 
@@ -189,6 +217,10 @@ func checkTarget(path string, force bool) error {
 	}
 	fi, err := os.Lstat(path)
 	switch {
+	case err == nil && isLink(fi):
+		// Even with force: replacing a link certmint did not make, or
+		// writing through it, is not ours to do.
+		return &LinkError{Path: path}
 	case err == nil && fi.IsDir():
 		return fmt.Errorf("%s is a folder, not a file", path)
 	case err == nil && !force:
@@ -199,64 +231,55 @@ func checkTarget(path string, force bool) error {
 	return nil
 }
 
-func writeTemp(f File) (string, error) {
-	dir := filepath.Dir(f.Path)
-	tf, err := os.CreateTemp(dir, TempPrefix+"*")
-	if err != nil {
-		return "", fmt.Errorf("cannot write in %s: %w", dir, unwrapPathError(err))
-	}
-	name := tf.Name()
-	fail := func(err error) (string, error) {
-		tf.Close()
-		os.Remove(name)
-		return "", fmt.Errorf("writing %s: %w", f.Path, err)
-	}
-	// CreateTemp makes the file 0600, so a secret is never readable by others,
-	// not even for a moment; Chmod then sets the final mode regardless of umask.
-	if _, err := tf.Write(f.Data); err != nil {
-		return fail(err)
-	}
-	if err := tf.Sync(); err != nil {
-		return fail(err)
-	}
-	if err := tf.Close(); err != nil {
-		return fail(err)
-	}
-	if runtime.GOOS != "windows" {
-		if err := os.Chmod(name, f.Mode); err != nil {
-			os.Remove(name)
-			return "", fmt.Errorf("writing %s: %w", f.Path, err)
+// writeTemp writes f's data to a new temporary file in d and returns its
+// name.
+func writeTemp(d *os.Root, f File) (string, error) {
+	for range 10 {
+		name := TempPrefix + randomSuffix()
+		err := writeNew(d, name, f)
+		if errors.Is(err, fs.ErrExist) {
+			continue
 		}
+		return name, err
 	}
-	return name, nil
+	return "", fmt.Errorf("cannot write in %s: no free temporary name", filepath.Dir(f.Path))
 }
 
-// place moves tmp to path. Without force it uses a hard link, which fails
-// if path exists, so a file created by someone else meanwhile survives.
-func place(tmp, path string, force bool) error {
+// place moves tmp to name, both in d (path is name's full path, for
+// errors). Without force it uses a hard link, which fails if name exists,
+// so a file created by someone else meanwhile survives. Link and rename
+// act on name itself, never on a link's target; a link at name is refused
+// all the same.
+func place(d *os.Root, tmp, name, path string, force bool) error {
+	if fi, err := d.Lstat(name); err == nil && isLink(fi) {
+		d.Remove(tmp)
+		return &LinkError{Path: path}
+	}
 	if force {
-		if err := os.Rename(tmp, path); err != nil {
+		if err := d.Rename(tmp, name); err != nil {
+			d.Remove(tmp)
 			return fmt.Errorf("writing %s: %w", path, unwrapPathError(err))
 		}
 		return nil
 	}
-	if err := os.Link(tmp, path); err != nil {
+	if err := d.Link(tmp, name); err != nil {
 		if errors.Is(err, fs.ErrExist) {
-			os.Remove(tmp)
+			d.Remove(tmp)
 			return &ExistsError{Path: path}
 		}
 		// Filesystems without hard links (some network shares, FAT): fall
 		// back to a checked rename.
-		if _, serr := os.Lstat(path); serr == nil {
-			os.Remove(tmp)
+		if _, serr := d.Lstat(name); serr == nil {
+			d.Remove(tmp)
 			return &ExistsError{Path: path}
 		}
-		if err := os.Rename(tmp, path); err != nil {
+		if err := d.Rename(tmp, name); err != nil {
+			d.Remove(tmp)
 			return fmt.Errorf("writing %s: %w", path, unwrapPathError(err))
 		}
 		return nil
 	}
-	return os.Remove(tmp)
+	return d.Remove(tmp)
 }
 
 func syncDir(dir string) {

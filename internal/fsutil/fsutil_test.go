@@ -83,7 +83,7 @@ func TestWriteFile(t *testing.T) {
 				t.Skip(err)
 			}
 			return p
-		}, exists: true},
+		}, wantErr: "link is a symbolic link; certmint does not write through links"},
 		{name: "missing folder", setup: func(t *testing.T, dir string) string { return filepath.Join(dir, "no", "a.crt") }, wantErr: "does not exist"},
 		{name: "missing folder with force", setup: func(t *testing.T, dir string) string { return filepath.Join(dir, "no", "a.crt") }, force: true, wantErr: "does not exist"},
 		{name: "parent is a file", setup: func(t *testing.T, dir string) string {
