@@ -45,6 +45,7 @@ const (
 	DoctorCAExpiry         = "ca-expiry"     // a CA certificate near or past its end
 	DoctorAuditMissing     = "audit-missing" // a recorded issuance or revocation the audit trail lacks
 	DoctorUnreleased       = "unreleased"    // recorded before its files were written, and never marked released
+	DoctorCAUnusable       = "ca-unusable"   // a CA revoked or not yet valid: nothing can be issued from it
 )
 
 // DefaultDoctorWarn is how long before its end a CA certificate is reported.
@@ -219,6 +220,7 @@ func (s *Store) Doctor(ctx context.Context, o DoctorOptions) (*DoctorReport, err
 		d.checkSecretModes, // .key, .pfx, .password, passwords.csv
 		d.checkAudit,       // after the repairs that record certificates
 		d.checkCRLs,        // against the records, as repaired above
+		d.checkCAUsable,    // the issuing CA revoked, a CA not yet valid
 		d.checkCAExpiry,
 	}
 	for _, step := range steps {
@@ -1063,6 +1065,28 @@ func (d *doctor) checkCRL(a *Authority, dbNumber int64) error {
 			if err := d.audit(f); err != nil {
 				return err
 			}
+		}
+	}
+	return nil
+}
+
+// checkCAUsable reports a CA that cannot vouch for anything now: the
+// issuing CA revoked, or a CA not yet valid (a clock set wrong). Expiry is
+// checkCAExpiry's. Nothing here is doctor's to repair.
+func (d *doctor) checkCAUsable() error {
+	problems, err := d.s.CAProblems(d.ctx, d.o.Now)
+	if err != nil {
+		return err
+	}
+	for _, p := range problems {
+		if p.State == StateExpired {
+			continue
+		}
+		f := DoctorFinding{Kind: DoctorCAUnusable, CA: p.Slug, Problem: "CA " + p.Slug + " cannot issue: " + p.Why,
+			Reason: "not a disagreement doctor can repair"}
+		f.Hint = (&CAUnusableError{Problems: []CAProblem{p}}).HintText()
+		if err := d.add(f, nil); err != nil {
+			return err
 		}
 	}
 	return nil

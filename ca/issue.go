@@ -229,6 +229,9 @@ func (s *Store) plan(ctx context.Context, req IssueRequest, needPassword bool) (
 	if now.IsZero() {
 		now = time.Now()
 	}
+	if err := s.checkCAsUsable(ctx, now); err != nil {
+		return nil, err
+	}
 	// The issuing CA's key must be able to sign under the template's
 	// signature rules; refused here, before anything is signed.
 	caSpec, err := keys.Describe(s.Issuing.Cert.PublicKey)

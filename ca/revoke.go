@@ -38,9 +38,26 @@ type RevokeResult struct {
 // Revoking an unknown serial or one already revoked is an error and changes
 // nothing.
 func (s *Store) Revoke(ctx context.Context, serial *big.Int, reason int, now time.Time) (*RevokeResult, error) {
+	return s.revoke(ctx, serial, reason, now, false)
+}
+
+// RevokeCA is Revoke for the issuing CA's own certificate, which Revoke
+// refuses (*CACertificateError): it invalidates every certificate the CA
+// issued, and from then on nothing is issued from the home.
+func (s *Store) RevokeCA(ctx context.Context, serial *big.Int, reason int, now time.Time) (*RevokeResult, error) {
+	return s.revoke(ctx, serial, reason, now, true)
+}
+
+func (s *Store) revoke(ctx context.Context, serial *big.Int, reason int, now time.Time, ca bool) (*RevokeResult, error) {
 	rec, err := s.Lookup(ctx, serial)
 	if err != nil {
 		return nil, err
+	}
+	if rec.IsCA() && !ca {
+		return nil, &CACertificateError{Serial: rec.SerialHex(), Slug: s.Issuing.Slug}
+	}
+	if !rec.IsCA() && ca {
+		return nil, &UsageError{Msg: fmt.Sprintf("%s is not a CA certificate", rec.SerialHex()), Hint: "leave out --issuing-ca"}
 	}
 	if rec.Status == "revoked" {
 		return nil, &AlreadyRevokedError{Serial: rec.SerialHex(), At: rec.RevokedAt, Reason: crl.ReasonName(rec.Reason)}

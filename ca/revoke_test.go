@@ -118,12 +118,64 @@ func TestRevokeErrors(t *testing.T) {
 // Revoking the issuing CA puts it on the root's CRL.
 func TestRevokeIssuingCA(t *testing.T) {
 	s := newHome(t)
-	rv, err := s.Revoke(context.Background(), s.Issuing.Cert.SerialNumber, 2, time.Now())
+	ctx := context.Background()
+	// Asked for like any revocation, it is refused: it would invalidate
+	// everything the CA issued.
+	_, err := s.Revoke(ctx, s.Issuing.Cert.SerialNumber, 2, time.Now())
+	var ce *CACertificateError
+	if !errors.As(err, &ce) || ce.HintText() == "" {
+		t.Fatalf("Revoke of the issuing CA: %v, want a *CACertificateError", err)
+	}
+	leaf := issueFor(t, s, "server", "www.example.com")
+	if _, err := s.RevokeCA(ctx, leaf.Cert.SerialNumber, 2, time.Now()); err == nil {
+		t.Error("RevokeCA revoked a leaf")
+	}
+	rv, err := s.RevokeCA(ctx, s.Issuing.Cert.SerialNumber, 2, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
 	if rv.CRL.Slug != s.Root.Slug || rv.CRL.Entries != 1 {
 		t.Errorf("published %+v, want the root's CRL with 1 entry", rv.CRL)
+	}
+	// A revoked issuing CA issues nothing more; status and doctor say so.
+	s2, err := Open(s.Home, testCAPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	tm := mustTemplate(t, "server")
+	_, err = s2.Issue(ctx, IssueRequest{Template: tm, Subject: subj("after.example.com"), Out: t.TempDir(), Password: "x"})
+	var ue *CAUnusableError
+	if !errors.As(err, &ue) || ue.Problems[0].State != StateRevoked {
+		t.Fatalf("issue from a revoked CA: %v, want a *CAUnusableError", err)
+	}
+	st, err := s2.Status(ctx, 30*24*time.Hour, 0, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !st.Alert || st.CAs[1].State != StateRevoked || st.CAs[1].Problem == "" {
+		t.Errorf("status: alert %v, issuing CA %+v; want it revoked", st.Alert, st.CAs[1])
+	}
+	r := runDoctor(t, s2, DoctorOptions{})
+	found := false
+	for _, f := range r.Findings {
+		found = found || f.Kind == DoctorCAUnusable
+	}
+	if !found {
+		t.Errorf("doctor does not report the revoked issuing CA: %+v", r.Findings)
+	}
+}
+
+// TestCANotYetValidRefused: a CA whose certificate is not valid yet (the
+// host's clock is behind) issues nothing.
+func TestCANotYetValidRefused(t *testing.T) {
+	s := newHome(t)
+	past := s.Issuing.Cert.NotBefore.Add(-24 * time.Hour)
+	_, err := s.Issue(context.Background(), IssueRequest{Template: mustTemplate(t, "server"), Subject: subj("early.example.com"),
+		Out: t.TempDir(), Password: "x", Now: past})
+	var ue *CAUnusableError
+	if !errors.As(err, &ue) || ue.Problems[0].State != StateNotYetValid || !strings.Contains(ue.HintText(), "clock") {
+		t.Fatalf("issue before the CA is valid: %v", err)
 	}
 }
 

@@ -14,6 +14,9 @@ const (
 	StateWarn    = "warn"    // inside the warning window
 	StateExpired = "expired" // past its end
 	StateMissing = "missing" // a published file that is not there
+	// A CA certificate that cannot vouch for anything now.
+	StateRevoked     = "revoked"
+	StateNotYetValid = "not-yet-valid"
 )
 
 // CAStatus is the expiry of one CA certificate.
@@ -23,6 +26,9 @@ type CAStatus struct {
 	NotAfter time.Time `json:"not_after"`
 	DaysLeft int       `json:"days_left"`
 	State    string    `json:"state"`
+	// Problem says why a CA that is revoked, expired or not yet valid
+	// cannot vouch for certificates.
+	Problem string `json:"problem,omitempty"`
 }
 
 // CRLStatus is the freshness of one published CRL.
@@ -77,9 +83,18 @@ func stateOf(end, now time.Time, warn time.Duration) string {
 // `certmint serve` or a scheduled `certmint crl`.
 func (s *Store) Status(ctx context.Context, warn, crlWarn time.Duration, now time.Time) (*StatusReport, error) {
 	r := &StatusReport{Warn: warn}
+	problems, err := s.CAProblems(ctx, now)
+	if err != nil {
+		return nil, err
+	}
 	for _, a := range s.Authorities() {
 		st := CAStatus{Slug: a.Slug, Subject: a.Cert.Subject.String(), NotAfter: a.Cert.NotAfter.UTC(),
 			DaysLeft: int(a.Cert.NotAfter.Sub(now).Hours() / 24), State: stateOf(a.Cert.NotAfter, now, warn)}
+		for _, p := range problems { // revoked or not yet valid wins over the expiry window
+			if p.Slug == a.Slug {
+				st.State, st.Problem = p.State, p.Why
+			}
+		}
 		r.CAs = append(r.CAs, st)
 		r.CRLs = append(r.CRLs, crlStatus(s.PublicDir(), a, now, warn, crlWarn))
 	}

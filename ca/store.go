@@ -36,6 +36,9 @@ type Store struct {
 
 	password func() (string, error)
 	pwCache  string
+
+	caCheck    sync.Once // checkCAsUsable, once per opened home
+	caCheckErr error
 }
 
 // Authority is one CA of the home.

@@ -23,6 +23,7 @@ func revokeCommand() *cli.Command {
 			homeFlag,
 			&cli.StringFlag{Name: "cert", Usage: "revoke the certificate in `FILE` (.crt, .pem, .cer) instead of naming its serial"},
 			&cli.StringFlag{Name: "reason", Value: "unspecified", Usage: "RFC 5280 revocation reason"},
+			&cli.BoolFlag{Name: "issuing-ca", Usage: "confirm that SERIAL is the issuing CA's own certificate: revoking it invalidates everything the CA issued, and the home issues nothing more"},
 			caPasswordFileFlag,
 			jsonFlag,
 		},
@@ -62,7 +63,11 @@ func revokeAction(c *cli.Context) error {
 			return err
 		}
 	}
-	res, err := s.Revoke(c.Context, serial, reason, time.Now())
+	revoke := s.Revoke
+	if c.Bool("issuing-ca") {
+		revoke = s.RevokeCA
+	}
+	res, err := revoke(c.Context, serial, reason, time.Now())
 	if err != nil {
 		return err
 	}
