@@ -122,10 +122,13 @@ func noArgs(c *cli.Context) error {
 }
 
 // validityDays is --days: 0 when not given (the template's validity), an
-// error when given as zero or less.
+// error when given as zero or less, or as more than templates.MaxDays.
 func validityDays(c *cli.Context) (int, error) {
 	if c.IsSet(daysFlag.Name) && c.Int(daysFlag.Name) <= 0 {
 		return 0, usageHint("e.g. --days 365, or leave it out for the template's validity", "--days must be positive, not %d", c.Int(daysFlag.Name))
+	}
+	if d := c.Int(daysFlag.Name); d > templates.MaxDays {
+		return 0, usageHint("e.g. --days 365, or leave it out for the template's validity", "--days %d is more than %d (100 years)", d, templates.MaxDays)
 	}
 	return c.Int(daysFlag.Name), nil
 }
