@@ -34,8 +34,9 @@ const baseURLExample = "give the http:// folder where public/ will be served, e.
 // 000: "References at least one CRL Distribution point that uses HTTP".
 // Hand-written: net/url parses far more than a CDP may hold (and keeps it).
 func ValidateBaseURL(s string) (string, error) {
+	shown := redactPassword(s) // a message never repeats a password
 	bad := func(format string, args ...any) error {
-		return fmt.Errorf("base URL %q "+format, append([]any{s}, args...)...)
+		return fmt.Errorf("base URL %q "+format, append([]any{shown}, args...)...)
 	}
 	if s == "" {
 		return "", bad("is not a URL: %s", baseURLExample)
@@ -226,4 +227,26 @@ func isASCII(s string) bool {
 		}
 	}
 	return true
+}
+
+// redactPassword replaces the password of a URL's user info with xxxxx,
+// as url.URL.Redacted does, for text that may not parse.
+func redactPassword(s string) string {
+	scheme, rest, ok := strings.Cut(s, "://")
+	if !ok {
+		return s
+	}
+	end := strings.IndexAny(rest, "/?#")
+	if end < 0 {
+		end = len(rest)
+	}
+	at := strings.LastIndex(rest[:end], "@")
+	if at < 0 {
+		return s
+	}
+	user, _, hasPassword := strings.Cut(rest[:at], ":")
+	if !hasPassword {
+		return s
+	}
+	return scheme + "://" + user + ":xxxxx" + rest[at:]
 }

@@ -84,7 +84,8 @@ func TestValidateBaseURL(t *testing.T) {
 		{"http://pki.example.com/a;b", `has ';' in its path`},
 		{"http://pki.example.com/a=b", `has '=' in its path`},
 		{"http://user@pki.example.com", "must not hold a user name or password"},
-		{"http://user:secret@pki.example.com", "must not hold a user name or password"},
+		{"http://user:secret@pki.example.com", `base URL "http://user:xxxxx@pki.example.com" must not hold a user name or password`},
+		{"http://user:secret@pki.example.com/my pki", `base URL "http://user:xxxxx@pki.example.com/my pki" contains a space`},
 		{"http://pki.example.com/?x=1", "must not have a query"},
 		{"http://pki.example.com?", "must not have a query"},
 		{"http://pki.example.com/#top", "must not have a fragment"},
@@ -120,6 +121,9 @@ func TestValidateBaseURL(t *testing.T) {
 		}
 		if !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("ValidateBaseURL(%q) = %v\nwant %q", tc.in, err, tc.want)
+		}
+		if strings.Contains(err.Error(), "secret") {
+			t.Errorf("ValidateBaseURL(%q): the message repeats the password: %v", tc.in, err)
 		}
 		// The message shows the input escaped: no raw control byte.
 		for _, r := range err.Error() {
