@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/BurntSushi/toml"
+	"github.com/certmint/certmint/templates"
 )
 
 // ConfigFile is the name of the CA configuration in the home.
@@ -120,6 +121,11 @@ func LoadConfig(path string) (*Config, error) {
 	}
 	if c.CRL.IssuingDays < 1 || c.CRL.RootDays < 1 {
 		return nil, errors.New(path + ": crl.issuing_days and crl.root_days must be at least 1")
+	}
+	// A count past this would overflow days*24h into a CRL whose
+	// nextUpdate comes before its thisUpdate.
+	if c.CRL.IssuingDays > templates.MaxDays || c.CRL.RootDays > templates.MaxDays {
+		return nil, fmt.Errorf("%s: crl.issuing_days and crl.root_days must be at most %d", path, templates.MaxDays)
 	}
 	if c.Database.URL != "" {
 		u, err := ParseDatabaseURL(c.Database.URL)

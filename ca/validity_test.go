@@ -199,3 +199,30 @@ func TestDaysEveryPath(t *testing.T) {
 		t.Errorf("notAfter %s is after the issuing CA's %s", res.Cert.NotAfter, s.Issuing.Cert.NotAfter)
 	}
 }
+
+// certmint.toml's CRL lifetimes are days too: one that would overflow
+// days*24h is refused on load.
+func TestLoadConfigCRLDays(t *testing.T) {
+	s := newHome(t)
+	data, err := os.ReadFile(filepath.Join(s.Home, ConfigFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		days string
+		ok   bool
+	}{{"7", true}, {"36500", true}, {"36501", false}, {"106752", false}, {"-1", false}} {
+		edited := strings.Replace(string(data), "issuing_days = 7", "issuing_days = "+tc.days, 1)
+		if !strings.Contains(string(data), "issuing_days = 7") {
+			t.Fatalf("certmint.toml has no issuing_days = 7:\n%s", data)
+		}
+		p := filepath.Join(t.TempDir(), ConfigFile)
+		if err := os.WriteFile(p, []byte(edited), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		_, err := LoadConfig(p)
+		if tc.ok != (err == nil) {
+			t.Errorf("crl.issuing_days = %s: %v", tc.days, err)
+		}
+	}
+}
