@@ -189,6 +189,9 @@ func (r *Reader) parse(rec []string, line int) (*Row, error) {
 		if err != nil || d <= 0 {
 			return nil, bad("days %q is not a positive number", v)
 		}
+		if d > templates.MaxDays {
+			return nil, bad("days %d is more than %d (100 years)", d, templates.MaxDays)
+		}
 		row.Days = d
 	}
 	row.Password = r.field(rec, "password")

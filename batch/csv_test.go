@@ -48,7 +48,10 @@ func TestReader(t *testing.T) {
 		"bad.example.com,IP:10.0.0.999,,,\n" + // line 7: bad SAN
 		"days.example.com,,,-3,\n" + // line 8
 		"Web Server,,,,\n" + // line 9: server needs a SAN; the CN is no DNS name
-		"other.example.com,,web,,\n" // line 10: folder name taken
+		"other.example.com,,web,,\n" + // line 10: folder name taken
+		"long.example.com,,,106752,\n" + // line 11: overflows a time.Duration
+		"zero.example.com,,,0,\n" + // line 12
+		"huge.example.com,,,99999999999999999999,\n" // line 13: not an int
 	rows, bad, err := readAll(t, server, data)
 	if err != nil {
 		t.Fatal(err)
@@ -65,7 +68,8 @@ func TestReader(t *testing.T) {
 		t.Errorf("row 2: line %d name %q", rows[1].Line, rows[1].Name)
 	}
 	want := map[int]string{5: "cn is empty", 6: "already appears on line 2", 7: "not an IPv4 or IPv6 address",
-		8: "not a positive number", 9: "requires at least one subject alternative name", 10: `folder name "web" is already used by line 2`}
+		8: "not a positive number", 9: "requires at least one subject alternative name", 10: `folder name "web" is already used by line 2`,
+		11: "days 106752 is more than 36500 (100 years)", 12: `days "0" is not a positive number`, 13: "not a positive number"}
 	if len(bad) != len(want) {
 		t.Errorf("%d bad rows, want %d: %v", len(bad), len(want), bad)
 	}

@@ -149,11 +149,11 @@ func PFX(key crypto.Signer, leaf *x509.Certificate, chain []CA, password string,
 	for _, ca := range chain {
 		cas = append(cas, ca.Cert)
 	}
-	encoder := pkcs12.Modern2023
+	encoder := pkcs12.Modern2023.WithIterations(ModernPFXIterations)
 	if enc == templates.PFXLegacy {
 		// 3DES + SHA-1 MAC: what macOS `security import` and Windows before
 		// 1709 read (002: `security import ... -f pkcs12`).
-		encoder = pkcs12.LegacyDES
+		encoder = pkcs12.LegacyDES.WithIterations(LegacyPFXIterations)
 	}
 	data, err := encoder.EncodeWithFriendlyName(key, leaf, cas, password, friendlyName)
 	if err != nil {

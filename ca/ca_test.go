@@ -190,6 +190,8 @@ func TestInitOptionsValidation(t *testing.T) {
 		{"control character in the state", func(o *InitOptions) { o.State = "Bay\nern" }, "--state: the value contains a control character"},
 		{"control character in the locality", func(o *InitOptions) { o.Locality = "M\x7f" }, "--locality: "},
 		{"issuing outlives root", func(o *InitOptions) { o.RootDays, o.IssuingDays = 100, 200 }, "must expire before the root"},
+		{"root days overflow a Duration", func(o *InitOptions) { o.RootDays, o.IssuingDays = 106752, 100 }, "--root-days 106752 is more than 36500"},
+		{"issuing days overflow a Duration", func(o *InitOptions) { o.RootDays, o.IssuingDays = 36500, 106752 }, "must expire before the root"},
 		{"punctuation-only name", func(o *InitOptions) { o.RootCN = "!!!" }, "at least one letter"},
 	}
 	for _, tc := range tests {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"net/url"
 	"os"
 	"regexp"
 	"strings"
@@ -12,6 +11,7 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"github.com/certmint/certmint/store"
+	"github.com/certmint/certmint/templates"
 )
 
 // ConfigFile is the name of the CA configuration in the home.
@@ -82,29 +82,6 @@ func (c *Config) CRLURL(slug string) string { return c.BaseURL + "/" + slug + ".
 // CertURL is the AIA caIssuers URL for the CA with slug.
 func (c *Config) CertURL(slug string) string { return c.BaseURL + "/" + slug + ".crt" }
 
-// ValidateBaseURL checks a base URL and returns it without a trailing slash.
-// The documents require a CDP that validators fetch over plain HTTP:
-// 004: "The URL should be defined as http:// rather than https://";
-// 000: "References at least one CRL Distribution point that uses HTTP".
-func ValidateBaseURL(s string) (string, error) {
-	u, err := url.Parse(s)
-	if err != nil || u.Host == "" {
-		return "", fmt.Errorf("base URL %q is not a URL: give the http:// folder where public/ will be served, e.g. http://pki.example.com/pki", s)
-	}
-	if u.Scheme != "http" {
-		return "", fmt.Errorf("base URL %q must use http://, not %s://: validators fetch CRLs without TLS (Microsoft Defender for IoT asks for http:// rather than https://, and 1E for a CRL distribution point that uses HTTP)", s, u.Scheme)
-	}
-	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		return "", fmt.Errorf("base URL %q must not have user info, a query or a fragment", s)
-	}
-	if p := u.Port(); p != "" {
-		if !regexp.MustCompile(`^[0-9]{1,5}$`).MatchString(p) {
-			return "", fmt.Errorf("base URL %q has an invalid port", s)
-		}
-	}
-	return strings.TrimRight(s, "/"), nil
-}
-
 var slugRe = regexp.MustCompile(`[^a-z0-9]+`)
 
 // Slug turns a CA name into a file and URL name: "Contoso Issuing CA 1" ->
@@ -136,14 +113,21 @@ func LoadConfig(path string) (*Config, error) {
 	if err := c.Subject.normalize(func(key, _ string) string { return path + ": subject." + key }); err != nil {
 		return nil, err
 	}
-	if _, err := ValidateBaseURL(c.BaseURL); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+	// Checked and normalised as init does: a base_url edited by hand
+	// reaches every CDP and AIA URL issued from now on.
+	if c.BaseURL, err = ValidateBaseURL(c.BaseURL); err != nil {
+		return nil, fmt.Errorf("%s: %w (fix base_url there)", path, err)
 	}
 	if c.Root.Slug == "" || c.Issuing.Slug == "" {
 		return nil, errors.New(path + ": root.slug and issuing.slug are required")
 	}
 	if c.CRL.IssuingDays < 1 || c.CRL.RootDays < 1 {
 		return nil, errors.New(path + ": crl.issuing_days and crl.root_days must be at least 1")
+	}
+	// A count past this would overflow days*24h into a CRL whose
+	// nextUpdate comes before its thisUpdate.
+	if c.CRL.IssuingDays > templates.MaxDays || c.CRL.RootDays > templates.MaxDays {
+		return nil, fmt.Errorf("%s: crl.issuing_days and crl.root_days must be at most %d", path, templates.MaxDays)
 	}
 	if c.Database.URL != "" {
 		u, err := store.ParseDatabaseURL(c.Database.URL)

@@ -19,6 +19,7 @@ import (
 	"github.com/certmint/certmint/internal/fsutil"
 	"github.com/certmint/certmint/internal/keys"
 	"github.com/certmint/certmint/store"
+	"github.com/certmint/certmint/templates"
 )
 
 // InitOptions describe a new CA home. Org, OU, Country, State and
@@ -97,6 +98,9 @@ func (o *InitOptions) validate() error {
 	}
 	if o.IssuingDays == 0 {
 		o.IssuingDays = DefaultIssuingDays
+	}
+	if o.RootDays > templates.MaxDays {
+		return fmt.Errorf("--root-days %d is more than %d (100 years)", o.RootDays, templates.MaxDays)
 	}
 	if o.RootDays < 2 || o.IssuingDays < 1 || o.IssuingDays >= o.RootDays {
 		return fmt.Errorf("the issuing CA (%d days) must expire before the root (%d days)", o.IssuingDays, o.RootDays)

@@ -124,6 +124,7 @@ type plan struct {
 	req      IssueRequest
 	sans     []san.Name
 	validity time.Duration
+	days     int // validity in days, 1 to templates.MaxDays
 	formats  []templates.Format
 	base     string
 	warnings []string  // departures from the template's advice
@@ -183,13 +184,13 @@ func planRequest(req IssueRequest, home *Config, needPassword bool) (*plan, erro
 	if days == 0 {
 		days = t.Validity.Days
 	}
-	if days < 0 {
-		return nil, &UsageError{Msg: fmt.Sprintf("--days %d: validity must be positive", days)}
+	if err := checkDays(days); err != nil {
+		return nil, err
 	}
 	if p.warnings, err = departures(req, p.formats, days, req.fromCSR); err != nil {
 		return nil, err
 	}
-	p.validity = time.Duration(days) * 24 * time.Hour
+	p.days, p.validity = days, time.Duration(days)*24*time.Hour
 	p.base = req.Base
 	if p.base == "" {
 		p.base = fsutil.SafeName(req.Subject.CommonName)
@@ -241,10 +242,8 @@ func (s *Store) plan(ctx context.Context, req IssueRequest, needPassword bool) (
 	if _, err := signatureAlgorithm(t, caSpec, issuingCAKey); err != nil {
 		return nil, err
 	}
-	if end := now.Add(p.validity); end.After(s.Issuing.Cert.NotAfter) {
-		return nil, &UsageError{
-			Msg:  fmt.Sprintf("a certificate valid for %d days would outlive the issuing CA, which expires on %s", int(p.validity.Hours()/24), s.Issuing.Cert.NotAfter.Format("2006-01-02")),
-			Hint: "use fewer --days, or renew the issuing CA"}
+	if err := checkLifetime(p.days, now, s.Issuing.Cert); err != nil {
+		return nil, err
 	}
 	if t.UniqueCN && !req.Force && req.renewing == nil {
 		if serial, err := s.validSerialForCN(ctx, t.Name, req.Subject.CommonName, now); err != nil {

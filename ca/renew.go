@@ -8,6 +8,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/certmint/certmint/crl"
 	"github.com/certmint/certmint/internal/keys"
 	"github.com/certmint/certmint/san"
 	"github.com/certmint/certmint/templates"
@@ -82,15 +83,58 @@ func (s *Store) RenewalRequest(ctx context.Context, serial *big.Int, out string)
 	return req, old, nil
 }
 
+// RevokedRenewalError refuses to renew a revoked certificate: the renewal
+// would put a new certificate, with the same subject and SANs, in the
+// place of one that was taken out of service, perhaps because its key or
+// its device was lost.
+type RevokedRenewalError struct {
+	Serial string
+	At     time.Time
+	Reason string
+}
+
+func (e *RevokedRenewalError) Error() string {
+	return fmt.Sprintf("certificate %s was revoked on %s (%s); renewing it would put a new certificate with its subject and SANs in its place",
+		e.Serial, e.At.UTC().Format("2006-01-02 15:04 MST"), e.Reason)
+}
+
+// HintText implements the CLI's hint interface.
+func (e *RevokedRenewalError) HintText() string {
+	return "if the device should have a certificate again, renew it with --force; nothing was issued"
+}
+
+// CheckRenewable refuses the renewal of a revoked certificate unless force
+// is set; forced, it returns the warning to show.
+func CheckRenewable(old *Record, force bool) (warning string, err error) {
+	if old.Status != "revoked" {
+		return "", nil
+	}
+	e := &RevokedRenewalError{Serial: old.SerialHex(), At: old.RevokedAt, Reason: crl.ReasonName(old.Reason)}
+	if !force {
+		return "", e
+	}
+	return fmt.Sprintf("certificate %s was revoked on %s (%s); renewing it anyway (--force): the new certificate takes its place",
+		e.Serial, e.At.UTC().Format("2006-01-02 15:04 MST"), e.Reason), nil
+}
+
 // Renew issues the renewal and, with revokeOld, revokes the old certificate
-// as superseded (RFC 5280 reason 4).
+// as superseded (RFC 5280 reason 4). A revoked certificate is renewed only
+// with req.Force (CheckRenewable).
 func (s *Store) Renew(ctx context.Context, req IssueRequest, old *Record, revokeOld bool, now time.Time) (*Issued, *RevokeResult, error) {
+	warning, err := CheckRenewable(old, req.Force)
+	if err != nil {
+		return nil, nil, err
+	}
 	res, err := s.Issue(ctx, req)
 	if err != nil {
 		return nil, nil, err
 	}
+	detail := "renews " + old.SerialHex()
+	if warning != "" {
+		detail += " (revoked, " + crl.ReasonName(old.Reason) + "; forced)"
+	}
 	if err := s.DB.Audit(ctx, Event{Action: "renew", Serial: res.Serial, CALabel: s.Issuing.Slug, Template: res.Template,
-		Subject: res.Cert.Subject.String(), Detail: "renews " + old.SerialHex()}); err != nil {
+		Subject: res.Cert.Subject.String(), Detail: detail}); err != nil {
 		return res, nil, err
 	}
 	if !revokeOld || old.State(now) != "valid" {

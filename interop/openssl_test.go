@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	certbundle "github.com/certmint/certmint/bundle"
 	"github.com/certmint/certmint/internal/testkit"
 	"github.com/certmint/certmint/san"
 	"github.com/certmint/certmint/templates"
@@ -293,16 +294,28 @@ func TestOpenSSLPKCS12(t *testing.T) {
 		// -info: the MAC and encryption lines go to stderr.
 		r := mustTool(t, ctx, "openssl", "pkcs12", "-info", "-in", b.pfx(), "-passin", pass, "-noout")
 		info := r.Stdout + r.Stderr
+		// Every count as bundle/iterations.go says: a legacy MAC of 2048
+		// (go-pkcs12's own is 1), a modern file's stronger PBKDF2.
 		var want []string
 		switch tmpl.Output.PFXEncryption {
 		case templates.PFXLegacy:
-			want = []string{"MAC: sha1", "PKCS7 Encrypted data: pbeWithSHA1And3-KeyTripleDES-CBC", "Shrouded Keybag: pbeWithSHA1And3-KeyTripleDES-CBC"}
+			it := fmt.Sprintf("Iteration %d", certbundle.LegacyPFXIterations)
+			want = []string{"MAC: sha1, " + it, "PKCS7 Encrypted data: pbeWithSHA1And3-KeyTripleDES-CBC, " + it, "Shrouded Keybag: pbeWithSHA1And3-KeyTripleDES-CBC, " + it}
 		default:
-			want = []string{"MAC: sha256", "PKCS7 Encrypted data: PBES2, PBKDF2, AES-256-CBC", "Shrouded Keybag: PBES2, PBKDF2, AES-256-CBC"}
+			it := fmt.Sprintf("Iteration %d", certbundle.ModernPFXIterations)
+			want = []string{"MAC: sha256, " + it, "PKCS7 Encrypted data: PBES2, PBKDF2, AES-256-CBC, " + it, "Shrouded Keybag: PBES2, PBKDF2, AES-256-CBC, " + it}
 		}
 		for _, w := range want {
 			if !strings.Contains(info, w) {
 				t.Errorf("%s: openssl pkcs12 -info does not show %q:\n%s", ctx, w, r)
+			}
+		}
+		if tmpl.Output.PFXEncryption == templates.PFXLegacy {
+			// Where legacy is needed, OpenSSL 3 reads it in legacy mode too
+			// (what an administrator types for an old .pfx).
+			r := mustTool(t, ctx, "openssl", "pkcs12", "-legacy", "-info", "-in", b.pfx(), "-passin", pass, "-noout")
+			if info := r.Stdout + r.Stderr; !strings.Contains(info, want[0]) || strings.Count(info, "Certificate bag") != 3 {
+				t.Errorf("%s: openssl pkcs12 -legacy -info does not show %q and 3 certificate bags:\n%s", ctx, want[0], r)
 			}
 		}
 		if n := strings.Count(info, "Certificate bag"); n != 3 {

@@ -239,6 +239,31 @@ func TestCLIBadInputAllCommands(t *testing.T) {
 	escCSV := writeFile(t, tmp, "esc.csv", "cn\n\"evil\x1b[2J.example.com\"\n", 0o644)
 	bidiCSV := writeFile(t, tmp, "bidi.csv", "cn\nhost\u202egnp.example.com\n", 0o644)
 	escMissing := filepath.Join(tmp, "none\x1b[2J\u202e.crt")
+	// Issue 11 items 5, 7, 8: numbers, base URLs, renewal of a revoked
+	// certificate.
+	overflowCSV := writeFile(t, tmp, "overflow.csv", "cn,san,days\nh1.example.com,h1.example.com,106752\n", 0o644)
+	negativeCSV := writeFile(t, tmp, "negative.csv", "cn,san,days\nh1.example.com,h1.example.com,-1\n", 0o644)
+	zeroCSV := writeFile(t, tmp, "zero.csv", "cn,san,days\nh1.example.com,h1.example.com,0\n", 0o644)
+	outliveCSV := writeFile(t, tmp, "outlive.csv", "cn,san,days\nh1.example.com,h1.example.com,3651\n", 0o644)
+	initArgs := func(base string) []string {
+		return []string{"init", "--home", "{out}/new", "--root-cn", "R", "--issuing-cn", "I", "--key", "ecdsa:P-256", "--base-url", base}
+	}
+	editBaseURL := func(base string) func(t *testing.T, home, out string) {
+		return func(t *testing.T, home, out string) {
+			p := filepath.Join(home, ca.ConfigFile)
+			data, err := os.ReadFile(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			edited := strings.Replace(string(data), `base_url = "http://pki.cli.test"`, "base_url = '"+base+"'", 1)
+			if edited == string(data) {
+				t.Fatal("certmint.toml has no base_url line to edit")
+			}
+			if err := os.WriteFile(p, []byte(edited), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
 
 	tests := []struct {
 		name   string
@@ -529,6 +554,82 @@ func TestCLIBadInputAllCommands(t *testing.T) {
 			code: 2, stderr: []string{"must expire before the root"}},
 		{name: "init with a password in --database-url", args: []string{"init", "--home", "{out}/new", "--root-cn", "R", "--issuing-cn", "I", "--base-url", "http://x", "--database-url", "postgres://ca:db-s3cret@db.example.com/certmint"},
 			code: 2, stderr: []string{"--database-url holds a password"}, hint: true},
+
+		// Issue 11 item 5: a validity that overflows a time.Duration
+		// (106752 days), passes 100 years or outlives the issuing CA, on
+		// every way in.
+		{name: "issue --days 106752", args: []string{"issue", "--template", "server", "--cn", "a.example.com", "--days", "106752", "--out", "{out}"},
+			code: 2, stderr: []string{"--days 106752 is more than 36500 (100 years)"}, hint: true},
+		{name: "issue --days 36501", args: []string{"issue", "--template", "server", "--cn", "a.example.com", "--days", "36501", "--out", "{out}"},
+			code: 2, stderr: []string{"--days 36501 is more than 36500"}, hint: true},
+		{name: "issue --days past the issuing CA", args: []string{"issue", "--template", "server", "--cn", "a.example.com", "--days", "3651", "--out", "{out}"},
+			code: 2, stderr: []string{"a certificate valid for 3651 days would outlive the issuing CA, which expires on"}, hint: true},
+		{name: "issue --days 0", args: []string{"issue", "--template", "server", "--cn", "a.example.com", "--days", "0", "--out", "{out}"},
+			code: 2, stderr: []string{"--days must be positive, not 0"}, hint: true},
+		{name: "issue --days beyond an int", args: []string{"issue", "--template", "server", "--cn", "a.example.com", "--days", "99999999999999999999", "--out", "{out}"},
+			code: 2, stderr: []string{"99999999999999999999", "-days"}},
+		{name: "sign --days 106752", args: []string{"sign", "--template", "server", "--csr", csrGood, "--days", "106752", "--out", "{out}"},
+			code: 2, stderr: []string{"--days 106752 is more than 36500"}, hint: true},
+		{name: "sign --days 0", args: []string{"sign", "--template", "server", "--csr", csrGood, "--days", "0", "--out", "{out}"},
+			code: 2, stderr: []string{"--days must be positive, not 0"}, hint: true},
+		{name: "sign --days past the issuing CA", args: []string{"sign", "--template", "server", "--csr", csrGood, "--days", "3651", "--out", "{out}"},
+			code: 2, stderr: []string{"would outlive the issuing CA"}, hint: true},
+		{name: "renew --days 106752", args: []string{"renew", "--out", "{out}", "--days", "106752", sd.valid},
+			code: 2, stderr: []string{"--days 106752 is more than 36500"}, hint: true},
+		{name: "renew --days -1", args: []string{"renew", "--out", "{out}", "--days", "-1", sd.valid},
+			code: 2, stderr: []string{"--days must be positive, not -1"}, hint: true},
+		{name: "renew --days past the issuing CA", args: []string{"renew", "--out", "{out}", "--days", "3651", sd.valid},
+			code: 2, stderr: []string{"would outlive the issuing CA"}, hint: true},
+		{name: "safeq --days 106752", args: []string{"safeq", "-Subject", "safeq.example.com", "-FriendlyName", "SafeQ", "--days", "106752", "--out", "{out}"},
+			code: 2, stderr: []string{"--days 106752 is more than 36500"}, hint: true},
+		{name: "safeq --days -1", args: []string{"safeq", "-Subject", "safeq.example.com", "-FriendlyName", "SafeQ", "--days", "-1", "--out", "{out}"},
+			code: 2, stderr: []string{"--days must be positive, not -1"}, hint: true},
+		{name: "safeq --self-signed --days 106752", args: []string{"safeq", "-Subject", "safeq.example.com", "-FriendlyName", "SafeQ", "--self-signed", "--days", "106752", "--out", "{out}"},
+			code: 2, stderr: []string{"--days 106752 is more than 36500"}, hint: true},
+		{name: "batch with days 106752 in the CSV", args: []string{"batch", "--template", "server", "--input", overflowCSV, "--out", "{out}"},
+			code: 1, stderr: []string{"line 2 (h1.example.com): days 106752 is more than 36500 (100 years)", "1 of 1 rows failed"}, stdout: "0 issued"},
+		{name: "batch with days -1 in the CSV", args: []string{"batch", "--template", "server", "--input", negativeCSV, "--out", "{out}"},
+			code: 1, stderr: []string{`line 2 (h1.example.com): days "-1" is not a positive number`}, stdout: "0 issued"},
+		{name: "batch with days 0 in the CSV", args: []string{"batch", "--template", "server", "--input", zeroCSV, "--out", "{out}"},
+			code: 1, stderr: []string{`line 2 (h1.example.com): days "0" is not a positive number`}, stdout: "0 issued"},
+		{name: "batch with days past the issuing CA in the CSV", args: []string{"batch", "--template", "server", "--input", outliveCSV, "--out", "{out}"},
+			code: 1, stderr: []string{"line 2 (h1.example.com): a certificate valid for 3651 days would outlive the issuing CA", "1 of 1 rows failed"}, stdout: "0 issued"},
+		{name: "init --root-days 106752", args: []string{"init", "--home", "{out}/new", "--root-cn", "R", "--issuing-cn", "I", "--base-url", "http://x", "--root-days", "106752"},
+			code: 2, stderr: []string{"--root-days 106752 is more than 36500 (100 years)"}},
+
+		// Issue 11 item 7: --base-url is parsed and validated; nothing
+		// unsafe reaches a CDP.
+		{name: "init --base-url with a quote", args: initArgs(`http://pki.example.com/"onmouseover=x`),
+			code: 2, stderr: []string{`--base-url: base URL "http://pki.example.com/\"onmouseover=x" contains '"'`}, hint: true},
+		{name: "init --base-url with <", args: initArgs("http://pki.example.com/<script>"),
+			code: 2, stderr: []string{"contains '<'"}, hint: true},
+		{name: "init --base-url with a space", args: initArgs("http://pki.example.com/my pki"),
+			code: 2, stderr: []string{"contains a space"}, hint: true},
+		{name: "init --base-url with a backslash", args: initArgs(`http://pki.example.com\pki`),
+			code: 2, stderr: []string{`contains '\\'`}, hint: true},
+		{name: "init --base-url with an escape sequence", args: initArgs("http://pki.example.com/\x1b[31mred"),
+			code: 2, stderr: []string{`\x1b[31mred`, "control character (U+001B)"}, hint: true},
+		{name: "init --base-url with an escaped <", args: initArgs("http://pki.example.com/%3Cscript%3E"),
+			code: 2, stderr: []string{"%3C in its path, which stands for '<'"}, hint: true},
+		{name: "init --base-url with user info", args: initArgs("http://admin:db-s3cret@pki.example.com/pki"),
+			code: 2, stderr: []string{`base URL "http://admin:xxxxx@pki.example.com/pki" must not hold a user name or password`}, hint: true},
+		{name: "init --base-url with https", args: initArgs("https://pki.example.com/pki"),
+			code: 2, stderr: []string{"must use http://, not https://"}, hint: true},
+		{name: "init --base-url with a query", args: initArgs("http://pki.example.com/pki?x=1"),
+			code: 2, stderr: []string{"must not have a query"}, hint: true},
+		{name: "init --base-url with a fragment", args: initArgs("http://pki.example.com/pki#top"),
+			code: 2, stderr: []string{"must not have a fragment"}, hint: true},
+		{name: "init --base-url with port 0", args: initArgs("http://pki.example.com:0/pki"),
+			code: 2, stderr: []string{"has port 0; a port is a number from 1 to 65535"}, hint: true},
+		{name: "init --base-url with port 70000", args: initArgs("http://pki.example.com:70000/pki"),
+			code: 2, stderr: []string{"has port 70000; a port is a number from 1 to 65535"}, hint: true},
+		{name: "issue with a quote in certmint.toml's base_url", args: []string{"issue", "--template", "server", "--cn", "a.example.com", "--out", "{out}"},
+			setup: editBaseURL(`http://pki.cli.test/"><x`),
+			code:  1, stderr: []string{ca.ConfigFile + `: base URL "http://pki.cli.test/\"><x" contains '"'`, "fix base_url there"}},
+
+		// Issue 11 item 8: renew of a revoked certificate needs --force.
+		{name: "renew a revoked certificate", args: []string{"renew", "--out", "{out}", sd.revoked},
+			code: 1, stderr: []string{"certificate " + sd.revoked + " was revoked on ", "(superseded)", "renewing it would put a new certificate", "--force"}, hint: true},
 	}
 
 	commands := map[string]bool{}
@@ -601,6 +702,15 @@ func TestCLIBadInputAllCommands(t *testing.T) {
 			for _, secret := range []string{caPW, bundlePW, "db-s3cret"} {
 				if strings.Contains(stdout+stderr, secret) {
 					t.Errorf("the output shows a secret %q:\n%s%s", secret, stdout, stderr)
+				}
+			}
+			// Issue 11: nothing hostile reaches the terminal raw.
+			for _, out := range []struct{ name, text string }{{"stdout", stdout}, {"stderr", stderr}} {
+				for i := 0; i < len(out.text); i++ {
+					if b := out.text[i]; (b < 0x20 && b != '\n' && b != '\t') || b == 0x7f {
+						t.Errorf("%s holds a raw control byte %#02x: %q", out.name, b, out.text)
+						break
+					}
 				}
 			}
 			if tc.stdout == "" && stdout != "" {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/certmint/certmint/batch"
 	"github.com/certmint/certmint/ca"
 	"github.com/certmint/certmint/internal/fsutil"
+	"github.com/certmint/certmint/internal/secret"
 	"github.com/certmint/certmint/internal/textsafe"
 	"github.com/certmint/certmint/templates"
 	"github.com/schollz/progressbar/v3"
@@ -138,11 +140,16 @@ func batchAction(c *cli.Context) error {
 	start := time.Now()
 	failFast := c.Bool("fail-fast")
 	var stopReading atomic.Bool
+	var shortPW []string // lines whose password column is short
 	read := func() (*batch.Row, error) {
 		if stopReading.Load() {
 			return nil, errFailFast
 		}
-		return rows.Next()
+		row, err := rows.Next()
+		if row != nil && needPW && row.Password != "" && secret.ShortWarning("", row.Password, minBundlePassword) != "" {
+			shortPW = append(shortPW, strconv.Itoa(row.Line))
+		}
+		return row, err
 	}
 	err = s.IssueBatch(c.Context, opts, read, func(r ca.BatchResult) {
 		j := batchRowJSON{Line: r.Row.Line, CN: r.Row.CN}
@@ -207,6 +214,14 @@ func batchAction(c *cli.Context) error {
 		bar.Finish()
 	}
 	elapsed := time.Since(start)
+	if len(shortPW) > 0 {
+		lines := "line " + shortPW[0]
+		if len(shortPW) > 1 {
+			lines = "lines " + strings.Join(shortPW, ", ")
+		}
+		o.warnf("the password column has fewer than %d characters on %s; those passwords are used, but longer ones are much harder to guess",
+			minBundlePassword, lines)
+	}
 	done := issued.Load() + redone.Load()
 	// A batch stopped before its first row (the CA key did not open) has
 	// nothing to report but the error.

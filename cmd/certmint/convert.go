@@ -87,6 +87,7 @@ func newPFXPassword(c *cli.Context) secret.Source {
 		Env:          "CERTMINT_PASSWORD",
 		Alternatives: "--password-file FILE",
 		Confirm:      true,
+		MinLength:    minBundlePassword,
 		Warn:         func(m string) { o.warnf("%s", m) },
 	}
 }

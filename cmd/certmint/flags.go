@@ -51,10 +51,20 @@ var (
 	}
 )
 
-// caPassword is the source of the CA key password.
+// Password lengths below which a password being set draws a warning,
+// never a refusal: the vendor's own example is -Password "123456" (003).
+const (
+	// The CA password encrypts both CA keys for the CA's whole life.
+	minCAPassword = 12
+	// NIST SP 800-63B 5.1.1.1: a memorized secret has at least 8 characters.
+	minBundlePassword = 8
+)
+
+// caPassword is the source of the CA key password; confirm says it is a
+// new one (init), which is asked twice and checked for length.
 func caPassword(c *cli.Context, confirm bool) secret.Source {
 	o := output(c)
-	return secret.Source{
+	src := secret.Source{
 		What:         "CA password",
 		File:         c.String(caPasswordFileFlag.Name),
 		Env:          "CERTMINT_CA_PASSWORD",
@@ -62,6 +72,10 @@ func caPassword(c *cli.Context, confirm bool) secret.Source {
 		Confirm:      confirm,
 		Warn:         func(m string) { o.warnf("%s", m) },
 	}
+	if confirm {
+		src.MinLength = minCAPassword
+	}
+	return src
 }
 
 // bundlePassword is the source of the .pfx / key password.
@@ -74,6 +88,7 @@ func bundlePassword(c *cli.Context) secret.Source {
 		Env:          "CERTMINT_PASSWORD",
 		Alternatives: "--password-file FILE or --random-password",
 		Confirm:      true,
+		MinLength:    minBundlePassword,
 		Warn:         func(m string) { o.warnf("%s", m) },
 	}
 }
@@ -122,10 +137,13 @@ func noArgs(c *cli.Context) error {
 }
 
 // validityDays is --days: 0 when not given (the template's validity), an
-// error when given as zero or less.
+// error when given as zero or less, or as more than templates.MaxDays.
 func validityDays(c *cli.Context) (int, error) {
 	if c.IsSet(daysFlag.Name) && c.Int(daysFlag.Name) <= 0 {
 		return 0, usageHint("e.g. --days 365, or leave it out for the template's validity", "--days must be positive, not %d", c.Int(daysFlag.Name))
+	}
+	if d := c.Int(daysFlag.Name); d > templates.MaxDays {
+		return 0, usageHint("e.g. --days 365, or leave it out for the template's validity", "--days %d is more than %d (100 years)", d, templates.MaxDays)
 	}
 	return c.Int(daysFlag.Name), nil
 }

@@ -2,11 +2,14 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/certmint/certmint/bundle"
 	"github.com/certmint/certmint/internal/testkit"
 )
 
@@ -100,9 +103,10 @@ func TestCLIInspectIssuedBundle(t *testing.T) {
 	t.Setenv("CERTMINT_CA_PASSWORD", caPW)
 	t.Setenv("CERTMINT_PASSWORD", "bundle-pw")
 	for _, tc := range []struct {
-		pfx, name string
-		macOS     bool
-	}{{"modern", "W1.ACME.LOCAL", false}, {"legacy", "W2.ACME.LOCAL", true}} {
+		pfx, name  string
+		macOS      bool
+		iterations int // every count: the MAC's and both encryptions'
+	}{{"modern", "W1.ACME.LOCAL", false, bundle.ModernPFXIterations}, {"legacy", "W2.ACME.LOCAL", true, bundle.LegacyPFXIterations}} {
 		if code, _, stderr := runCLI(t, "issue", "--home", home, "--template", "client", "--cn", tc.name, "--out", out,
 			"--format", "pfx", "--pfx", tc.pfx, "--friendly-name", "Client "+tc.pfx); code != 0 {
 			t.Fatalf("issue: %s", stderr)
@@ -115,8 +119,13 @@ func TestCLIInspectIssuedBundle(t *testing.T) {
 			Certificates []struct{ Subject string }
 			PKCS12       struct {
 				Leaf *int
+				MAC  struct{ Iterations int }
 				Bags []struct {
 					FriendlyName string `json:"friendly_name"`
+					Encryption   *struct{ Iterations int }
+				}
+				Safes []struct {
+					Encryption *struct{ Iterations int }
 				}
 				Compatibility struct {
 					MacOS struct{ OK bool } `json:"macos_keychain"`
@@ -134,6 +143,28 @@ func TestCLIInspectIssuedBundle(t *testing.T) {
 		}
 		if r.PKCS12.Bags[0].FriendlyName != "Client "+tc.pfx {
 			t.Errorf("%s: friendlyName %q", tc.pfx, r.PKCS12.Bags[0].FriendlyName)
+		}
+		// inspect shows the MAC and KDF iteration counts.
+		counts := []int{r.PKCS12.MAC.Iterations}
+		for _, b := range r.PKCS12.Bags {
+			if b.Encryption != nil {
+				counts = append(counts, b.Encryption.Iterations)
+			}
+		}
+		for _, sf := range r.PKCS12.Safes {
+			if sf.Encryption != nil {
+				counts = append(counts, sf.Encryption.Iterations)
+			}
+		}
+		if len(counts) != 3 || slices.ContainsFunc(counts, func(n int) bool { return n != tc.iterations }) {
+			t.Errorf("%s: iteration counts %v (MAC, key bag, certificate safe), want 3 times %d", tc.pfx, counts, tc.iterations)
+		}
+		_, text, _ := runCLI(t, "inspect", filepath.Join(out, tc.name+".pfx"))
+		want := fmt.Sprintf(", %d iterations", tc.iterations)
+		for _, line := range []string{"MAC:", "Certificate bags:", "Key bag:"} {
+			if !strings.Contains(text, line) || !strings.Contains(strings.SplitN(text[strings.Index(text, line):], "\n", 2)[0], want) {
+				t.Errorf("%s: inspect's %q line does not end with %q:\n%s", tc.pfx, line, want, text)
+			}
 		}
 	}
 }

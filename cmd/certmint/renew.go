@@ -13,13 +13,15 @@ func renewCommand() *cli.Command {
 		Usage:     "reissue a certificate with the same template, subject and SANs, and a new key",
 		ArgsUsage: "SERIAL",
 		Description: "Writes the new bundle under the same names into the original folder (or --out DIR).\n" +
-			"The old files are only replaced with --force. --revoke-old revokes the old certificate as superseded.",
+			"The old files are only replaced with --force. --revoke-old revokes the old certificate as superseded.\n" +
+			"A revoked certificate is only renewed with --force: the new one takes its place.",
 		Flags: []cli.Flag{
 			homeFlag,
 			&cli.StringFlag{Name: "out", Usage: "write the new bundle into `DIR` instead of the original folder"},
 			&cli.BoolFlag{Name: "revoke-old", Usage: "revoke the old certificate (reason superseded) once the new one is written"},
 			daysFlag,
-			forceFlag, jsonFlag,
+			&cli.BoolFlag{Name: forceFlag.Name, Usage: "replace existing files, and renew a certificate that was revoked"},
+			jsonFlag,
 			passwordFileFlag, randomPasswordFlag, passwordFlag,
 			caPasswordFileFlag,
 		},
@@ -49,6 +51,14 @@ func renewAction(c *cli.Context) error {
 		return err
 	}
 	req.Force, req.Days = c.Bool(forceFlag.Name), days
+	// Refused before any password is asked.
+	warning, err := ca.CheckRenewable(old, req.Force)
+	if err != nil {
+		return err
+	}
+	if warning != "" {
+		output(c).warnf("%s", warning)
+	}
 	if err := s.CheckRequest(c.Context, req); err != nil {
 		return err
 	}

@@ -479,8 +479,8 @@ func TestPasswordOnArgvWarns(t *testing.T) {
 		}
 	}
 	// The safe ways do not warn.
-	t.Setenv("CERTMINT_PASSWORD", "env-pw")
-	pwFile := writeFile(t, t.TempDir(), "pw", "file-pw\n", 0o600)
+	t.Setenv("CERTMINT_PASSWORD", "env-pw-5d2e") // 8 or more: no length warning either
+	pwFile := writeFile(t, t.TempDir(), "pw", "file-pw-71ab\n", 0o600)
 	for _, args := range [][]string{
 		{"issue", "--template", "client", "--cn", "a2.example.com", "--out", out},
 		{"issue", "--template", "client", "--cn", "a3.example.com", "--out", out, "--password-file", pwFile},

@@ -14,6 +14,7 @@ import (
 	"os"
 	"runtime"
 	"strings"
+	"unicode/utf8"
 
 	"golang.org/x/term"
 )
@@ -32,6 +33,10 @@ type Source struct {
 	Alternatives string
 	Env          string // environment variable name
 	Confirm      bool   // prompt twice when the password is new
+	// MinLength, when above 0, makes Resolve warn (never refuse) about a
+	// password of fewer characters. The caller decides it, for a password
+	// it is about to set: a CA password, a new bundle's.
+	MinLength int
 	// Warn receives warnings (argv use, loose file permissions). May be nil.
 	Warn func(string)
 	// Prompt reads from a terminal. Nil means "use the process terminal".
@@ -67,8 +72,34 @@ func (e *MissingError) Unwrap() error { return ErrNone }
 
 // Resolve returns the password from the first source that has one: the
 // argv value, then the file, then the environment, then a terminal prompt.
-// A file is more specific than the environment, so it wins.
+// A file is more specific than the environment, so it wins. A password
+// shorter than MinLength is returned with a warning.
 func (s Source) Resolve() (string, error) {
+	pw, err := s.resolve()
+	if err == nil {
+		if w := ShortWarning(s.What, pw, s.MinLength); w != "" {
+			s.warn(w)
+		}
+	}
+	return pw, err
+}
+
+// ShortWarning returns the warning for a password (what names it: "CA
+// password") of fewer than min characters, or "" when it is long enough
+// or min is 0.
+func ShortWarning(what, pw string, min int) string {
+	n := utf8.RuneCountInString(pw)
+	if min <= 0 || n >= min {
+		return ""
+	}
+	chars := "characters"
+	if n == 1 {
+		chars = "character"
+	}
+	return fmt.Sprintf("the %s has only %d %s; it is used, but one of at least %d is much harder to guess", what, n, chars, min)
+}
+
+func (s Source) resolve() (string, error) {
 	if s.Value != "" {
 		s.warn("a password on the command line can be read by other users and stays in shell history; use a password file or " + orDefault(s.Env, "an environment variable"))
 		return s.Value, nil

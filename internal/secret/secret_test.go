@@ -311,3 +311,54 @@ func TestRandom(t *testing.T) {
 		}
 	}
 }
+
+// MinLength warns about a short password from every source and still
+// returns it; the minimum is the caller's.
+func TestResolveMinLength(t *testing.T) {
+	const env = "CERTMINT_TEST_SHORT"
+	for _, tc := range []struct {
+		name     string
+		src      Source
+		env      string
+		want     string
+		wantWarn []string // every warning, in order; nil for none
+	}{
+		{name: "short from the environment", src: Source{What: "CA password", Env: env, MinLength: 12}, env: "p",
+			want: "p", wantWarn: []string{"the CA password has only 1 character; it is used, but one of at least 12 is much harder to guess"}},
+		{name: "eleven characters", src: Source{What: "CA password", Env: env, MinLength: 12}, env: "abcdefghijk",
+			want: "abcdefghijk", wantWarn: []string{"has only 11 characters", "at least 12"}},
+		{name: "twelve characters", src: Source{What: "CA password", Env: env, MinLength: 12}, env: "abcdefghijkl", want: "abcdefghijkl"},
+		{name: "characters, not bytes", src: Source{What: "CA password", Env: env, MinLength: 12}, env: "ééééééééééé",
+			want: "ééééééééééé", wantWarn: []string{"has only 11 characters"}},
+		{name: "vendor example on argv", src: Source{What: "bundle password", Value: "123456", MinLength: 8}, want: "123456",
+			wantWarn: []string{"on the command line", "the bundle password has only 6 characters; it is used, but one of at least 8"}},
+		{name: "typed and confirmed", src: Source{What: "bundle password", MinLength: 8, Confirm: true}, want: "1234567",
+			wantWarn: []string{"has only 7 characters"}},
+		{name: "no minimum", src: Source{What: "bundle password", Env: env}, env: "x", want: "x"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv(env, tc.env)
+			var warnings []string
+			tc.src.Warn = func(m string) { warnings = append(warnings, m) }
+			if tc.src.Value == "" && tc.env == "" {
+				tc.src.Prompt, _ = prompts(tc.want, tc.want)
+			}
+			got, err := tc.src.Resolve()
+			if err != nil || got != tc.want {
+				t.Fatalf("Resolve() = %q, %v; want %q", got, err, tc.want)
+			}
+			all := strings.Join(warnings, "\n")
+			if tc.wantWarn == nil && len(warnings) != 0 {
+				t.Errorf("warnings %q, want none", warnings)
+			}
+			for _, w := range tc.wantWarn {
+				if !strings.Contains(all, w) {
+					t.Errorf("warnings %q lack %q", warnings, w)
+				}
+			}
+		})
+	}
+	if w := ShortWarning("bundle password", "12345678", 8); w != "" {
+		t.Errorf("ShortWarning of 8 characters, minimum 8: %q", w)
+	}
+}
