@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/certmint/certmint/san"
@@ -66,6 +67,16 @@ func (t *Template) CheckRequest(subj pkix.Name, sans []san.Name) []*RequestError
 		errs = append(errs, &RequestError{Template: t.Name, Rule: rule, Msg: fmt.Sprintf(format, args...), Hint: hint})
 	}
 
+	// Every subject field is text a person reads (certificate stores, MMC,
+	// Keychain): no control character, and no bidi override or zero-width
+	// character that would show it as something else.
+	for _, f := range subjectFields[1:] { // the CN is CheckCN's
+		for _, v := range SubjectValues(subj, f) {
+			if unsafeText(v) {
+				bad("subject", "remove control, bidi and zero-width characters from the subject", "subject field %s contains a control character or an invisible formatting character: %q", f, v)
+			}
+		}
+	}
 	var missing []string
 	for _, f := range t.Subject.Require {
 		if len(SubjectValues(subj, f)) == 0 {
@@ -145,10 +156,8 @@ func (t *Template) CheckCN(cn string) *RequestError {
 	if n := utf8.RuneCountInString(cn); n > ubCommonName {
 		return e("use a shorter CN and put long names in --san", "the common name is %d characters; X.509 allows at most %d", n, ubCommonName)
 	}
-	for _, r := range cn {
-		if r < 0x20 || r == 0x7f {
-			return e("remove control characters from --cn", "the common name contains a control character")
-		}
+	if unsafeText(cn) {
+		return e("remove control, bidi and zero-width characters from --cn", "the common name contains a control character or an invisible formatting character")
 	}
 	switch t.Subject.CN {
 	case CNDNS:
@@ -168,6 +177,18 @@ func (t *Template) CheckCN(cn string) *RequestError {
 		}
 	}
 	return nil
+}
+
+// unsafeText reports a control character (C0, DEL, C1) or an invisible
+// formatting character (Unicode Cf: bidi overrides, zero-width marks) in a
+// name: what would make a terminal act or a name read as another.
+func unsafeText(s string) bool {
+	for _, r := range s {
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
+			return true
+		}
+	}
+	return !utf8.ValidString(s)
 }
 
 // ParseSubject reads "C=US,O=Contoso Inc.,OU=Contoso Labs". A comma inside a

@@ -9,6 +9,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/csv"
+	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
@@ -95,26 +96,64 @@ func hostileFiles(t *testing.T, dir string) (crt, pfx, csr string) {
 // and writes from hostile input (files, passwords.csv): every value is
 // shown escaped, stdout and stderr hold no raw control or bidi character,
 // and the reports change nothing.
+// recordHostile signs a certificate with cn under the home's issuing CA
+// and records it, as a certmint that did not refuse such names would have.
+func recordHostile(t *testing.T, home, cn string) issuedJSON {
+	t.Helper()
+	s, err := ca.Open(home, func() (string, error) { return caPW, nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	caKey, err := s.Key(s.Issuing)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(0x5eed1e), Subject: pkix.Name{CommonName: cn},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, s.Issuing.Cert, key.Public(), caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := s.DB.Insert(ctx, store.NewRecord(cert, s.Issuing.Slug, store.Metadata{Template: "client", Subject: cert.Subject.String()})); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DB.MarkReleased(ctx, cert.SerialNumber, hex.EncodeToString(cert.AuthorityKeyId), time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DB.Audit(ctx, ca.Event{Action: "issue", Serial: ca.SerialHex(cert.SerialNumber), CALabel: s.Issuing.Slug,
+		Template: "client", Subject: cert.Subject.String(), Detail: "DNS:" + cn}); err != nil {
+		t.Fatal(err)
+	}
+	return issuedJSON{Serial: ca.SerialHex(cert.SerialNumber)}
+}
+
 func TestCLIHostileText(t *testing.T) {
 	tmp := t.TempDir()
 	crt, pfx, csrPath := hostileFiles(t, tmp)
 
 	// A home whose trail and records hold hostile names: a certificate
-	// issued through the CLI with a bidi override in its CN (the client
-	// template takes any CN), and events an older certmint recorded from a
+	// with a bidi override in its CN, as an older certmint issued and
+	// recorded it (today's refuses such a CN), and events recorded from a
 	// signed CSR, with an escape sequence and a newline.
 	seed := filepath.Join(tmp, "pki")
 	copyTree(t, fixtureHome, seed)
 	t.Setenv("CERTMINT_CA_PASSWORD", caPW)
 	const bidiCN = "bob\u202egnp.exe"
-	code, stdout, stderr := runCLI(t, "issue", "--home", seed, "--template", "client", "--cn", bidiCN, "--out", t.TempDir(), "--format", "crt", "--json")
-	if code != 0 {
-		t.Fatalf("issuing %+q: exit %d: %s", bidiCN, code, stderr)
+	if code, _, stderr := runCLI(t, "issue", "--home", seed, "--template", "client", "--cn", bidiCN, "--out", t.TempDir(), "--format", "crt"); code != 2 {
+		t.Fatalf("issuing %+q: exit %d, want 2 (refused): %s", bidiCN, code, stderr)
 	}
-	var issued issuedJSON
-	if err := json.Unmarshal([]byte(stdout), &issued); err != nil {
-		t.Fatal(err)
-	}
+	issued := recordHostile(t, seed, bidiCN)
 	db, err := store.OpenSQLite(context.Background(), filepath.Join(seed, ca.DBFile), false)
 	if err != nil {
 		t.Fatal(err)
@@ -180,13 +219,8 @@ func TestCLIHostileText(t *testing.T) {
 			stdout: []string{`(` + `"bob\u202egnp.exe"` + `), reason`}},
 		{name: "templates show a file with bidi controls", args: []string{"templates", "show", bidiTOML}, readOnly: true,
 			stdout: []string{`# key size \u202e0402 :ton ,4202\u202c`, `description = "safe\u200b\u0085"`}},
-		{name: "issue a CN with a bidi override and a zero-width space", args: []string{"issue", "--template", "client", "--cn", "invoice\u202egnp.exe\u200b", "--out", "{out}", "--format", "crt"},
-			stdout: []string{`"invoice\u202egnp.exe\u200b"`, "invoicegnp.exe.crt"},
-			check: func(t *testing.T, home, out, stdout string) {
-				if _, err := os.Stat(filepath.Join(out, "invoicegnp.exe.crt")); err != nil {
-					t.Errorf("the file is not named as ls shows it: %v", err)
-				}
-			}},
+		{name: "issue a CN with a bidi override and a zero-width space is refused", args: []string{"issue", "--template", "client", "--cn", "invoice\u202egnp.exe\u200b", "--out", "{out}", "--format", "crt"},
+			code: 2, readOnly: true},
 		{name: "issue a CN starting with a hyphen", args: []string{"issue", "--template", "client", "--cn", "-rf", "--out", "{out}", "--format", "crt"},
 			stdout: []string{"_-rf.crt"},
 			check: func(t *testing.T, home, out, stdout string) {
