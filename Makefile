@@ -28,7 +28,7 @@ test:
 # The PostgreSQL tests alone, against a throwaway server that .ci/with-postgres
 # starts and removes (needs PostgreSQL's server binaries: apt-get install postgresql).
 test-postgres:
-	CERTMINT_REQUIRE_POSTGRES=1 ./.ci/with-postgres $(GO) test -count=1 -timeout 10m -run 'Postgres|Database' -v ./ca ./cmd/certmint ./interop
+	CERTMINT_REQUIRE_POSTGRES=1 ./.ci/with-postgres $(GO) test -count=1 -timeout 10m -run 'Postgres|Database' -v ./store ./ca ./doctor ./cmd/certmint ./interop
 
 test-short:
 	$(GO) test -short ./...

@@ -443,7 +443,7 @@ func (s *Store) recoverStaged(req IssueRequest, candidates []string) bool {
 			continue
 		}
 		rec, err := s.Lookup(context.Background(), certs[0].SerialNumber)
-		if err != nil || rec.Status != "good" || filepath.Clean(rec.Meta.Out) != absPath(req.Out) || !sameCert(rec, certs[0]) {
+		if err != nil || rec.Status != "good" || filepath.Clean(rec.Meta.Out) != absPath(req.Out) || !rec.Is(certs[0]) {
 			continue
 		}
 		complete := true

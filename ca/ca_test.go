@@ -160,14 +160,14 @@ func TestInitLayout(t *testing.T) {
 
 func TestInitRefusesExistingHome(t *testing.T) {
 	s := newHome(t)
-	before := snapshot(t, s.Home)
+	before := homeSnapshot(t, s)
 	_, err := Init(context.Background(), InitOptions{Home: s.Home, RootCN: "A", IssuingCN: "B", BaseURL: "http://x", Password: "p",
 		RootKey: keys.Spec{Type: "ecdsa", Curve: "P-256"}})
 	var ex *ExistsError
 	if !errors.As(err, &ex) {
 		t.Fatalf("Init on an existing home: %v, want ExistsError", err)
 	}
-	if after := snapshot(t, s.Home); after != before {
+	if after := homeSnapshot(t, s); after != before {
 		t.Errorf("init changed the existing home:\n%s\n---\n%s", before, after)
 	}
 }
@@ -290,22 +290,12 @@ func TestIssueEveryBuiltin(t *testing.T) {
 
 // snapshot lists every file under dir with its size and content hash
 // prefix, to prove a refused command changed nothing.
-func snapshot(t testing.TB, dir string) string {
-	t.Helper()
-	var b strings.Builder
-	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		if strings.HasSuffix(p, "-wal") || strings.HasSuffix(p, "-shm") || strings.HasSuffix(p, ".db") {
-			return nil // the database is compared by its rows
-		}
-		data, _ := os.ReadFile(p)
-		rel, _ := filepath.Rel(dir, p)
-		b.WriteString(rel + " " + hex.EncodeToString(data[:min(len(data), 16)]) + "\n")
-		return nil
-	})
-	return b.String()
+// snapshot is every file under dir, whole (testkit.Snapshot).
+func snapshot(t testing.TB, dir string) string { return testkit.Snapshot(t, nil, false, dir) }
+
+// homeSnapshot is the home's files and every row of its database.
+func homeSnapshot(t testing.TB, s *Store) string {
+	return testkit.Snapshot(t, s.DB.RawSQL(), s.DB.Postgres(), s.Home)
 }
 
 func TestIssueRefusals(t *testing.T) {
@@ -351,12 +341,12 @@ func TestIssueRefusals(t *testing.T) {
 			if tc.req.Out == "" {
 				tc.req.Out = t.TempDir()
 			}
-			before, n := snapshot(t, tc.req.Out)+snapshot(t, s.Home), countCerts(t, s)
+			before, n := snapshot(t, tc.req.Out)+homeSnapshot(t, s), countCerts(t, s)
 			_, err := s.Issue(context.Background(), tc.req)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("err = %v, want %q", err, tc.want)
 			}
-			if after := snapshot(t, tc.req.Out) + snapshot(t, s.Home); after != before {
+			if after := snapshot(t, tc.req.Out) + homeSnapshot(t, s); after != before {
 				t.Errorf("files changed:\n%s---\n%s", before, after)
 			}
 			if m := countCerts(t, s); m != n {

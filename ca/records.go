@@ -92,11 +92,3 @@ func (e *AlreadyRevokedError) Error() string {
 func (e *AlreadyRevokedError) HintText() string {
 	return "nothing to do; `certmint crl` republishes the CRLs if they are out of date"
 }
-
-// subjectOf prefers the stored subject, falling back to the CN.
-func subjectOf(r *Record) string {
-	if r.Meta.Subject != "" {
-		return r.Meta.Subject
-	}
-	return "CN=" + r.CN
-}

@@ -84,7 +84,7 @@ func (s *Store) revoke(ctx context.Context, serial *big.Int, reason int, now tim
 	}
 	rec.Status, rec.Reason, rec.RevokedAt = "revoked", reason, now.UTC().Truncate(time.Second)
 	if err := s.DB.Audit(ctx, Event{Action: "revoke", Serial: rec.SerialHex(), CALabel: rec.CALabel, Template: rec.Meta.Template,
-		Subject: subjectOf(rec), Detail: crl.ReasonName(reason)}); err != nil {
+		Subject: rec.Subject(), Detail: crl.ReasonName(reason)}); err != nil {
 		return nil, err
 	}
 	pub, err := s.PublishCRL(ctx, issuer, now)

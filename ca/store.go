@@ -49,6 +49,9 @@ type Authority struct {
 	key  crypto.Signer
 }
 
+// Dir is the CA's folder in the home.
+func (a *Authority) Dir() string { return a.dir }
+
 // KeyPath is the encrypted private key of the CA.
 func (a *Authority) KeyPath() string { return filepath.Join(a.dir, KeyFile) }
 

@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/certmint/certmint/doctor"
 	"github.com/certmint/certmint/internal/testkit"
 	"github.com/jmoiron/sqlx"
 
@@ -410,12 +411,12 @@ func (c *crashHarness) checkFile(path string, passwords map[string][]string) err
 
 // doctorJSON is `certmint doctor --json`.
 type doctorJSON struct {
-	Findings     []ca.DoctorFinding `json:"findings"`
-	Found        int                `json:"found"`
-	Repaired     int                `json:"repaired"`
-	Unrepairable int                `json:"unrepairable"`
-	Unresolved   int                `json:"unresolved"`
-	OK           bool               `json:"ok"`
+	Findings     []doctor.Finding `json:"findings"`
+	Found        int              `json:"found"`
+	Repaired     int              `json:"repaired"`
+	Unrepairable int              `json:"unrepairable"`
+	Unresolved   int              `json:"unresolved"`
+	OK           bool             `json:"ok"`
 }
 
 func (c *crashHarness) runDoctor(what string, args ...string) doctorJSON {
@@ -450,7 +451,7 @@ func (c *crashHarness) doctor(what string) {
 	for _, f := range after.Findings {
 		if f.Repairable {
 			c.t.Errorf("%s: after doctor --repair, doctor still reports %s %s: %s", what, f.Kind, f.Path, f.Problem)
-		} else if !slices.ContainsFunc(rep.Findings, func(g ca.DoctorFinding) bool { return g.Kind == f.Kind && g.Serial == f.Serial && g.Path == f.Path }) {
+		} else if !slices.ContainsFunc(rep.Findings, func(g doctor.Finding) bool { return g.Kind == f.Kind && g.Serial == f.Serial && g.Path == f.Path }) {
 			c.t.Errorf("%s: a new finding after the repair: %s %s: %s", what, f.Kind, f.Path, f.Problem)
 		}
 	}

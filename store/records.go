@@ -92,6 +92,20 @@ func (r *Record) Certificate() (*x509.Certificate, error) {
 	return x509.ParseCertificate(block.Bytes)
 }
 
+// Is reports whether the record is of that certificate.
+func (r *Record) Is(c *x509.Certificate) bool {
+	rc, err := r.Certificate()
+	return err == nil && rc.Equal(c)
+}
+
+// Subject is the subject recorded at issuance, or the CN.
+func (r *Record) Subject() string {
+	if r.Meta.Subject != "" {
+		return r.Meta.Subject
+	}
+	return "CN=" + r.CN
+}
+
 // IsCA reports a record of a CA certificate (the issuing CA, recorded at init).
 func (r *Record) IsCA() bool { return r.Meta.Template == IssuingCATemplate }
 

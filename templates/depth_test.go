@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/certmint/certmint/internal/testkit"
 )
@@ -42,12 +41,7 @@ func TestNestedTemplates(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			start := time.Now()
 			_, err := Parse("x.toml", []byte(tc.src))
-			took := time.Since(start)
-			if took > 2*time.Second {
-				t.Errorf("Parse took %v", took)
-			}
 			if err == nil {
 				t.Fatal("accepted")
 			}
@@ -98,12 +92,19 @@ func TestNestingOfGoodTemplates(t *testing.T) {
 // A template file of 100 MB is refused from its first 256 KiB.
 func TestOversizedTemplateFile(t *testing.T) {
 	p := testkit.SparseFile(t, t.TempDir(), "huge.toml", 100<<20)
-	start := time.Now()
 	_, err := LoadFile(p)
 	if err == nil || !strings.Contains(err.Error(), "larger than 256 KiB") {
 		t.Fatalf("error %v", err)
 	}
-	if d := time.Since(start); d > time.Second {
-		t.Errorf("refusing took %v", d)
+}
+
+// BenchmarkRefuseOversizedTemplate: refusing a 100 MB template costs what
+// reading 256 KiB does (make bench prints it; no test asserts a time).
+func BenchmarkRefuseOversizedTemplate(b *testing.B) {
+	p := testkit.SparseFile(b, b.TempDir(), "huge.toml", 100<<20)
+	for b.Loop() {
+		if _, err := LoadFile(p); err == nil {
+			b.Fatal("accepted")
+		}
 	}
 }

@@ -7,20 +7,16 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
-	"crypto/sha256"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
 	"io"
-	"io/fs"
 	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -29,7 +25,6 @@ import (
 	"github.com/certmint/certmint/ca"
 	"github.com/certmint/certmint/internal/testkit"
 	"github.com/certmint/certmint/store"
-	"github.com/jmoiron/sqlx"
 )
 
 // snapshot is everything a refused command must leave as it was, in home
@@ -39,55 +34,16 @@ import (
 // table.
 func snapshot(t testing.TB, home string, dirs ...string) string {
 	t.Helper()
-	var lines []string
-	for _, dir := range append([]string{home}, dirs...) {
-		filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-			if err != nil {
-				lines = append(lines, p+" "+err.Error())
-				return nil
-			}
-			info, err := d.Info()
-			if err != nil {
-				return nil
-			}
-			if d.IsDir() {
-				lines = append(lines, fmt.Sprintf("%s/ %v", p, info.Mode()))
-				return nil
-			}
-			if strings.HasPrefix(d.Name(), ca.DBFile) {
-				lines = append(lines, fmt.Sprintf("%s %v", p, info.Mode()))
-				return nil
-			}
-			data, _ := os.ReadFile(p)
-			sum := sha256.Sum256(data)
-			lines = append(lines, fmt.Sprintf("%s %v %s", p, info.Mode(), hex.EncodeToString(sum[:8])))
-			return nil
-		})
+	dbFile := filepath.Join(home, ca.DBFile)
+	if _, err := os.Stat(dbFile); err != nil {
+		return testkit.Snapshot(t, nil, false, append([]string{home}, dirs...)...)
 	}
-	if _, err := os.Stat(filepath.Join(home, ca.DBFile)); err == nil {
-		sdb, err := store.OpenSQLite(context.Background(), filepath.Join(home, ca.DBFile), false)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer sdb.Close()
-		db := sqlx.NewDb(sdb.RawSQL(), "sqlite")
-		for _, q := range []string{
-			`SELECT hex(serial_number) || ' ' || status || ' ' || coalesce(reason, '') || ' ' || coalesce(revoked_at, '') FROM certificates`,
-			`SELECT ca_label || ' ' || number FROM crl_numbers`,
-			`SELECT id || ' ' || action || ' ' || coalesce(serial, '') FROM audit_log`,
-			`SELECT key || ' ' || value FROM certmint_meta`,
-		} {
-			var rows []string
-			if err := db.Select(&rows, q); err != nil {
-				t.Fatal(err)
-			}
-			sort.Strings(rows)
-			for _, r := range rows {
-				lines = append(lines, "db "+r)
-			}
-		}
+	sdb, err := store.OpenSQLite(context.Background(), dbFile, false)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return strings.Join(lines, "\n")
+	defer sdb.Close()
+	return testkit.Snapshot(t, sdb.RawSQL(), false, append([]string{home}, dirs...)...)
 }
 
 // copyTree copies a folder with its modes (a CA home with its database).

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/certmint/certmint/ca"
+	"github.com/certmint/certmint/doctor"
 	"github.com/certmint/certmint/internal/textsafe"
 	"github.com/certmint/certmint/templates"
 	"github.com/urfave/cli/v2"
@@ -39,7 +40,7 @@ func doctorAction(c *cli.Context) error {
 	if err := noArgs(c); err != nil {
 		return err
 	}
-	o := ca.DoctorOptions{Repair: c.Bool("repair"), Now: time.Now()}
+	o := doctor.Options{Repair: c.Bool("repair"), Now: time.Now()}
 	var err error
 	if o.Warn, err = templates.ParseDuration(c.String("warn")); err != nil || o.Warn <= 0 {
 		return usageHint("e.g. --warn 90d", "--warn %q is not a positive time span", c.String("warn"))
@@ -66,7 +67,7 @@ func doctorAction(c *cli.Context) error {
 		return err
 	}
 	defer s.Close()
-	r, err := s.Doctor(c.Context, o)
+	r, err := doctor.Run(c.Context, s, o)
 	if err != nil {
 		return err
 	}
@@ -74,7 +75,7 @@ func doctorAction(c *cli.Context) error {
 	if c.Bool(jsonFlag.Name) {
 		findings := r.Findings
 		if findings == nil {
-			findings = []ca.DoctorFinding{}
+			findings = []doctor.Finding{}
 		}
 		if err := out.json(map[string]any{
 			"home": r.Home, "records": r.Records, "folders": r.Folders, "files": r.Files,
@@ -102,7 +103,7 @@ type doctorError struct{ msg, hint string }
 func (e *doctorError) Error() string    { return e.msg }
 func (e *doctorError) HintText() string { return e.hint }
 
-func printDoctor(o out, r *ca.DoctorReport) {
+func printDoctor(o out, r *doctor.Report) {
 	o.infof("Checked %s (database schema version %d): %d certificates, %d certificate files in %d bundle folders, public/ and the CAs.", r.Home, r.SchemaVersion, r.Records, r.Files, r.Folders)
 	for _, f := range r.Findings {
 		mark := "PROBLEM "

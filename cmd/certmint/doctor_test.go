@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/certmint/certmint/ca"
+	"github.com/certmint/certmint/doctor"
 )
 
 func TestDoctorCLI(t *testing.T) {
@@ -49,9 +50,9 @@ func TestDoctorCLI(t *testing.T) {
 	// --json: stdout is JSON only.
 	code, stdout, _ = runCLI(t, "doctor", "--home", home, "--json")
 	var rep struct {
-		Findings []ca.DoctorFinding `json:"findings"`
-		Found    int                `json:"found"`
-		OK       bool               `json:"ok"`
+		Findings []doctor.Finding `json:"findings"`
+		Found    int              `json:"found"`
+		OK       bool             `json:"ok"`
 	}
 	if err := json.Unmarshal([]byte(stdout), &rep); err != nil || code != 1 || rep.Found != 3 || rep.OK {
 		t.Errorf("doctor --json: exit %d, %v\n%s", code, err, stdout)

@@ -1,4 +1,4 @@
-package ca
+package doctor
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/certmint/certmint/ca"
 	"github.com/certmint/certmint/crl"
 	"github.com/certmint/certmint/internal/fsutil"
 	"github.com/certmint/certmint/templates"
@@ -25,9 +26,9 @@ func doctorTemplate(t testing.TB) *templates.Template {
 }
 
 // doctorBundle issues one bundle named cn into out.
-func doctorBundle(t testing.TB, s *Store, out, cn string, force bool) *Issued {
+func doctorBundle(t testing.TB, s *ca.Store, out, cn string, force bool) *ca.Issued {
 	t.Helper()
-	res, err := s.Issue(context.Background(), IssueRequest{Template: doctorTemplate(t), Subject: pkix.Name{CommonName: cn},
+	res, err := s.Issue(context.Background(), ca.IssueRequest{Template: doctorTemplate(t), Subject: pkix.Name{CommonName: cn},
 		Out: out, Password: "pfx-pw", Force: force})
 	if err != nil {
 		t.Fatal(err)
@@ -54,17 +55,17 @@ func write(t testing.TB, path, data string, mode os.FileMode) {
 	}
 }
 
-func runDoctor(t testing.TB, s *Store, o DoctorOptions) *DoctorReport {
+func runDoctor(t testing.TB, s *ca.Store, o Options) *Report {
 	t.Helper()
-	r, err := s.Doctor(context.Background(), o)
+	r, err := Run(context.Background(), s, o)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return r
 }
 
-func findingsOf(r *DoctorReport, kind string) []DoctorFinding {
-	var out []DoctorFinding
+func findingsOf(r *Report, kind string) []Finding {
+	var out []Finding
 	for _, f := range r.Findings {
 		if f.Kind == kind {
 			out = append(out, f)
@@ -73,7 +74,7 @@ func findingsOf(r *DoctorReport, kind string) []DoctorFinding {
 	return out
 }
 
-func describe(r *DoctorReport) string {
+func describe(r *Report) string {
 	var b strings.Builder
 	for _, f := range r.Findings {
 		fmt.Fprintf(&b, "\n  %s %s %s: %s (repairable %v, repaired %v, %s)", f.Kind, f.Serial, f.Path, f.Problem, f.Repairable, f.Repaired, f.Reason)
@@ -81,9 +82,9 @@ func describe(r *DoctorReport) string {
 	return b.String()
 }
 
-func repairEvents(t testing.TB, s *Store) []AuditEntry {
+func repairEvents(t testing.TB, s *ca.Store) []ca.AuditEntry {
 	t.Helper()
-	ev, err := s.Log(context.Background(), LogOptions{Action: "repair"})
+	ev, err := s.Log(context.Background(), ca.LogOptions{Action: "repair"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +94,7 @@ func repairEvents(t testing.TB, s *Store) []AuditEntry {
 func TestDoctorClean(t *testing.T) {
 	s := newHome(t)
 	doctorBundle(t, s, t.TempDir(), "clean.example.com", false)
-	r := runDoctor(t, s, DoctorOptions{})
+	r := runDoctor(t, s, Options{})
 	if len(r.Findings) != 0 || !r.OK() {
 		t.Fatalf("a fresh home with one bundle: %s", describe(r))
 	}
@@ -101,7 +102,7 @@ func TestDoctorClean(t *testing.T) {
 		t.Errorf("looked at %d records, %d folders, %d certificate files; want 1, 1, 2 (.crt and -chain.pem)", r.Records, r.Folders, r.Files)
 	}
 	// Repairing nothing writes nothing.
-	runDoctor(t, s, DoctorOptions{Repair: true})
+	runDoctor(t, s, Options{Repair: true})
 	if ev := repairEvents(t, s); len(ev) != 0 {
 		t.Errorf("repair events on a clean home: %v", ev)
 	}
@@ -112,9 +113,9 @@ func TestDoctorClean(t *testing.T) {
 // is in the audit trail, and that a second run finds nothing repairable.
 func TestDoctor(t *testing.T) {
 	type env struct {
-		s   *Store
+		s   *ca.Store
 		out string
-		iss *Issued // one bundle in out
+		iss *ca.Issued // one bundle in out
 	}
 	file := func(e *env, suffix string) string {
 		for _, f := range e.iss.Files {
@@ -134,14 +135,14 @@ func TestDoctor(t *testing.T) {
 	tests := []struct {
 		name       string
 		posixOnly  bool // permission bits
-		opts       DoctorOptions
+		opts       Options
 		make       func(t *testing.T, e *env)
 		kind       string
 		repairable bool
 		want       string // in the problem
 		check      func(t *testing.T, e *env)
 	}{
-		{name: "leftover temporary file", kind: DoctorTempFile, repairable: true, want: "temporary file left",
+		{name: "leftover temporary file", kind: KindTempFile, repairable: true, want: "temporary file left",
 			make: func(t *testing.T, e *env) {
 				p := filepath.Join(e.out, fsutil.TempPrefix+"123")
 				write(t, p, "half a key", 0o600)
@@ -152,52 +153,52 @@ func TestDoctor(t *testing.T) {
 					t.Error("the temporary file is still there")
 				}
 			}},
-		{name: "leftover temporary folder in public", kind: DoctorTempFile, repairable: true, want: "temporary folder left",
+		{name: "leftover temporary folder in public", kind: KindTempFile, repairable: true, want: "temporary folder left",
 			make: func(t *testing.T, e *env) {
 				p := filepath.Join(e.s.PublicDir(), fsutil.TempNewFolder+"x-1")
 				os.Mkdir(p, 0o755)
 				write(t, filepath.Join(p, "a"), "x", 0o644)
 				old(t, p)
 			}},
-		{name: "young temporary file is left alone", kind: DoctorTempFile, repairable: true, want: "temporary file left",
+		{name: "young temporary file is left alone", kind: KindTempFile, repairable: true, want: "temporary file left",
 			make: func(t *testing.T, e *env) { write(t, filepath.Join(e.s.Home, fsutil.TempPrefix+"9"), "x", 0o600) },
 			check: func(t *testing.T, e *env) {
 				if _, err := os.Stat(filepath.Join(e.s.Home, fsutil.TempPrefix+"9")); err != nil {
 					t.Error("a temporary file younger than 10 minutes was removed")
 				}
 			}},
-		{name: "young temporary file with TempAge -1", opts: DoctorOptions{TempAge: -1}, kind: DoctorTempFile, repairable: true, want: "temporary file left",
+		{name: "young temporary file with TempAge -1", opts: Options{TempAge: -1}, kind: KindTempFile, repairable: true, want: "temporary file left",
 			make: func(t *testing.T, e *env) { write(t, filepath.Join(e.s.Home, fsutil.TempPrefix+"9"), "x", 0o600) }},
-		{name: "public CA certificate missing", kind: DoctorPublicCert, repairable: true, want: "missing",
+		{name: "public CA certificate missing", kind: KindPublicCert, repairable: true, want: "missing",
 			make: func(t *testing.T, e *env) { os.Remove(filepath.Join(e.s.PublicDir(), e.s.Issuing.Slug+".crt")) },
 			check: func(t *testing.T, e *env) {
 				if der, _ := os.ReadFile(filepath.Join(e.s.PublicDir(), e.s.Issuing.Slug+".crt")); string(der) != string(e.s.Issuing.Cert.Raw) {
 					t.Error("public/<issuing>.crt was not rewritten")
 				}
 			}},
-		{name: "public CA certificate is another one", kind: DoctorPublicCert, repairable: true, want: "is not the DER certificate",
+		{name: "public CA certificate is another one", kind: KindPublicCert, repairable: true, want: "is not the DER certificate",
 			make: func(t *testing.T, e *env) {
 				write(t, filepath.Join(e.s.PublicDir(), e.s.Issuing.Slug+".crt"), string(e.s.Root.Cert.Raw), 0o644)
 			}},
-		{name: "CRL missing", kind: DoctorCRLMissing, repairable: true, want: "missing",
+		{name: "CRL missing", kind: KindCRLMissing, repairable: true, want: "missing",
 			make: func(t *testing.T, e *env) { os.Remove(crlPath(e)) },
 			check: func(t *testing.T, e *env) {
 				if rl, err := crl.ReadFile(crlPath(e)); err != nil || rl.CheckSignatureFrom(e.s.Issuing.Cert) != nil {
 					t.Errorf("no fresh CRL: %v", err)
 				}
 			}},
-		{name: "CRL not signed by its CA", kind: DoctorCRLInvalid, repairable: true, want: "not signed by",
+		{name: "CRL not signed by its CA", kind: KindCRLInvalid, repairable: true, want: "not signed by",
 			make: func(t *testing.T, e *env) {
 				rootCRL, _ := crl.Paths(e.s.PublicDir(), e.s.Root.Slug)
 				data, _ := os.ReadFile(rootCRL)
 				write(t, crlPath(e), string(data), 0o644)
 			}},
-		{name: "CRL torn", kind: DoctorCRLInvalid, repairable: true, want: "unreadable",
+		{name: "CRL torn", kind: KindCRLInvalid, repairable: true, want: "unreadable",
 			make: func(t *testing.T, e *env) {
 				data, _ := os.ReadFile(crlPath(e))
 				write(t, crlPath(e), string(data[:len(data)/2]), 0o644)
 			}},
-		{name: "CRL misses a revocation", kind: DoctorCRLStale, repairable: true, want: "does not list 1 revoked",
+		{name: "CRL misses a revocation", kind: KindCRLStale, repairable: true, want: "does not list 1 revoked",
 			make: func(t *testing.T, e *env) {
 				// What a revoke killed before it published leaves.
 				_, err := rawX(e.s).Exec(`UPDATE certificates SET status = 'revoked', reason = 1, revoked_at = ? WHERE serial_number = ?`,
@@ -205,7 +206,7 @@ func TestDoctor(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				e.s.DB.Audit(context.Background(), Event{Action: "revoke", Serial: e.iss.Serial})
+				e.s.DB.Audit(context.Background(), ca.Event{Action: "revoke", Serial: e.iss.Serial})
 			},
 			check: func(t *testing.T, e *env) {
 				rl, err := crl.ReadFile(crlPath(e))
@@ -213,7 +214,7 @@ func TestDoctor(t *testing.T) {
 					t.Errorf("the fresh CRL does not list the revocation (%v)", err)
 				}
 			}},
-		{name: "CRL behind the database", kind: DoctorCRLStale, repairable: true, want: "the database has published up to number 6",
+		{name: "CRL behind the database", kind: KindCRLStale, repairable: true, want: "the database has published up to number 6",
 			make: func(t *testing.T, e *env) {
 				if _, err := rawX(e.s).Exec(`UPDATE crl_numbers SET number = number + 5`); err != nil {
 					t.Fatal(err)
@@ -224,10 +225,10 @@ func TestDoctor(t *testing.T) {
 					t.Errorf("fresh CRL number %v, want 7", rl.Number)
 				}
 			}},
-		{name: "CRL past nextUpdate", opts: DoctorOptions{Now: time.Now().Add(8 * 24 * time.Hour)}, kind: DoctorCRLExpired, repairable: true, want: "expired at"},
-		{name: "CRL past half its lifetime", opts: DoctorOptions{Now: time.Now().Add(4 * 24 * time.Hour)}, kind: DoctorCRLDue, repairable: true, want: "due for re-signing"},
-		{name: "CRL inside --crl-warn", opts: DoctorOptions{CRLWarn: 8 * 24 * time.Hour}, kind: DoctorCRLDue, repairable: true, want: "due for re-signing"},
-		{name: "CRL PEM differs", kind: DoctorCRLPEM, repairable: true, want: "is not the same CRL",
+		{name: "CRL past nextUpdate", opts: Options{Now: time.Now().Add(8 * 24 * time.Hour)}, kind: KindCRLExpired, repairable: true, want: "expired at"},
+		{name: "CRL past half its lifetime", opts: Options{Now: time.Now().Add(4 * 24 * time.Hour)}, kind: KindCRLDue, repairable: true, want: "due for re-signing"},
+		{name: "CRL inside --crl-warn", opts: Options{CRLWarn: 8 * 24 * time.Hour}, kind: KindCRLDue, repairable: true, want: "due for re-signing"},
+		{name: "CRL PEM differs", kind: KindCRLPEM, repairable: true, want: "is not the same CRL",
 			make: func(t *testing.T, e *env) {
 				_, pemPath := crl.Paths(e.s.PublicDir(), e.s.Issuing.Slug)
 				rootCRL, _ := crl.Paths(e.s.PublicDir(), e.s.Root.Slug)
@@ -242,32 +243,32 @@ func TestDoctor(t *testing.T) {
 					t.Error(".crl.pem was not rewritten from .crl")
 				}
 			}},
-		{name: "bundle key readable by others", posixOnly: true, kind: DoctorPermissions, repairable: true, want: "is 0644",
+		{name: "bundle key readable by others", posixOnly: true, kind: KindPermissions, repairable: true, want: "is 0644",
 			make:  func(t *testing.T, e *env) { os.Chmod(file(e, ".key"), 0o644) },
 			check: func(t *testing.T, e *env) { mode(t, file(e, ".key"), 0o600) }},
-		{name: "pfx readable by group", posixOnly: true, kind: DoctorPermissions, repairable: true, want: "is 0640",
+		{name: "pfx readable by group", posixOnly: true, kind: KindPermissions, repairable: true, want: "is 0640",
 			make:  func(t *testing.T, e *env) { os.Chmod(file(e, ".pfx"), 0o640) },
 			check: func(t *testing.T, e *env) { mode(t, file(e, ".pfx"), 0o600) }},
-		{name: "CA key readable by others", posixOnly: true, kind: DoctorPermissions, repairable: true, want: "is 0604",
+		{name: "CA key readable by others", posixOnly: true, kind: KindPermissions, repairable: true, want: "is 0604",
 			make:  func(t *testing.T, e *env) { os.Chmod(e.s.Root.KeyPath(), 0o604) },
 			check: func(t *testing.T, e *env) { mode(t, e.s.Root.KeyPath(), 0o600) }},
-		{name: "home open", posixOnly: true, kind: DoctorPermissions, repairable: true, want: "the CA home is 0755",
+		{name: "home open", posixOnly: true, kind: KindPermissions, repairable: true, want: "the CA home is 0755",
 			make:  func(t *testing.T, e *env) { os.Chmod(e.s.Home, 0o755) },
 			check: func(t *testing.T, e *env) { mode(t, e.s.Home, 0o700) }},
-		{name: "database readable", posixOnly: true, kind: DoctorPermissions, repairable: true, want: "the issuance database is 0644",
-			make:  func(t *testing.T, e *env) { os.Chmod(filepath.Join(e.s.Home, DBFile), 0o644) },
-			check: func(t *testing.T, e *env) { mode(t, filepath.Join(e.s.Home, DBFile), 0o600) }},
-		{name: "bundle gone", kind: DoctorBundleMissing, want: "none of its 4 files",
+		{name: "database readable", posixOnly: true, kind: KindPermissions, repairable: true, want: "the issuance database is 0644",
+			make:  func(t *testing.T, e *env) { os.Chmod(filepath.Join(e.s.Home, ca.DBFile), 0o644) },
+			check: func(t *testing.T, e *env) { mode(t, filepath.Join(e.s.Home, ca.DBFile), 0o600) }},
+		{name: "bundle gone", kind: KindBundleMissing, want: "none of its 4 files",
 			make: func(t *testing.T, e *env) {
 				for _, f := range e.iss.Files {
 					os.Remove(f)
 				}
 			}},
-		{name: "bundle incomplete", kind: DoctorBundleIncomplete, want: "1 of its 4 files are missing",
+		{name: "bundle incomplete", kind: KindBundleIncomplete, want: "1 of its 4 files are missing",
 			make: func(t *testing.T, e *env) { os.Remove(file(e, ".pfx")) }},
-		{name: "bundle replaced by a forced reissue", kind: DoctorBundleReplaced, want: "now hold certificate",
+		{name: "bundle replaced by a forced reissue", kind: KindBundleReplaced, want: "now hold certificate",
 			make: func(t *testing.T, e *env) { doctorBundle(t, e.s, e.out, "doctor.example.com", true) }},
-		{name: "certificate on disk, not in the database", kind: DoctorUnrecorded, repairable: true, want: "not in the database",
+		{name: "certificate on disk, not in the database", kind: KindUnrecorded, repairable: true, want: "not in the database",
 			make: func(t *testing.T, e *env) {
 				if _, err := rawX(e.s).Exec(`DELETE FROM certificates WHERE serial_number = ?`, e.iss.Cert.SerialNumber.String()); err != nil {
 					t.Fatal(err)
@@ -281,7 +282,7 @@ func TestDoctor(t *testing.T) {
 					t.Errorf("not recorded again: %v %+v", err, rec)
 				}
 			}},
-		{name: "issuance missing from the audit trail", kind: DoctorAuditMissing, repairable: true, want: "no issuance event",
+		{name: "issuance missing from the audit trail", kind: KindAuditMissing, repairable: true, want: "no issuance event",
 			make: func(t *testing.T, e *env) {
 				// What an issue killed between recording and auditing leaves.
 				if _, err := rawX(e.s).Exec(`DELETE FROM audit_log WHERE serial = ?`, e.iss.Serial); err != nil {
@@ -289,13 +290,13 @@ func TestDoctor(t *testing.T) {
 				}
 			},
 			check: func(t *testing.T, e *env) {
-				ev, _ := e.s.Log(context.Background(), LogOptions{Serial: e.iss.Serial})
+				ev, _ := e.s.Log(context.Background(), ca.LogOptions{Serial: e.iss.Serial})
 				if len(ev) != 1 || ev[0].Action != "repair" || !strings.Contains(ev[0].Detail, "no issuance event") {
 					t.Errorf("audit trail of %s: %+v", e.iss.Serial, ev)
 				}
 			}},
-		{name: "CA certificates near expiry", opts: DoctorOptions{Warn: 30 * 365 * 24 * time.Hour}, kind: DoctorCAExpiry, want: "expires on"},
-		{name: "issue killed after recording, nothing moved", kind: DoctorStagedBundle, repairable: true, want: "4 of its files were left",
+		{name: "CA certificates near expiry", opts: Options{Warn: 30 * 365 * 24 * time.Hour}, kind: KindCAExpiry, want: "expires on"},
+		{name: "issue killed after recording, nothing moved", kind: KindStagedBundle, repairable: true, want: "4 of its files were left",
 			make: func(t *testing.T, e *env) {
 				staging := filepath.Join(e.out, fsutil.TempNewFolder+"doctor.example.com-77")
 				os.Mkdir(staging, 0o755)
@@ -311,7 +312,7 @@ func TestDoctor(t *testing.T) {
 					}
 				}
 			}},
-		{name: "issue killed while moving files", kind: DoctorStagedBundle, repairable: true, want: "2 of its files were left",
+		{name: "issue killed while moving files", kind: KindStagedBundle, repairable: true, want: "2 of its files were left",
 			make: func(t *testing.T, e *env) {
 				// The .crt and .key are in place; the rest waits.
 				staging := filepath.Join(e.out, fsutil.TempNewFolder+"doctor.example.com-78")
@@ -342,7 +343,7 @@ func TestDoctor(t *testing.T) {
 			if len(got) == 0 {
 				t.Fatalf("no %s finding: %s", tc.kind, describe(before))
 			}
-			if len(got) != len(before.Findings) && tc.kind != DoctorCAExpiry {
+			if len(got) != len(before.Findings) && tc.kind != KindCAExpiry {
 				t.Errorf("findings beside the %s one: %s", tc.kind, describe(before))
 			}
 			f := got[0]
@@ -384,7 +385,7 @@ func TestDoctor(t *testing.T) {
 			if tc.repairable && !young {
 				again := runDoctor(t, e.s, tc.opts)
 				for _, g := range again.Findings {
-					if g.Repairable && !(tc.kind == DoctorCRLExpired || tc.kind == DoctorCRLDue) {
+					if g.Repairable && !(tc.kind == KindCRLExpired || tc.kind == KindCRLDue) {
 						t.Errorf("after the repair: %s", describe(again))
 					}
 				}
@@ -411,9 +412,9 @@ func TestDoctorStagedOtherAttempt(t *testing.T) {
 		}
 	}
 	old(t, staging)
-	r := runDoctor(t, s, DoctorOptions{Repair: true})
-	if len(r.Findings) != 2 || len(findingsOf(r, DoctorTempFile)) != 1 || !findingsOf(r, DoctorTempFile)[0].Repaired ||
-		len(findingsOf(r, DoctorBundleIncomplete)) != 1 || findingsOf(r, DoctorBundleIncomplete)[0].Serial != iss.Serial {
+	r := runDoctor(t, s, Options{Repair: true})
+	if len(r.Findings) != 2 || len(findingsOf(r, KindTempFile)) != 1 || !findingsOf(r, KindTempFile)[0].Repaired ||
+		len(findingsOf(r, KindBundleIncomplete)) != 1 || findingsOf(r, KindBundleIncomplete)[0].Serial != iss.Serial {
 		t.Errorf("want the staging folder removed and %s reported incomplete: %s", iss.Serial, describe(r))
 	}
 }
@@ -430,7 +431,7 @@ func TestDoctorRenewalInPlace(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	old, err := s.Issue(context.Background(), IssueRequest{Template: tm, Subject: pkix.Name{CommonName: "renew.example.com"}, Out: out, Password: "pfx-pw"})
+	old, err := s.Issue(context.Background(), ca.IssueRequest{Template: tm, Subject: pkix.Name{CommonName: "renew.example.com"}, Out: out, Password: "pfx-pw"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -442,7 +443,7 @@ func TestDoctorRenewalInPlace(t *testing.T) {
 	if _, _, err := s.Renew(context.Background(), req, rec, false, time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	if r := runDoctor(t, s, DoctorOptions{}); len(r.Findings) != 0 {
+	if r := runDoctor(t, s, Options{}); len(r.Findings) != 0 {
 		t.Errorf("after a renewal in place: %s", describe(r))
 	}
 }
@@ -454,10 +455,10 @@ func TestDoctorBatchStaged(t *testing.T) {
 	s := newHome(t)
 	out := t.TempDir()
 	tm := doctorTemplate(t)
-	opts := BatchOptions{Template: tm, Out: out, Jobs: 2, RandomPasswords: true}
+	opts := ca.BatchOptions{Template: tm, Out: out, Jobs: 2, RandomPasswords: true}
 	data := "cn\nb1.example.com\nb2.example.com\nb3.example.com\n"
 	run := func() batchRun { return runBatch(t, context.Background(), s, opts, data, 0) }
-	if r := run(); r.err != nil || r.count(func(b BatchResult) bool { return b.Issued != nil }) != 3 {
+	if r := run(); r.err != nil || r.count(func(b ca.BatchResult) bool { return b.Issued != nil }) != 3 {
 		t.Fatalf("batch: %v %+v", r.err, r.results)
 	}
 	// b1's folder never landed; b2's is empty (made by a user); passwords.csv
@@ -468,31 +469,35 @@ func TestDoctorBatchStaged(t *testing.T) {
 	os.Mkdir(filepath.Join(out, "b2.example.com"), 0o755)
 	old(t, filepath.Join(out, fsutil.TempNewFolder+"b2.example.com-6"))
 	if runtime.GOOS != "windows" {
-		os.Chmod(filepath.Join(out, PasswordsFile), 0o644)
+		os.Chmod(filepath.Join(out, ca.PasswordsFile), 0o644)
 	}
-	r := runDoctor(t, s, DoctorOptions{Repair: true})
-	if n := len(findingsOf(r, DoctorStagedBundle)); n != 2 || !r.OK() {
+	r := runDoctor(t, s, Options{Repair: true})
+	if n := len(findingsOf(r, KindStagedBundle)); n != 2 || !r.OK() {
 		t.Fatalf("want 2 staged bundles repaired: %s", describe(r))
 	}
-	if runtime.GOOS != "windows" && len(findingsOf(r, DoctorPermissions)) != 1 {
+	if runtime.GOOS != "windows" && len(findingsOf(r, KindPermissions)) != 1 {
 		t.Errorf("passwords.csv 0644 not reported: %s", describe(r))
 	}
-	if again := runDoctor(t, s, DoctorOptions{}); len(again.Findings) != 0 {
+	if again := runDoctor(t, s, Options{}); len(again.Findings) != 0 {
 		t.Errorf("after the repair: %s", describe(again))
 	}
-	if r := run(); r.err != nil || r.count(func(b BatchResult) bool { return b.Skipped }) != 3 {
-		t.Errorf("rerun after the repair: %v, %d skipped, want 3", r.err, r.count(func(b BatchResult) bool { return b.Skipped }))
+	if r := run(); r.err != nil || r.count(func(b ca.BatchResult) bool { return b.Skipped }) != 3 {
+		t.Errorf("rerun after the repair: %v, %d skipped, want 3", r.err, r.count(func(b ca.BatchResult) bool { return b.Skipped }))
 	}
 }
 
 // Without the CA password, a CRL repair is not done and doctor says what
 // to run.
 func TestDoctorCRLWithoutPassword(t *testing.T) {
-	s := newHome(t)
-	os.Remove(filepath.Join(s.PublicDir(), s.Issuing.Slug+".crl"))
-	s.password = nil
-	r := runDoctor(t, s, DoctorOptions{Repair: true})
-	f := findingsOf(r, DoctorCRLMissing)
+	home := newHome(t)
+	os.Remove(filepath.Join(home.PublicDir(), home.Issuing.Slug+".crl"))
+	s, err := ca.Open(home.Home, nil) // no CA password source
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	r := runDoctor(t, s, Options{Repair: true})
+	f := findingsOf(r, KindCRLMissing)
 	if len(f) != 1 || f[0].Repaired || !f[0].Repairable || !strings.Contains(f[0].Reason, "password") || !strings.Contains(f[0].Hint, "certmint crl") {
 		t.Errorf("%s", describe(r))
 	}
@@ -540,7 +545,7 @@ func TestIssueBatchRecoversStaged(t *testing.T) {
 	s := newHome(t)
 	out := t.TempDir()
 	tm := doctorTemplate(t)
-	opts := BatchOptions{Template: tm, Out: out, Jobs: 2, RandomPasswords: true}
+	opts := ca.BatchOptions{Template: tm, Out: out, Jobs: 2, RandomPasswords: true}
 	data := "cn\nr1.example.com\nr2.example.com\n"
 	run := func() batchRun { return runBatch(t, context.Background(), s, opts, data, 0) }
 	if r := run(); r.err != nil {
@@ -551,13 +556,13 @@ func TestIssueBatchRecoversStaged(t *testing.T) {
 	// A staging folder of an attempt that recorded nothing is not taken.
 	os.Mkdir(filepath.Join(out, fsutil.TempNewFolder+"r2.example.com-2"), 0o755)
 	r := run()
-	if r.err != nil || r.count(func(b BatchResult) bool { return b.Skipped }) != 2 || countCerts(t, s) != n {
-		t.Errorf("rerun: %v, %d skipped (want 2), %d certificates (want %d)", r.err, r.count(func(b BatchResult) bool { return b.Skipped }), countCerts(t, s), n)
+	if r.err != nil || r.count(func(b ca.BatchResult) bool { return b.Skipped }) != 2 || countCerts(t, s) != n {
+		t.Errorf("rerun: %v, %d skipped (want 2), %d certificates (want %d)", r.err, r.count(func(b ca.BatchResult) bool { return b.Skipped }), countCerts(t, s), n)
 	}
 	if _, err := os.Stat(filepath.Join(out, "r1.example.com", "r1.example.com.pfx")); err != nil {
 		t.Errorf("r1 not moved into place: %v", err)
 	}
-	if rep := runDoctor(t, s, DoctorOptions{TempAge: -1, Repair: true}); len(rep.Findings) != 1 || len(findingsOf(rep, DoctorTempFile)) != 1 {
+	if rep := runDoctor(t, s, Options{TempAge: -1, Repair: true}); len(rep.Findings) != 1 || len(findingsOf(rep, KindTempFile)) != 1 {
 		t.Errorf("after the rerun: %s", describe(rep))
 	}
 }
@@ -574,7 +579,7 @@ func TestRecordBeforeRelease(t *testing.T) {
 	out := t.TempDir()
 	lost := doctorBundle(t, s, out, "lost.example.com", false)
 	placed := doctorBundle(t, s, out, "placed.example.com", false)
-	for _, res := range []*Issued{lost, placed} {
+	for _, res := range []*ca.Issued{lost, placed} {
 		rec, err := s.Lookup(ctx, res.Cert.SerialNumber)
 		if err != nil {
 			t.Fatal(err)
@@ -594,17 +599,17 @@ func TestRecordBeforeRelease(t *testing.T) {
 			os.Remove(f)
 		}
 	}
-	r := runDoctor(t, s, DoctorOptions{})
+	r := runDoctor(t, s, Options{})
 	kinds := map[string]string{}
 	for _, f := range r.Findings {
-		if f.Kind == DoctorUnreleased {
+		if f.Kind == KindUnreleased {
 			kinds[f.Serial] = f.Repair
 		}
 	}
 	if !strings.HasPrefix(kinds[lost.Serial], "revoke it") || kinds[placed.Serial] != "mark it released" {
 		t.Fatalf("findings %v; want lost revoked and placed marked", kinds)
 	}
-	runDoctor(t, s, DoctorOptions{Repair: true})
+	runDoctor(t, s, Options{Repair: true})
 	rec, err := s.Lookup(ctx, lost.Cert.SerialNumber)
 	if err != nil {
 		t.Fatal(err)
@@ -632,7 +637,7 @@ func TestRecordBeforeRelease(t *testing.T) {
 	if rec, _ := s.Lookup(ctx, placed.Cert.SerialNumber); rec.Status != "good" || rec.ReleasedAt.IsZero() {
 		t.Errorf("placed after repair: status %s released %v", rec.Status, rec.ReleasedAt)
 	}
-	if r := runDoctor(t, s, DoctorOptions{}); len(r.Findings) > 0 {
+	if r := runDoctor(t, s, Options{}); len(r.Findings) > 0 {
 		t.Errorf("after the repair doctor still finds %+v", r.Findings)
 	}
 }
@@ -648,7 +653,7 @@ func TestUnreleasedYoungLeftAlone(t *testing.T) {
 	for _, f := range res.Files {
 		os.Remove(f)
 	}
-	runDoctor(t, s, DoctorOptions{Repair: true})
+	runDoctor(t, s, Options{Repair: true})
 	rec, err := s.Lookup(context.Background(), res.Cert.SerialNumber)
 	if err != nil {
 		t.Fatal(err)

@@ -1,9 +1,11 @@
-package ca
+// Package doctor finds, and where it is safe repairs, disagreements between
+// a CA home's issuance database, the bundle files it knows of and public/:
+// what an interrupted command, a restored backup or a hand edit left.
+package doctor
 
 import (
 	"bytes"
 	"context"
-	"crypto/x509"
 	"encoding/csv"
 	"encoding/hex"
 	"encoding/pem"
@@ -18,6 +20,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/certmint/certmint/ca"
 	"github.com/certmint/certmint/crl"
 	"github.com/certmint/certmint/internal/certfile"
 	"github.com/certmint/certmint/internal/fsutil"
@@ -28,35 +31,35 @@ import (
 
 // Kinds of doctor findings.
 const (
-	DoctorUnrecorded       = "unrecorded-certificate" // a certificate of this CA on disk that the database does not know
-	DoctorBundleMissing    = "bundle-missing"         // a valid certificate none of whose files is on disk
-	DoctorBundleIncomplete = "bundle-incomplete"      // some of a valid certificate's files are missing
-	DoctorBundleReplaced   = "bundle-replaced"        // a valid certificate's files now hold another certificate
-	DoctorTempFile         = "temp-file"              // a leftover .certmint-tmp-* file or folder
-	DoctorStagedBundle     = "staged-bundle"          // a recorded bundle left in its staging folder
-	DoctorPublicCert       = "public-cert"            // public/<slug>.crt missing or not the CA certificate
-	DoctorCRLMissing       = "crl-missing"
-	DoctorCRLInvalid       = "crl-invalid"   // unreadable, or not signed by its CA
-	DoctorCRLStale         = "crl-stale"     // misses a revocation, or the database has gone past its number
-	DoctorCRLExpired       = "crl-expired"   // past nextUpdate
-	DoctorCRLDue           = "crl-due"       // inside half its lifetime or the warning window
-	DoctorCRLPEM           = "crl-pem"       // <slug>.crl.pem missing or not the same CRL as <slug>.crl
-	DoctorPermissions      = "permissions"   // a secret, the home or the database readable by group or others
-	DoctorCAExpiry         = "ca-expiry"     // a CA certificate near or past its end
-	DoctorAuditMissing     = "audit-missing" // a recorded issuance or revocation the audit trail lacks
-	DoctorUnreleased       = "unreleased"    // recorded before its files were written, and never marked released
-	DoctorCAUnusable       = "ca-unusable"   // a CA revoked or not yet valid: nothing can be issued from it
+	KindUnrecorded       = "unrecorded-certificate" // a certificate of this CA on disk that the database does not know
+	KindBundleMissing    = "bundle-missing"         // a valid certificate none of whose files is on disk
+	KindBundleIncomplete = "bundle-incomplete"      // some of a valid certificate's files are missing
+	KindBundleReplaced   = "bundle-replaced"        // a valid certificate's files now hold another certificate
+	KindTempFile         = "temp-file"              // a leftover .certmint-tmp-* file or folder
+	KindStagedBundle     = "staged-bundle"          // a recorded bundle left in its staging folder
+	KindPublicCert       = "public-cert"            // public/<slug>.crt missing or not the CA certificate
+	KindCRLMissing       = "crl-missing"
+	KindCRLInvalid       = "crl-invalid"   // unreadable, or not signed by its CA
+	KindCRLStale         = "crl-stale"     // misses a revocation, or the database has gone past its number
+	KindCRLExpired       = "crl-expired"   // past nextUpdate
+	KindCRLDue           = "crl-due"       // inside half its lifetime or the warning window
+	KindCRLPEM           = "crl-pem"       // <slug>.crl.pem missing or not the same CRL as <slug>.crl
+	KindPermissions      = "permissions"   // a secret, the home or the database readable by group or others
+	KindCAExpiry         = "ca-expiry"     // a CA certificate near or past its end
+	KindAuditMissing     = "audit-missing" // a recorded issuance or revocation the audit trail lacks
+	KindUnreleased       = "unreleased"    // recorded before its files were written, and never marked released
+	KindCAUnusable       = "ca-unusable"   // a CA revoked or not yet valid: nothing can be issued from it
 )
 
-// DefaultDoctorWarn is how long before its end a CA certificate is reported.
-const DefaultDoctorWarn = 90 * 24 * time.Hour
+// DefaultWarn is how long before its end a CA certificate is reported.
+const DefaultWarn = 90 * 24 * time.Hour
 
 // DefaultTempAge is how old a temporary file must be before doctor removes
 // it: a younger one may belong to a certmint that is still running.
 const DefaultTempAge = 10 * time.Minute
 
-// DoctorOptions say what Doctor checks against and whether it repairs.
-type DoctorOptions struct {
+// Options say what Doctor checks against and whether it repairs.
+type Options struct {
 	Repair bool
 	// Warn: CA certificates ending within it are reported (0: 90 days).
 	Warn time.Duration
@@ -70,9 +73,9 @@ type DoctorOptions struct {
 	Now     time.Time
 }
 
-// DoctorFinding is one disagreement between the database, the files and
+// Finding is one disagreement between the database, the files and
 // public/, and what was (or can be) done about it.
-type DoctorFinding struct {
+type Finding struct {
 	Kind    string `json:"kind"`
 	CA      string `json:"ca,omitempty"`
 	Serial  string `json:"serial,omitempty"`
@@ -90,10 +93,10 @@ type DoctorFinding struct {
 	Hint string `json:"hint,omitempty"`
 }
 
-// DoctorReport is what Doctor found.
-type DoctorReport struct {
-	Home     string          `json:"home"`
-	Findings []DoctorFinding `json:"findings"`
+// Report is what Doctor found.
+type Report struct {
+	Home     string    `json:"home"`
+	Findings []Finding `json:"findings"`
 	// SchemaVersion is the issuance database's schema version (migrated to
 	// this certmint's when the home was opened).
 	SchemaVersion int `json:"schema_version"`
@@ -104,7 +107,7 @@ type DoctorReport struct {
 }
 
 // Repaired counts the findings repaired.
-func (r *DoctorReport) Repaired() int {
+func (r *Report) Repaired() int {
 	n := 0
 	for _, f := range r.Findings {
 		if f.Repaired {
@@ -115,7 +118,7 @@ func (r *DoctorReport) Repaired() int {
 }
 
 // Unrepairable counts the findings doctor cannot repair.
-func (r *DoctorReport) Unrepairable() int {
+func (r *Report) Unrepairable() int {
 	n := 0
 	for _, f := range r.Findings {
 		if !f.Repaired && !f.Repairable {
@@ -126,26 +129,26 @@ func (r *DoctorReport) Unrepairable() int {
 }
 
 // Unresolved counts the findings not repaired.
-func (r *DoctorReport) Unresolved() int { return len(r.Findings) - r.Repaired() }
+func (r *Report) Unresolved() int { return len(r.Findings) - r.Repaired() }
 
 // OK reports whether nothing is wrong, or everything was repaired.
-func (r *DoctorReport) OK() bool { return r.Unresolved() == 0 }
+func (r *Report) OK() bool { return r.Unresolved() == 0 }
 
 // doctor is one run of Doctor.
 type doctor struct {
-	s   *Store
+	s   *ca.Store
 	ctx context.Context
-	o   DoctorOptions
-	r   *DoctorReport
+	o   Options
+	r   *Report
 
-	records  []*Record            // every record, CA records included
-	bySerial map[string]*Record   // by SerialHex
-	folders  []string             // bundle folders the database knows
-	batches  []string             // OUT folders of batches
-	byFolder map[string][]*Record // by the folder of their files, and by batch folder
-	staged   map[string]bool      // serials whose bundle waits in a staging folder
-	handled  map[string]bool      // temporary paths already reported
-	released map[string]bool      // unreleased serials checkUnreleased handled
+	records  []*ca.Record            // every record, CA records included
+	bySerial map[string]*ca.Record   // by ca.SerialHex
+	folders  []string                // bundle folders the database knows
+	batches  []string                // OUT folders of batches
+	byFolder map[string][]*ca.Record // by the folder of their files, and by batch folder
+	staged   map[string]bool         // serials whose bundle waits in a staging folder
+	handled  map[string]bool         // temporary paths already reported
+	released map[string]bool         // unreleased serials checkUnreleased handled
 }
 
 // Doctor compares the database, the files of every bundle folder the
@@ -159,12 +162,12 @@ type doctor struct {
 // is appended to the audit trail (action "repair"). Doctor returns an
 // error only when it cannot look (the database cannot be read) or cannot
 // record a repair.
-func (s *Store) Doctor(ctx context.Context, o DoctorOptions) (*DoctorReport, error) {
+func Run(ctx context.Context, s *ca.Store, o Options) (*Report, error) {
 	if o.Now.IsZero() {
 		o.Now = time.Now()
 	}
 	if o.Warn == 0 {
-		o.Warn = DefaultDoctorWarn
+		o.Warn = DefaultWarn
 	}
 	switch {
 	case o.TempAge == 0:
@@ -172,13 +175,13 @@ func (s *Store) Doctor(ctx context.Context, o DoctorOptions) (*DoctorReport, err
 	case o.TempAge < 0:
 		o.TempAge = 0
 	}
-	d := &doctor{s: s, ctx: ctx, o: o, r: &DoctorReport{Home: absPath(s.Home)}, bySerial: map[string]*Record{},
-		byFolder: map[string][]*Record{}, staged: map[string]bool{}, handled: map[string]bool{}, released: map[string]bool{}}
+	d := &doctor{s: s, ctx: ctx, o: o, r: &Report{Home: absolute(s.Home)}, bySerial: map[string]*ca.Record{},
+		byFolder: map[string][]*ca.Record{}, staged: map[string]bool{}, handled: map[string]bool{}, released: map[string]bool{}}
 	var err error
 	if d.r.SchemaVersion, err = s.DB.SchemaVersion(ctx); err != nil {
 		return nil, err
 	}
-	recs, err := s.List(ctx, ListOptions{CAs: true, Now: o.Now})
+	recs, err := s.List(ctx, ca.ListOptions{CAs: true, Now: o.Now})
 	if err != nil {
 		return nil, err
 	}
@@ -242,7 +245,7 @@ func sortedKeys(m map[string]bool) []string {
 
 // add appends a finding; with --repair and a repair function, it runs the
 // repair and records it in the audit trail.
-func (d *doctor) add(f DoctorFinding, repair func() error) error {
+func (d *doctor) add(f Finding, repair func() error) error {
 	if repair == nil || !f.Repairable || !d.o.Repair {
 		if f.Repairable && !d.o.Repair && f.Reason == "" {
 			f.Reason = "not asked to repair (run with --repair)"
@@ -260,13 +263,13 @@ func (d *doctor) add(f DoctorFinding, repair func() error) error {
 	return d.audit(f)
 }
 
-func (d *doctor) audit(f DoctorFinding) error {
+func (d *doctor) audit(f Finding) error {
 	detail := f.Kind
 	if f.Path != "" {
 		detail += " " + f.Path
 	}
 	detail += ": " + f.Problem + "; repair: " + f.Repair
-	return d.s.DB.Audit(d.ctx, Event{Action: "repair", Serial: f.Serial, CALabel: f.CA, Detail: detail})
+	return d.s.DB.Audit(d.ctx, ca.Event{Action: "repair", Serial: f.Serial, CALabel: f.CA, Detail: detail})
 }
 
 // checkMode reports a file or folder with group or other permission bits
@@ -279,7 +282,7 @@ func (d *doctor) checkMode(path, what string, want fs.FileMode) error {
 	if err != nil || st.Mode().Perm()&0o077 == 0 {
 		return nil
 	}
-	return d.add(DoctorFinding{Kind: DoctorPermissions, Path: path,
+	return d.add(Finding{Kind: KindPermissions, Path: path,
 		Problem:    fmt.Sprintf("%s is %04o: group or others have access to it", what, st.Mode().Perm()),
 		Repairable: true, Repair: fmt.Sprintf("chmod %04o", want),
 	}, func() error { return fsutil.Chmod(fsutil.Owner(d.s.Home, path), path, want) })
@@ -297,13 +300,13 @@ func (d *doctor) checkHome() error {
 	}
 	dirs := []string{s.Home, s.PublicDir()}
 	for _, a := range s.Authorities() {
-		if err := d.checkMode(a.dir, "the folder of CA "+a.Slug, fsutil.ModeHome); err != nil {
+		if err := d.checkMode(a.Dir(), "the folder of CA "+a.Slug, fsutil.ModeHome); err != nil {
 			return err
 		}
 		if err := d.checkMode(a.KeyPath(), "the key of CA "+a.Slug, fsutil.ModePrivate); err != nil {
 			return err
 		}
-		dirs = append(dirs, a.dir)
+		dirs = append(dirs, a.Dir())
 	}
 	for _, dir := range dirs {
 		if err := d.tempsIn(dir); err != nil {
@@ -328,7 +331,7 @@ func (d *doctor) checkPublicCerts() error {
 		default:
 			continue
 		}
-		if err := d.add(DoctorFinding{Kind: DoctorPublicCert, CA: a.Slug, Path: path, Problem: problem,
+		if err := d.add(Finding{Kind: KindPublicCert, CA: a.Slug, Path: path, Problem: problem,
 			Repairable: true, Repair: "rewrite it from " + a.CertPath(),
 		}, func() error {
 			return fsutil.WriteFileIn(d.s.Home, path, a.Cert.Raw, fsutil.ModePublic, true)
@@ -371,7 +374,7 @@ func (d *doctor) tempsIn(dir string) error {
 		if info.IsDir() {
 			what = "temporary folder"
 		}
-		f := DoctorFinding{Kind: DoctorTempFile, Path: path,
+		f := Finding{Kind: KindTempFile, Path: path,
 			Problem:    fmt.Sprintf("%s left by an interrupted certmint (%s old)", what, roundAge(age)),
 			Repairable: true, Repair: "remove it"}
 		repair := func() error { return fsutil.RemoveAll(fsutil.Owner(d.s.Home, path), path) }
@@ -387,7 +390,7 @@ func (d *doctor) tempsIn(dir string) error {
 
 // young marks a finding about a temporary file younger than TempAge: a
 // running certmint may still own it.
-func (d *doctor) young(f *DoctorFinding, age time.Duration) bool {
+func (d *doctor) young(f *Finding, age time.Duration) bool {
 	if age >= d.o.TempAge {
 		return false
 	}
@@ -422,7 +425,7 @@ func (d *doctor) checkStaged() error {
 		// complete gets the one that proves it is its own, or none.
 		type claim struct {
 			path    string
-			rec     *Record
+			rec     *ca.Record
 			missing []string
 			strong  bool
 		}
@@ -456,7 +459,7 @@ func (d *doctor) checkStaged() error {
 
 // finish reports (and repairs) one recorded bundle left in its staging
 // folder.
-func (d *doctor) finish(path string, rec *Record, missing []string) error {
+func (d *doctor) finish(path string, rec *ca.Record, missing []string) error {
 	d.handled[path] = true
 	d.staged[rec.SerialHex()] = true
 	info, err := os.Lstat(path)
@@ -465,7 +468,7 @@ func (d *doctor) finish(path string, rec *Record, missing []string) error {
 	}
 	age := d.o.Now.Sub(info.ModTime())
 	target := filepath.Dir(filepath.Clean(rec.Meta.Files[0]))
-	f := DoctorFinding{Kind: DoctorStagedBundle, CA: rec.CALabel, Serial: rec.SerialHex(), Path: path,
+	f := Finding{Kind: KindStagedBundle, CA: rec.CALabel, Serial: rec.SerialHex(), Path: path,
 		Problem: fmt.Sprintf("%s: recorded, but %d of its files were left in this staging folder (%s old): %s",
 			rec.CN, len(missing), roundAge(age), baseNames(missing)),
 		Repairable: true, Repair: "move them into place in " + target}
@@ -518,7 +521,7 @@ func finishStaged(staging, target string, missing []string) error {
 // .crt is moved first, and a second attempt at the same names would have
 // staged its own .crt, or replaced this one), or when it holds only
 // CA-wide files (chain, .cer, install note).
-func (d *doctor) stagedOwner(staging, dir string) (*Record, []string, bool) {
+func (d *doctor) stagedOwner(staging, dir string) (*ca.Record, []string, bool) {
 	ents, err := os.ReadDir(staging)
 	if err != nil {
 		return nil, nil, false
@@ -532,7 +535,7 @@ func (d *doctor) stagedOwner(staging, dir string) (*Record, []string, bool) {
 	if len(names) == 0 {
 		return nil, nil, false
 	}
-	var owner *Record
+	var owner *ca.Record
 	var ownerMissing []string
 	ownerStrong := false
 	for _, r := range d.byFolder[dir] {
@@ -560,7 +563,7 @@ func (d *doctor) stagedOwner(staging, dir string) (*Record, []string, bool) {
 				missing = append(missing, f)
 			case err == nil && strings.HasSuffix(f, ".crt"):
 				certs, err := certfile.ReadCertificates(f)
-				if err != nil || !sameCert(r, certs[0]) {
+				if err != nil || !r.Is(certs[0]) {
 					fits = false // the files now belong to another certificate
 				}
 				crtInPlace = true
@@ -581,14 +584,9 @@ func (d *doctor) stagedOwner(staging, dir string) (*Record, []string, bool) {
 	return owner, ownerMissing, ownerStrong
 }
 
-func sameCert(r *Record, c *x509.Certificate) bool {
-	rc, err := r.Certificate()
-	return err == nil && rc.Equal(c)
-}
-
 // provesOwner tells whether the staged files are r's: proven by one of
 // them (strong), or allowed (see stagedOwner).
-func (d *doctor) provesOwner(staging string, names map[string]bool, r *Record, crtInPlace bool) (strong, ok bool) {
+func (d *doctor) provesOwner(staging string, names map[string]bool, r *ca.Record, crtInPlace bool) (strong, ok bool) {
 	cert, err := r.Certificate()
 	if err != nil {
 		return false, false
@@ -640,7 +638,7 @@ func (d *doctor) provesOwner(staging string, names map[string]bool, r *Record, c
 // bundlePasswords lists the passwords r's .pfx or key may have: its
 // BASE.password (staged or in place) and its line of the batch's
 // passwords.csv.
-func (d *doctor) bundlePasswords(staging string, r *Record) []string {
+func (d *doctor) bundlePasswords(staging string, r *ca.Record) []string {
 	var out []string
 	for _, f := range r.Meta.Files {
 		if !strings.HasSuffix(f, ".password") {
@@ -653,7 +651,7 @@ func (d *doctor) bundlePasswords(staging string, r *Record) []string {
 		}
 	}
 	if r.Meta.Batch != "" {
-		if data, err := os.ReadFile(filepath.Join(r.Meta.Batch, PasswordsFile)); err == nil {
+		if data, err := os.ReadFile(filepath.Join(r.Meta.Batch, ca.PasswordsFile)); err == nil {
 			recs, _ := csv.NewReader(bytes.NewReader(data)).ReadAll()
 			for _, rec := range recs {
 				if len(rec) >= 4 && rec[2] == r.SerialHex() {
@@ -688,12 +686,12 @@ func (d *doctor) checkRecords() error {
 		if crtPath != "" && !slices.Contains(missing, crtPath) {
 			certs, err := certfile.ReadCertificates(crtPath)
 			if err == nil && certs[0].SerialNumber.Cmp(r.Serial) != 0 {
-				other := d.bySerial[SerialHex(certs[0].SerialNumber)]
+				other := d.bySerial[ca.SerialHex(certs[0].SerialNumber)]
 				if other != nil && other.Meta.Renews == serial {
 					continue // renewed in place; the old one may still be deployed until it expires
 				}
-				if err := d.add(DoctorFinding{Kind: DoctorBundleReplaced, CA: r.CALabel, Serial: serial, Path: crtPath,
-					Problem: fmt.Sprintf("%s: valid, but its files now hold certificate %s, so its own key is gone", r.CN, SerialHex(certs[0].SerialNumber)),
+				if err := d.add(Finding{Kind: KindBundleReplaced, CA: r.CALabel, Serial: serial, Path: crtPath,
+					Problem: fmt.Sprintf("%s: valid, but its files now hold certificate %s, so its own key is gone", r.CN, ca.SerialHex(certs[0].SerialNumber)),
 					Reason:  gone,
 					Hint:    fmt.Sprintf("if it is not deployed anywhere: `certmint revoke %s --reason superseded`", serial),
 				}, nil); err != nil {
@@ -702,15 +700,15 @@ func (d *doctor) checkRecords() error {
 				continue
 			}
 		}
-		var f DoctorFinding
+		var f Finding
 		switch {
 		case len(missing) == 0:
 			continue
 		case len(missing) == len(r.Meta.Files):
-			f = DoctorFinding{Kind: DoctorBundleMissing, Path: r.Meta.Files[0],
+			f = Finding{Kind: KindBundleMissing, Path: r.Meta.Files[0],
 				Problem: fmt.Sprintf("%s: valid and recorded, but none of its %d files is on disk", r.CN, len(r.Meta.Files))}
 		default:
-			f = DoctorFinding{Kind: DoctorBundleIncomplete, Path: missing[0],
+			f = Finding{Kind: KindBundleIncomplete, Path: missing[0],
 				Problem: fmt.Sprintf("%s: %d of its %d files are missing: %s", r.CN, len(missing), len(r.Meta.Files), baseNames(missing))}
 		}
 		f.CA, f.Serial, f.Reason, f.Hint = r.CALabel, serial, gone, hint
@@ -750,7 +748,7 @@ func (d *doctor) checkUnreleased() error {
 			}
 		}
 		age := d.o.Now.Sub(r.IssuedAt)
-		f := DoctorFinding{Kind: DoctorUnreleased, CA: r.CALabel, Serial: serial, Repairable: true}
+		f := Finding{Kind: KindUnreleased, CA: r.CALabel, Serial: serial, Repairable: true}
 		var repair func() error
 		if len(missing) == 0 && len(r.Meta.Files) > 0 {
 			f.Path = r.Meta.Files[0]
@@ -781,17 +779,17 @@ func (d *doctor) checkUnreleased() error {
 // abandon revokes a recorded certificate whose bundle was never released,
 // removes the files of its bundle that were placed (a CA's .cer, shared
 // by every bundle of the folder, stays), and marks it handled.
-func (d *doctor) abandon(r *Record, present []string) error {
+func (d *doctor) abandon(r *ca.Record, present []string) error {
 	if r.Status != "revoked" {
 		reason := crl.Reasons["cessationOfOperation"]
 		if _, err := d.s.DB.Revoke(d.ctx, r.Serial, r.AKI, reason, d.o.Now.Truncate(time.Second)); err != nil {
 			return err
 		}
-		if err := d.s.DB.Audit(d.ctx, Event{Action: "revoke", Serial: r.SerialHex(), CALabel: r.CALabel, Template: r.Meta.Template,
-			Subject: subjectOf(r), Detail: "cessationOfOperation (doctor: recorded, never released)"}); err != nil {
+		if err := d.s.DB.Audit(d.ctx, ca.Event{Action: "revoke", Serial: r.SerialHex(), CALabel: r.CALabel, Template: r.Meta.Template,
+			Subject: r.Subject(), Detail: "cessationOfOperation (doctor: recorded, never released)"}); err != nil {
 			return err
 		}
-		for _, rec := range []*Record{r, d.bySerial[r.SerialHex()]} {
+		for _, rec := range []*ca.Record{r, d.bySerial[r.SerialHex()]} {
 			if rec != nil { // checkCRLs reads d.records: it must see the revocation
 				rec.Status, rec.Reason, rec.RevokedAt = "revoked", reason, d.o.Now.Truncate(time.Second)
 			}
@@ -843,18 +841,18 @@ func (d *doctor) checkUnrecorded() error {
 				continue
 			}
 			for _, c := range certs {
-				serial := SerialHex(c.SerialNumber)
+				serial := ca.SerialHex(c.SerialNumber)
 				if c.IsCA || seen[serial] || d.bySerial[serial] != nil ||
 					!bytes.Equal(c.RawIssuer, iss.RawSubject) || c.CheckSignatureFrom(iss) != nil {
 					continue
 				}
 				seen[serial] = true
-				if err := d.add(DoctorFinding{Kind: DoctorUnrecorded, CA: d.s.Issuing.Slug, Serial: serial, Path: path,
+				if err := d.add(Finding{Kind: KindUnrecorded, CA: d.s.Issuing.Slug, Serial: serial, Path: path,
 					Problem:    fmt.Sprintf("%s: signed by %s, but not in the database", c.Subject.CommonName, d.s.Issuing.Slug),
 					Repairable: true, Repair: "record it (template unknown), so it can be listed and revoked",
 				}, func() error {
 					if err := d.s.DB.Insert(d.ctx, store.NewRecord(c, d.s.Issuing.Slug,
-						Metadata{Subject: c.Subject.String(), Files: []string{path}, Out: dir})); err != nil {
+						ca.Metadata{Subject: c.Subject.String(), Files: []string{path}, Out: dir})); err != nil {
 						return err
 					}
 					return d.s.DB.MarkReleased(d.ctx, c.SerialNumber, hex.EncodeToString(c.AuthorityKeyId), d.o.Now)
@@ -885,14 +883,14 @@ func (d *doctor) checkSecretModes() error {
 		}
 	}
 	for _, dir := range d.batches {
-		if err := d.checkMode(filepath.Join(dir, PasswordsFile), "the batch password file", fsutil.ModePrivate); err != nil {
+		if err := d.checkMode(filepath.Join(dir, ca.PasswordsFile), "the batch password file", fsutil.ModePrivate); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// Problems of DoctorAuditMissing; checkAudit finds its own repairs by them.
+// Problems of KindAuditMissing; checkAudit finds its own repairs by them.
 const (
 	noIssueEvent  = "no issuance event"
 	noRevokeEvent = "no revocation event"
@@ -915,9 +913,9 @@ func (d *doctor) checkAudit() error {
 			issued[serial] = true
 		case e.Action == "revoke":
 			revoked[serial] = true
-		case e.Action == "repair" && strings.HasPrefix(e.Detail, DoctorUnrecorded):
+		case e.Action == "repair" && strings.HasPrefix(e.Detail, KindUnrecorded):
 			issued[serial] = true
-		case e.Action == "repair" && strings.HasPrefix(e.Detail, DoctorAuditMissing):
+		case e.Action == "repair" && strings.HasPrefix(e.Detail, KindAuditMissing):
 			issued[serial] = issued[serial] || strings.Contains(e.Detail, noIssueEvent)
 			revoked[serial] = revoked[serial] || strings.Contains(e.Detail, noRevokeEvent)
 		}
@@ -938,7 +936,7 @@ func (d *doctor) checkAudit() error {
 			continue
 		}
 		// The repair is the "repair" event that add writes.
-		if err := d.add(DoctorFinding{Kind: DoctorAuditMissing, CA: r.CALabel, Serial: serial,
+		if err := d.add(Finding{Kind: KindAuditMissing, CA: r.CALabel, Serial: serial,
 			Problem:    r.CN + ": the audit trail has " + strings.Join(missing, " and ") + ": the command was interrupted before it wrote one",
 			Repairable: true, Repair: "append an event that records it",
 		}, func() error { return nil }); err != nil {
@@ -963,30 +961,30 @@ func (d *doctor) checkCRLs() error {
 	return nil
 }
 
-func (d *doctor) checkCRL(a *Authority, dbNumber int64) error {
+func (d *doctor) checkCRL(a *ca.Authority, dbNumber int64) error {
 	now := d.o.Now
 	derPath, pemPath := crl.Paths(d.s.PublicDir(), a.Slug)
-	var found []DoctorFinding
+	var found []Finding
 	add := func(kind, path, problem string) {
-		found = append(found, DoctorFinding{Kind: kind, CA: a.Slug, Path: path, Problem: problem})
+		found = append(found, Finding{Kind: kind, CA: a.Slug, Path: path, Problem: problem})
 	}
 	rl, err := crl.ReadFile(derPath)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		add(DoctorCRLMissing, derPath, "missing: validators of "+a.Slug+"'s certificates cannot check revocation")
+		add(KindCRLMissing, derPath, "missing: validators of "+a.Slug+"'s certificates cannot check revocation")
 	case err != nil:
-		add(DoctorCRLInvalid, derPath, "unreadable: "+err.Error())
+		add(KindCRLInvalid, derPath, "unreadable: "+err.Error())
 	case rl.CheckSignatureFrom(a.Cert) != nil:
-		add(DoctorCRLInvalid, derPath, "not signed by "+a.Slug)
+		add(KindCRLInvalid, derPath, "not signed by "+a.Slug)
 	}
 	if len(found) == 0 {
 		listed := map[string]bool{}
 		for _, e := range rl.RevokedCertificateEntries {
-			listed[SerialHex(e.SerialNumber)] = true
+			listed[ca.SerialHex(e.SerialNumber)] = true
 		}
 		signed := rl.ThisUpdate.Add(crl.Skew) // thisUpdate is backdated by crl.Skew
 		var missing []string
-		var newest *Record
+		var newest *ca.Record
 		for _, r := range d.records {
 			if r.CALabel != a.Slug || r.Status != "revoked" || !now.Before(r.NotAfter) {
 				continue
@@ -1004,12 +1002,12 @@ func (d *doctor) checkCRL(a *Authority, dbNumber int64) error {
 		}
 		switch {
 		case len(missing) > 0:
-			add(DoctorCRLStale, derPath, fmt.Sprintf("CRL number %d does not list %d revoked certificate(s): %s", number, len(missing), strings.Join(missing, ", ")))
+			add(KindCRLStale, derPath, fmt.Sprintf("CRL number %d does not list %d revoked certificate(s): %s", number, len(missing), strings.Join(missing, ", ")))
 		case newest != nil && signed.Before(newest.RevokedAt.Truncate(time.Second)):
-			add(DoctorCRLStale, derPath, fmt.Sprintf("CRL number %d was signed %s, before the revocation of %s (%s)",
+			add(KindCRLStale, derPath, fmt.Sprintf("CRL number %d was signed %s, before the revocation of %s (%s)",
 				number, signed.UTC().Format(time.RFC3339), newest.SerialHex(), newest.RevokedAt.UTC().Format(time.RFC3339)))
 		case dbNumber > number:
-			add(DoctorCRLStale, derPath, fmt.Sprintf("is CRL number %d, but the database has published up to number %d", number, dbNumber))
+			add(KindCRLStale, derPath, fmt.Sprintf("is CRL number %d, but the database has published up to number %d", number, dbNumber))
 		}
 		due := !now.Before(rl.ThisUpdate.Add(rl.NextUpdate.Sub(rl.ThisUpdate) / 2))
 		if d.o.CRLWarn > 0 {
@@ -1017,9 +1015,9 @@ func (d *doctor) checkCRL(a *Authority, dbNumber int64) error {
 		}
 		switch {
 		case !now.Before(rl.NextUpdate):
-			add(DoctorCRLExpired, derPath, fmt.Sprintf("expired at %s (nextUpdate): validators reject every certificate of %s", rl.NextUpdate.UTC().Format(time.RFC3339), a.Slug))
+			add(KindCRLExpired, derPath, fmt.Sprintf("expired at %s (nextUpdate): validators reject every certificate of %s", rl.NextUpdate.UTC().Format(time.RFC3339), a.Slug))
 		case due:
-			add(DoctorCRLDue, derPath, fmt.Sprintf("due for re-signing: nextUpdate %s is in %s", rl.NextUpdate.UTC().Format(time.RFC3339), roundAge(rl.NextUpdate.Sub(now))))
+			add(KindCRLDue, derPath, fmt.Sprintf("due for re-signing: nextUpdate %s is in %s", rl.NextUpdate.UTC().Format(time.RFC3339), roundAge(rl.NextUpdate.Sub(now))))
 		}
 		if len(found) == 0 {
 			pemData, err := os.ReadFile(pemPath)
@@ -1030,7 +1028,7 @@ func (d *doctor) checkCRL(a *Authority, dbNumber int64) error {
 					problem = "missing beside " + filepath.Base(derPath)
 				}
 				der := rl.Raw
-				return d.add(DoctorFinding{Kind: DoctorCRLPEM, CA: a.Slug, Path: pemPath, Problem: problem,
+				return d.add(Finding{Kind: KindCRLPEM, CA: a.Slug, Path: pemPath, Problem: problem,
 					Repairable: true, Repair: "rewrite it from " + filepath.Base(derPath),
 				}, func() error {
 					return fsutil.WriteFileIn(d.s.Home, pemPath, pem.EncodeToMemory(&pem.Block{Type: "X509 CRL", Bytes: der}), fsutil.ModePublic, true)
@@ -1042,7 +1040,7 @@ func (d *doctor) checkCRL(a *Authority, dbNumber int64) error {
 		return nil
 	}
 	// One fresh CRL repairs every finding of this CA; it needs the CA key.
-	var published *PublishedCRL
+	var published *ca.PublishedCRL
 	var pubErr error
 	if d.o.Repair {
 		published, pubErr = d.s.PublishCRL(d.ctx, a, now)
@@ -1079,12 +1077,12 @@ func (d *doctor) checkCAUsable() error {
 		return err
 	}
 	for _, p := range problems {
-		if p.State == StateExpired {
+		if p.State == ca.StateExpired {
 			continue
 		}
-		f := DoctorFinding{Kind: DoctorCAUnusable, CA: p.Slug, Problem: "CA " + p.Slug + " cannot issue: " + p.Why,
+		f := Finding{Kind: KindCAUnusable, CA: p.Slug, Problem: "CA " + p.Slug + " cannot issue: " + p.Why,
 			Reason: "not a disagreement doctor can repair"}
-		f.Hint = (&CAUnusableError{Problems: []CAProblem{p}}).HintText()
+		f.Hint = (&ca.CAUnusableError{Problems: []ca.CAProblem{p}}).HintText()
 		if err := d.add(f, nil); err != nil {
 			return err
 		}
@@ -1102,7 +1100,7 @@ func (d *doctor) checkCAExpiry() error {
 		if left <= 0 {
 			problem = fmt.Sprintf("the certificate of CA %s expired on %s: nothing it issued validates", a.Slug, a.Cert.NotAfter.UTC().Format("2006-01-02"))
 		}
-		if err := d.add(DoctorFinding{Kind: DoctorCAExpiry, CA: a.Slug, Path: a.CertPath(), Problem: problem,
+		if err := d.add(Finding{Kind: KindCAExpiry, CA: a.Slug, Path: a.CertPath(), Problem: problem,
 			Reason: "cannot repair: a CA certificate is not renewed in place",
 			Hint:   "plan the replacement: a new CA (`certmint init --home NEW ...`), its root distributed and the certificates reissued before that date",
 		}, nil); err != nil {
@@ -1110,4 +1108,12 @@ func (d *doctor) checkCAExpiry() error {
 		}
 	}
 	return nil
+}
+
+// absolute is p made absolute, or p when that fails.
+func absolute(p string) string {
+	if a, err := filepath.Abs(p); err == nil {
+		return a
+	}
+	return p
 }

@@ -1,0 +1,92 @@
+package doctor
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/certmint/certmint/ca"
+	"github.com/certmint/certmint/internal/pgtest"
+	"github.com/certmint/certmint/internal/testkit"
+	"github.com/certmint/certmint/store"
+)
+
+// TestV1HomeClean: the version-1 home of ca/testdata (made before schema
+// migrations existed), opened and so migrated by today's certmint, has
+// nothing doctor would report, as of a day after it was made.
+func TestV1HomeClean(t *testing.T) {
+	home := filepath.Join(t.TempDir(), "pki")
+	if err := testkit.CopyDir("../ca/testdata/v1-home/pki", home); err != nil {
+		t.Fatal(err)
+	}
+	s, err := ca.Open(home, func() (string, error) { return "v1-fixture-password", nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	made := time.Date(2026, 12, 6, 15, 45, 0, 0, time.UTC)
+	r := runDoctor(t, s, Options{Now: made.Add(24 * time.Hour)})
+	for _, f := range r.Findings {
+		t.Errorf("doctor: %s: %s", f.Kind, f.Problem)
+	}
+	if r.SchemaVersion != store.LatestVersion(false) {
+		t.Errorf("doctor reports schema version %d, want %d", r.SchemaVersion, store.LatestVersion(false))
+	}
+}
+
+// TestRevokedIssuingCA: doctor reports an issuing CA that was revoked: it
+// can issue nothing more, and no repair brings it back.
+func TestRevokedIssuingCA(t *testing.T) {
+	s := newHome(t)
+	if _, err := s.RevokeCA(context.Background(), s.Issuing.Cert.SerialNumber, 2, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	r := runDoctor(t, s, Options{Repair: true})
+	f := findingsOf(r, KindCAUnusable)
+	if len(f) != 1 || f[0].Repairable || f[0].Hint == "" {
+		t.Errorf("want one unrepairable ca-unusable finding with a hint: %s", describe(r))
+	}
+}
+
+// TestPostgresV1Clean: a shared PostgreSQL database moved back to schema
+// version 1 is migrated when its home is opened, and doctor finds nothing
+// wrong.
+func TestPostgresV1Clean(t *testing.T) {
+	dbURL := pgtest.Schema(t, "certmint_doctor")
+	home := filepath.Join(t.TempDir(), "pki")
+	if err := testkit.CopyDir(fixtureHome, home); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ca.MoveToPostgres(context.Background(), ca.MoveOptions{Home: home, To: dbURL}); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(ca.DatabaseURLEnv, dbURL)
+	s, err := ca.Open(home, testCAPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`DROP INDEX certificates_revoked`,
+		`CREATE INDEX certificates_revoked ON certificates(ca_label) WHERE status = 'revoked'`,
+		`ALTER TABLE certificates DROP COLUMN released_at`,
+		`UPDATE certmint_meta SET value = '1' WHERE key = 'schema_version'`,
+	} {
+		if _, err := rawX(s).Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Close()
+	s, err = ca.Open(home, testCAPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	r := runDoctor(t, s, Options{})
+	for _, f := range r.Findings {
+		t.Errorf("doctor: %s: %s", f.Kind, f.Problem)
+	}
+	if r.SchemaVersion != store.LatestVersion(true) {
+		t.Errorf("schema version %d, want %d", r.SchemaVersion, store.LatestVersion(true))
+	}
+}
