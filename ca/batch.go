@@ -438,6 +438,12 @@ func (s *Store) recoverStaged(req IssueRequest, candidates []string) bool {
 		return false
 	}
 	for _, dir := range candidates {
+		// A folder the kill caught while it was being written may hold a
+		// file cut short: the row is issued again instead, and doctor
+		// revokes the certificate whose files never landed.
+		if !fsutil.StagingComplete(dir) {
+			continue
+		}
 		certs, err := certfile.ReadCertificates(filepath.Join(dir, p.base+".crt"))
 		if err != nil {
 			continue

@@ -410,3 +410,13 @@ func rawX(s *Store) *sqlx.DB {
 	}
 	return sqlx.NewDb(s.DB.RawSQL(), driver)
 }
+
+// emptyDir reports whether dir holds nothing.
+func emptyDir(t testing.TB, dir string) bool {
+	t.Helper()
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(ents) == 0
+}

@@ -20,6 +20,15 @@ func TestV1HomeClean(t *testing.T) {
 	if err := testkit.CopyDir("../ca/testdata/v1-home/pki", home); err != nil {
 		t.Fatal(err)
 	}
+	// git keeps no modes: give the copy the ones certmint gave the home.
+	for path, mode := range map[string]os.FileMode{
+		".": 0o700, "certmint.db": 0o600, "v1-root-ca": 0o700, "v1-issuing-ca": 0o700,
+		"v1-root-ca/ca.key": 0o600, "v1-issuing-ca/ca.key": 0o600,
+	} {
+		if err := os.Chmod(filepath.Join(home, path), mode); err != nil {
+			t.Fatal(err)
+		}
+	}
 	s, err := ca.Open(home, func() (string, error) { return "v1-fixture-password", nil })
 	if err != nil {
 		t.Fatal(err)

@@ -435,6 +435,12 @@ func (d *doctor) checkStaged() error {
 			if !e.IsDir() || !strings.HasPrefix(e.Name(), fsutil.TempNewFolder) || d.handled[path] {
 				continue
 			}
+			// A staging folder a kill interrupted may hold a file cut
+			// short: never moved into place. tempsIn removes it, and
+			// checkUnreleased revokes the certificate it was for.
+			if !fsutil.StagingComplete(path) {
+				continue
+			}
 			if rec, missing, strong := d.stagedOwner(path, dir); rec != nil {
 				claims = append(claims, claim{path, rec, missing, strong})
 			}
@@ -485,9 +491,12 @@ func (d *doctor) finish(path string, rec *ca.Record, missing []string) error {
 }
 
 // finishStaged moves the missing files from the staging folder into
-// target, never over an existing file, and removes the staging folder.
-// When target is gone and the staging folder is beside it (batch), the
-// whole folder is renamed into place.
+// target and removes the staging folder. A missing file that is in place
+// is one a forced commit (renew, --force) was replacing: stagedOwner
+// proved the staged set the record's, so it is replaced, and the bundle
+// is never left a mix of two certificates. Any other file is never moved
+// over an existing one. When target is gone and the staging folder is
+// beside it (batch), the whole folder is renamed into place.
 func finishStaged(staging, target string, missing []string) error {
 	if err := fsutil.Check(filepath.Dir(staging), append([]string{target}, missing...)...); err != nil {
 		return err // nothing is moved through a link
@@ -500,6 +509,12 @@ func finishStaged(staging, target string, missing []string) error {
 	}
 	for _, m := range missing {
 		src := filepath.Join(staging, filepath.Base(m))
+		if fi, err := os.Lstat(m); err == nil && fi.Mode().IsRegular() {
+			if err := os.Rename(src, m); err != nil { // replaces m in one step
+				return err
+			}
+			continue
+		}
 		if err := os.Link(src, m); err != nil {
 			if _, serr := os.Lstat(m); serr == nil {
 				return fmt.Errorf("%s appeared meanwhile", m)
@@ -521,6 +536,13 @@ func finishStaged(staging, target string, missing []string) error {
 // .crt is moved first, and a second attempt at the same names would have
 // staged its own .crt, or replaced this one), or when it holds only
 // CA-wide files (chain, .cer, install note).
+//
+// A file that is in place but of which the staging folder holds another
+// version is missing too: a forced commit (renew in place, --force) was
+// replacing the old bundle when it stopped, and the old files at the
+// record's names are not its files. Such a set is only claimed on strong
+// proof, and finishing it replaces every one of them, so the bundle in
+// place is never a mix of two.
 func (d *doctor) stagedOwner(staging, dir string) (*ca.Record, []string, bool) {
 	ents, err := os.ReadDir(staging)
 	if err != nil {
@@ -554,13 +576,16 @@ func (d *doctor) stagedOwner(staging, dir string) (*ca.Record, []string, bool) {
 			continue
 		}
 		var missing []string
-		crtInPlace := false
+		crtInPlace, replace := false, false
 		for _, f := range r.Meta.Files {
 			_, err := os.Lstat(f)
+			staged := names[filepath.Base(f)]
 			switch {
 			case errors.Is(err, fs.ErrNotExist):
-				fits = fits && names[filepath.Base(f)]
+				fits = fits && staged
 				missing = append(missing, f)
+			case err == nil && staged && !sameContent(f, filepath.Join(staging, filepath.Base(f))):
+				missing, replace = append(missing, f), true
 			case err == nil && strings.HasSuffix(f, ".crt"):
 				certs, err := certfile.ReadCertificates(f)
 				if err != nil || !r.Is(certs[0]) {
@@ -573,7 +598,7 @@ func (d *doctor) stagedOwner(staging, dir string) (*ca.Record, []string, bool) {
 			continue
 		}
 		strong, ok := d.provesOwner(staging, names, r, crtInPlace)
-		if !ok {
+		if !ok || (replace && !strong) {
 			continue
 		}
 		if owner != nil {
@@ -582,6 +607,16 @@ func (d *doctor) stagedOwner(staging, dir string) (*ca.Record, []string, bool) {
 		owner, ownerMissing, ownerStrong = r, missing, strong
 	}
 	return owner, ownerMissing, ownerStrong
+}
+
+// sameContent reports whether two files hold the same bytes.
+func sameContent(a, b string) bool {
+	x, err := os.ReadFile(a)
+	if err != nil {
+		return false
+	}
+	y, err := os.ReadFile(b)
+	return err == nil && bytes.Equal(x, y)
 }
 
 // provesOwner tells whether the staged files are r's: proven by one of
@@ -740,17 +775,34 @@ func (d *doctor) checkUnreleased() error {
 		}
 		d.released[serial] = true
 		var missing, present []string
+		held, crtPath := "", "" // what the bundle's .crt in place holds when it is not this certificate
 		for _, f := range r.Meta.Files {
 			if _, err := os.Lstat(f); errors.Is(err, fs.ErrNotExist) {
 				missing = append(missing, f)
-			} else {
-				present = append(present, f)
+				continue
 			}
+			present = append(present, f)
+			if strings.HasSuffix(f, ".crt") {
+				crtPath = f
+				certs, err := certfile.ReadCertificates(f)
+				switch {
+				case err != nil:
+					held = "an unreadable file"
+				case !r.Is(certs[0]):
+					held = "certificate " + ca.SerialHex(certs[0].SerialNumber)
+				}
+			}
+		}
+		// A renewal in place (or issue --force) stages the new bundle
+		// while the old one is still in place under the same names: files
+		// there are not this certificate's files unless its .crt is.
+		if held != "" {
+			present = nil // another certificate's: left to it
 		}
 		age := d.o.Now.Sub(r.IssuedAt)
 		f := Finding{Kind: KindUnreleased, CA: r.CALabel, Serial: serial, Repairable: true}
 		var repair func() error
-		if len(missing) == 0 && len(r.Meta.Files) > 0 {
+		if len(missing) == 0 && held == "" && len(r.Meta.Files) > 0 {
 			f.Path = r.Meta.Files[0]
 			f.Problem = fmt.Sprintf("%s: recorded and its files are in place, but it was never marked released (%s ago)", r.CN, roundAge(age))
 			f.Repair = "mark it released"
@@ -761,6 +813,11 @@ func (d *doctor) checkUnreleased() error {
 			}
 			f.Problem = fmt.Sprintf("%s: signed and recorded %s ago, but its files were never written: the command stopped before it released them, and its private key is gone", r.CN, roundAge(age))
 			f.Repair = "revoke it (cessationOfOperation: it never reached a device) and remove what of its bundle was placed"
+			if held != "" {
+				f.Problem = fmt.Sprintf("%s: signed and recorded %s ago to replace the bundle in place, but its files were never placed (%s holds %s): the command stopped before it released them, and its private key is gone",
+					r.CN, roundAge(age), filepath.Base(crtPath), held)
+				f.Repair = "revoke it (cessationOfOperation: it never reached a device); the files in place are left to the certificate they hold"
+			}
 			if r.Status == "revoked" {
 				f.Repair = "remove what of its bundle was placed"
 			}

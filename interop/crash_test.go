@@ -3,6 +3,7 @@ package interop
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"crypto/x509"
 	"encoding/csv"
 	"encoding/json"
@@ -26,6 +27,7 @@ import (
 
 	"github.com/certmint/certmint/ca"
 	"github.com/certmint/certmint/crl"
+	"github.com/certmint/certmint/internal/certfile"
 	"github.com/certmint/certmint/internal/fsutil"
 	"github.com/certmint/certmint/internal/keys"
 	pkcs12 "software.sslmate.com/src/go-pkcs12"
@@ -38,8 +40,17 @@ const (
 	crashSeedEnv = "CERTMINT_CRASH_SEED"
 )
 
-// crashOps are the commands the harness kills.
-var crashOps = []string{"issue", "batch", "revoke", "crl"}
+// crashOps are the commands the harness kills; crashIssuing are those of
+// them that sign a certificate, which record-before-release is about.
+var (
+	crashOps     = []string{"issue", "batch", "sign", "renew", "revoke", "crl"}
+	crashIssuing = []string{"issue", "batch", "sign", "renew"}
+)
+
+// crashLongIssuingKills is how many kills of crashIssuing a long run
+// makes at least (issue 11: "at least 50 SIGKILLs across issue, batch,
+// sign and renew").
+const crashLongIssuingKills = 50
 
 // crashRowsPerBatch is the size of each batch the harness starts.
 const crashRowsPerBatch = 8
@@ -47,7 +58,17 @@ const crashRowsPerBatch = 8
 // crashFigures is what the harness reports.
 type crashFigures struct {
 	runs, kills, found, repaired, unrepairable, batchReruns int
-	killsByOp, foundKinds, unrepairableKinds                map[string]int
+	killsByOp, foundKinds, repairedKinds, unrepairableKinds map[string]int
+	// unreleased counts the records found recorded but not released after
+	// a kill (before doctor), resolved by how doctor --repair resolved them.
+	unreleased int
+	resolved   map[string]int
+	// unrecordedBefore and unrecordedAfter count the certificates of the
+	// issuing CA found on disk (temporary and staging folders included)
+	// whose serial the database does not hold, before doctor runs and after
+	// doctor --repair; both must stay 0. cut counts the temporary files a
+	// kill cut short (nothing in them parses).
+	unrecordedBefore, unrecordedAfter, cut int
 }
 
 // crashHarness is one CA home under fire.
@@ -56,24 +77,41 @@ type crashHarness struct {
 	h        *caHome
 	template string // an ECDSA user template: fast keys and signatures
 	out      string // every bundle goes below here
+	csrs     string // the requests sign is given, and their keys (not an output folder)
 	rng      *rand.Rand
 	next     int // names of issued bundles and batches
 	lifetime map[string]time.Duration
 	fig      crashFigures
+	parsed   map[[32]byte][]*x509.Certificate // certificates of the CA by file content (census)
+	seen     map[string]bool                  // every serial of the CA the census found
+	fileOK   map[[32]byte]bool                // files checkFile passed, by path and content
+	pfxLeaf  map[[32]byte]*x509.Certificate   // the leaf of each .pfx opened, by content
 }
 
-// TestCrashKill kills `certmint issue`, `batch`, `revoke` and `crl` with
-// SIGKILL at random moments, and after each kill checks that no file in
-// an output folder or in public/ is torn, that `certmint doctor --repair`
-// reconciles the database and the files (or says what it cannot repair),
-// and that a rerun of an interrupted batch completes it. At the end the
-// database must hold no duplicate serial and each CA's CRL must carry the
-// highest CRL number and list every revoked certificate. A handful of
-// kills in `make test`; 50 with CERTMINT_STRESS=long.
+// crashRun is one command the harness starts: op is what it runs (renew
+// and revoke fall back to issue and crl when no certificate is valid).
+type crashRun struct {
+	op       string
+	args     []string
+	batchOut string // a batch's OUT, which the harness reruns
+}
+
+// TestCrashKill kills `certmint issue`, `batch`, `sign`, `renew`,
+// `revoke` and `crl` with SIGKILL at random moments, and after each kill
+// checks that no file in an output folder or in public/ is torn, that no
+// certificate the issuing CA signed is on disk (staging and temporary
+// folders included) without the database knowing it, before doctor runs
+// and after (record before release, issue 11), that `certmint doctor
+// --repair` reconciles the database and the files (or says what it cannot
+// repair) and resolves every record left unreleased, and that a rerun of
+// an interrupted batch completes it. At the end the database must hold no
+// duplicate serial and each CA's CRL must carry the highest CRL number and
+// list every revoked certificate. A handful of kills in `make test`; with
+// CERTMINT_STRESS=long, at least 50 of issue, batch, sign and renew.
 func TestCrashKill(t *testing.T) {
-	kills, calibrations := 8, 1
+	kills, issuingKills, calibrations := 8, 0, 1
 	if os.Getenv(stressEnv) == "long" {
-		kills, calibrations = 50, 3
+		kills, issuingKills, calibrations = 50, crashLongIssuingKills, 3
 	}
 	seed := uint64(time.Now().UnixNano())
 	if v := os.Getenv(crashSeedEnv); v != "" {
@@ -89,22 +127,30 @@ func TestCrashKill(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &crashHarness{t: t, h: h, out: filepath.Join(workDir, "crash-out"), rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
-		lifetime: map[string]time.Duration{}, fig: crashFigures{killsByOp: map[string]int{}, foundKinds: map[string]int{}, unrepairableKinds: map[string]int{}}}
+	c := &crashHarness{t: t, h: h, out: filepath.Join(workDir, "crash-out"), csrs: filepath.Join(workDir, "crash-csr"),
+		rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), lifetime: map[string]time.Duration{},
+		fig: crashFigures{killsByOp: map[string]int{}, foundKinds: map[string]int{}, repairedKinds: map[string]int{},
+			unrepairableKinds: map[string]int{}, resolved: map[string]int{}},
+		parsed: map[[32]byte][]*x509.Certificate{}, seen: map[string]bool{}, fileOK: map[[32]byte]bool{}, pfxLeaf: map[[32]byte]*x509.Certificate{}}
 	c.template = c.writeTemplate()
-	if err := os.MkdirAll(filepath.Join(c.out, "issue"), 0o755); err != nil {
-		t.Fatal(err)
+	for _, dir := range []string{filepath.Join(c.out, "issue"), filepath.Join(c.out, "sign"), filepath.Join(c.out, "renew"), c.csrs} {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
 	}
 	start := time.Now()
 	// Uninterrupted runs of each command measure its lifetime, over which
 	// the kills are then spread; runs that end before their kill keep the
 	// figure current (the cores are shared, timings drift).
+	// In crashOps order: issue and batch leave certificates for renew and
+	// revoke to pick.
+	var lifetimes []string
 	for _, op := range crashOps {
 		var times []time.Duration
 		for range calibrations {
-			cmd, _ := c.command(op)
+			run := c.command(op)
 			began := time.Now()
-			r := c.runToEnd(cmd)
+			r := c.runToEnd(run.args)
 			if r.Code != 0 {
 				t.Fatalf("calibration run of %s failed:\n%s", op, r)
 			}
@@ -112,14 +158,14 @@ func TestCrashKill(t *testing.T) {
 		}
 		slices.Sort(times)
 		c.lifetime[op] = times[len(times)/2]
+		lifetimes = append(lifetimes, fmt.Sprintf("%s %v", op, c.lifetime[op].Round(time.Millisecond)))
 	}
-	t.Logf("crash harness: lifetimes issue %v, batch %v, revoke %v, crl %v", c.lifetime["issue"].Round(time.Millisecond),
-		c.lifetime["batch"].Round(time.Millisecond), c.lifetime["revoke"].Round(time.Millisecond), c.lifetime["crl"].Round(time.Millisecond))
+	t.Logf("crash harness: lifetimes %s", strings.Join(lifetimes, ", "))
 
 	// Every command in turn, in a random order per turn, so even the short
 	// mode kills each of them.
 	var turn []string
-	for c.fig.kills < kills && c.fig.runs < 4*kills {
+	for (c.fig.kills < kills || c.issuingKills() < issuingKills) && c.fig.runs < 4*max(kills, issuingKills*len(crashOps)/len(crashIssuing)) {
 		if len(turn) == 0 {
 			turn = slices.Clone(crashOps)
 			c.rng.Shuffle(len(turn), func(i, j int) { turn[i], turn[j] = turn[j], turn[i] })
@@ -137,12 +183,32 @@ func TestCrashKill(t *testing.T) {
 	}
 	c.checkDatabase()
 	f := c.fig
-	t.Logf("crash harness: %d runs, %d kills (issue %d, batch %d, revoke %d, crl %d), %d batch reruns, in %v",
-		f.runs, f.kills, f.killsByOp["issue"], f.killsByOp["batch"], f.killsByOp["revoke"], f.killsByOp["crl"], f.batchReruns, time.Since(start).Round(time.Millisecond))
-	t.Logf("crash harness: disagreements found %d %v, repaired %d, not repairable %d %v", f.found, f.foundKinds, f.repaired, f.unrepairable, f.unrepairableKinds)
+	var byOp []string
+	for _, op := range crashOps {
+		byOp = append(byOp, fmt.Sprintf("%s %d", op, f.killsByOp[op]))
+	}
+	t.Logf("crash harness: %d runs, %d kills (%s; %d of issue, batch, sign and renew), %d batch reruns, in %v",
+		f.runs, f.kills, strings.Join(byOp, ", "), c.issuingKills(), f.batchReruns, time.Since(start).Round(time.Millisecond))
+	t.Logf("crash harness: disagreements found %d (%s), repaired %d (%s), not repairable %d (%s)",
+		f.found, sortedCounts(f.foundKinds), f.repaired, sortedCounts(f.repairedKinds), f.unrepairable, sortedCounts(f.unrepairableKinds))
+	t.Logf("crash harness: recorded but unreleased after a kill: %d; doctor --repair: %s", f.unreleased, sortedCounts(f.resolved))
+	t.Logf("crash harness: signed by the issuing CA but not in the database: %d before doctor, %d after doctor --repair "+
+		"(%d certificates of the CA found on disk, %d temporary files cut short)", f.unrecordedBefore, f.unrecordedAfter, len(c.seen), f.cut)
 	if f.kills == 0 {
 		t.Errorf("no run was killed in %d runs: the delays miss the commands' lifetimes", f.runs)
 	}
+	if n := c.issuingKills(); n < issuingKills {
+		t.Errorf("only %d kills of issue, batch, sign and renew in %d runs; want at least %d", n, f.runs, issuingKills)
+	}
+}
+
+// issuingKills counts the kills of the commands that sign certificates.
+func (c *crashHarness) issuingKills() int {
+	n := 0
+	for _, op := range crashIssuing {
+		n += c.fig.killsByOp[op]
+	}
+	return n
 }
 
 // writeTemplate writes an ECDSA P-256 client template (fast keys).
@@ -155,14 +221,14 @@ func (c *crashHarness) writeTemplate() string {
 	return file
 }
 
-// command builds the next run of op; batch also returns its rerun.
-func (c *crashHarness) command(op string) (args []string, batchOut string) {
+// command builds the next run of op.
+func (c *crashHarness) command(op string) crashRun {
 	c.next++
 	switch op {
 	case "issue":
 		name := fmt.Sprintf("host%d", c.next)
-		return []string{"issue", "--template", c.template, "--cn", name + ".crash.test", "--out", filepath.Join(c.out, "issue"),
-			"--name", name, "--format", "crt,key,pfx,chain"}, ""
+		return crashRun{op: op, args: []string{"issue", "--template", c.template, "--cn", name + ".crash.test", "--out", filepath.Join(c.out, "issue"),
+			"--name", name, "--format", "crt,key,pfx,chain"}}
 	case "batch":
 		dir := filepath.Join(c.out, fmt.Sprintf("batch%d", c.next))
 		if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -177,25 +243,78 @@ func (c *crashHarness) command(op string) (args []string, batchOut string) {
 		if err := os.WriteFile(input, []byte(b.String()), 0o600); err != nil {
 			c.t.Fatal(err)
 		}
-		return []string{"batch", "--template", c.template, "--input", input, "--out", dir, "--jobs", "2", "--random-passwords"}, dir
-	case "revoke":
-		serial := c.validSerial()
-		if serial == "" {
-			return []string{"crl"}, ""
+		return crashRun{op: op, args: []string{"batch", "--template", c.template, "--input", input, "--out", dir, "--jobs", "2", "--random-passwords"}, batchOut: dir}
+	case "sign":
+		// A request made for this run, as a requester's tool would
+		// (certmint csr: the key stays in c.csrs, never in an output folder).
+		name := fmt.Sprintf("csr%d", c.next)
+		if r := c.runToEnd([]string{"csr", "--template", c.template, "--cn", name + ".crash.test", "--out", c.csrs, "--name", name}); r.Code != 0 {
+			c.t.Fatalf("certmint csr for the sign run failed:\n%s", r)
 		}
-		return []string{"revoke", "--reason", "keyCompromise", serial}, ""
+		return crashRun{op: op, args: []string{"sign", "--template", c.template, "--csr", filepath.Join(c.csrs, name+".csr"),
+			"--out", filepath.Join(c.out, "sign"), "--name", name}}
+	case "renew":
+		serial := c.validSerial(true)
+		if serial == "" {
+			return c.command("issue")
+		}
+		// In place over the old bundle (--force, as an administrator renews
+		// a deployed certificate), or into a new folder; with and without
+		// --revoke-old.
+		args := []string{"renew"}
+		if c.rng.IntN(2) == 0 {
+			args = append(args, "--force")
+		} else {
+			dir := filepath.Join(c.out, "renew", fmt.Sprintf("r%d", c.next))
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				c.t.Fatal(err)
+			}
+			args = append(args, "--out", dir)
+		}
+		if c.rng.IntN(2) == 0 {
+			args = append(args, "--revoke-old")
+		}
+		return crashRun{op: op, args: append(args, serial)}
+	case "revoke":
+		serial := c.validSerial(false)
+		if serial == "" {
+			return crashRun{op: "crl", args: []string{"crl"}}
+		}
+		return crashRun{op: op, args: []string{"revoke", "--reason", "keyCompromise", serial}}
 	}
-	return []string{"crl"}, ""
+	return crashRun{op: "crl", args: []string{"crl"}}
 }
 
-// validSerial picks a valid certificate to revoke, "" when there is none.
-func (c *crashHarness) validSerial() string {
+// validSerial picks a valid certificate, "" when there is none. renewable
+// keeps to the bundles of issue and renew: renewing a signed request's
+// certificate would make a key no file keeps.
+func (c *crashHarness) validSerial(renewable bool) string {
 	s := c.open()
 	defer s.Close()
-	recs, err := s.List(context.Background(), ca.ListOptions{State: "valid"})
+	all, err := s.List(context.Background(), ca.ListOptions{})
 	if err != nil {
 		c.t.Fatal(err)
 	}
+	renewed := map[string]bool{}
+	for _, r := range all {
+		renewed[r.Meta.Renews] = true
+	}
+	recs := slices.DeleteFunc(all, func(r *ca.Record) bool {
+		if r.State(time.Now()) != "valid" {
+			return true
+		}
+		if !renewable {
+			return false
+		}
+		// The current certificate of an issue or renew bundle: renewing
+		// one already renewed in place would overwrite its successor's
+		// files. Not a batch row: a row's folder is written whole
+		// (checkFiles requires it), a renewal in place replaces files one
+		// by one.
+		dir, _ := filepath.Rel(c.out, r.Meta.Out)
+		return renewed[r.SerialHex()] || !slices.Contains(r.Meta.Formats, "key") ||
+			(dir != "issue" && !strings.HasPrefix(dir, "renew"+string(filepath.Separator)))
+	})
 	if len(recs) == 0 {
 		return ""
 	}
@@ -218,7 +337,8 @@ func (c *crashHarness) runToEnd(args []string) result {
 // what it left.
 func (c *crashHarness) round(op string) {
 	t := c.t
-	args, batchOut := c.command(op)
+	run := c.command(op)
+	op = run.op
 	// Spread over the whole lifetime, a third of the kills anywhere, a
 	// third in its last 40% and a third around its very end: the first
 	// part is mostly process start and the CA key's KDF, the end is
@@ -231,7 +351,7 @@ func (c *crashHarness) round(op string) {
 		u = 0.85 + 0.2*u
 	}
 	delay := time.Duration(u * float64(c.lifetime[op]))
-	cmd := exec.Command(certmintBin, args...)
+	cmd := exec.Command(certmintBin, run.args...)
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "CERTMINT_") {
 			cmd.Env = append(cmd.Env, kv)
@@ -260,26 +380,41 @@ func (c *crashHarness) round(op string) {
 		c.fig.kills++
 		c.fig.killsByOp[op]++
 	} else if code := cmd.ProcessState.ExitCode(); code != 0 {
-		t.Errorf("%s (not killed, %v) failed with status %d:\n%s", commandLine(certmintBin, args), delay, code, stderr.String())
+		t.Errorf("%s (not killed, %v) failed with status %d:\n%s", commandLine(certmintBin, run.args), delay, code, stderr.String())
 	}
-	what := fmt.Sprintf("run %d: %s killed after %v", c.fig.runs, op, delay.Round(time.Millisecond))
+	what := fmt.Sprintf("run %d: %s killed after %v", c.fig.runs, commandLine("certmint", run.args), delay.Round(time.Millisecond))
 	if !killed {
-		what = fmt.Sprintf("run %d: %s finished before the kill at %v", c.fig.runs, op, delay.Round(time.Millisecond))
+		what = fmt.Sprintf("run %d: %s finished before the kill at %v", c.fig.runs, commandLine("certmint", run.args), delay.Round(time.Millisecond))
 	}
 	c.checkFiles(what)
-	c.doctor(what)
-	if batchOut != "" {
+	c.checkAll(what)
+	if run.batchOut != "" {
 		// A rerun of the interrupted batch completes it; the files are
 		// whole again, and doctor now knows the batch's folder.
 		c.fig.batchReruns++
-		if r := c.runToEnd(args); r.Code != 0 {
+		if r := c.runToEnd(run.args); r.Code != 0 {
 			t.Errorf("%s: rerunning the batch failed:\n%s", what, r)
 		}
-		c.checkBatchComplete(what, batchOut)
+		c.checkBatchComplete(what, run.batchOut)
 		c.checkFiles(what + ", batch rerun")
-		c.doctor(what + ", batch rerun")
+		c.checkAll(what + ", batch rerun")
 	}
 	c.checkNoTemps(what)
+}
+
+// checkAll looks for certificates the database does not know and records
+// left unreleased, has doctor --repair reconcile, and looks again: record
+// before release means the first look finds no unknown certificate, not
+// merely that doctor (which records the ones it finds) leaves none.
+func (c *crashHarness) checkAll(what string) {
+	c.fig.unrecordedBefore += c.census(what + ", before doctor")
+	unreleased := c.unreleased(what)
+	rep := c.doctor(what)
+	c.checkResolved(what, unreleased, rep)
+	after := what + ", after doctor --repair"
+	c.fig.unrecordedAfter += c.census(after)
+	c.checkFiles(after) // doctor moved files into place: none is torn
+	c.checkBundlesWhole(after)
 }
 
 // checkFiles parses every file below the output folder and in public/:
@@ -301,7 +436,7 @@ func (c *crashHarness) checkFiles(what string) {
 		if d.IsDir() {
 			return nil
 		}
-		if err := c.checkFile(path, passwords); err != nil {
+		if err := c.checkFileCached(path, passwords); err != nil {
 			t.Errorf("%s: %s: %v", what, path, err)
 		}
 		return nil
@@ -316,6 +451,77 @@ func (c *crashHarness) checkFiles(what string) {
 	for _, row := range rows {
 		c.checkBundle(what, row, filepath.Base(row))
 	}
+}
+
+// checkFileCached is checkFile, remembering the files (by name and
+// content) that passed: most files stay the same from one round to the
+// next, and opening a .pfx costs its KDF.
+func (c *crashHarness) checkFileCached(path string, passwords map[string][]string) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	key := sha256.Sum256(append([]byte(path+"\x00"), data...))
+	if c.fileOK[key] {
+		return nil
+	}
+	if err := c.checkFile(path, passwords); err != nil {
+		return err
+	}
+	c.fileOK[key] = true
+	return nil
+}
+
+// checkBundlesWhole requires, after doctor --repair, every bundle in place
+// to be one certificate's: its .key opens to the .crt's key, its .pfx
+// holds the .crt, its chain is the CA chain. A kill in the middle of a
+// renewal in place (--force) leaves old and new files side by side;
+// doctor must finish or undo that, never leave the mix.
+func (c *crashHarness) checkBundlesWhole(what string) {
+	t := c.t
+	passwords := c.batchPasswords()
+	filepath.WalkDir(c.out, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || fsutil.IsTemp(path) {
+			if err == nil && d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if d.IsDir() || !strings.HasSuffix(path, ".crt") {
+			return nil
+		}
+		certs, err := certfile.ReadCertificates(path)
+		if err != nil {
+			return nil // checkFiles reports it
+		}
+		cert, base := certs[0], strings.TrimSuffix(path, ".crt")
+		if data, err := os.ReadFile(base + ".key"); err == nil {
+			if k, err := keys.ParsePEM(data, ""); err != nil || !keys.Match(k, cert.PublicKey) {
+				t.Errorf("%s: %s.key is not the key of %s.crt (%s): the bundle mixes two certificates", what, base, base, ca.SerialHex(cert.SerialNumber))
+			}
+		}
+		if data, err := os.ReadFile(base + ".pfx"); err == nil {
+			sum := sha256.Sum256(data)
+			leaf := c.pfxLeaf[sum]
+			for _, pw := range append([]string{bundlePassword}, passwords[filepath.Base(base)]...) {
+				if leaf != nil {
+					break
+				}
+				if _, l, _, err := pkcs12.DecodeChain(data, pw); err == nil {
+					leaf, c.pfxLeaf[sum] = l, l
+				}
+			}
+			if leaf != nil && !leaf.Equal(cert) {
+				t.Errorf("%s: %s.pfx holds %s, %s.crt holds %s: the bundle mixes two certificates", what, base,
+					ca.SerialHex(leaf.SerialNumber), base, ca.SerialHex(cert.SerialNumber))
+			}
+		}
+		if chain, err := certfile.ReadCertificates(base + "-chain.pem"); err == nil &&
+			(len(chain) != 2 || !chain[0].Equal(c.h.Issuing.Cert) || !chain[1].Equal(c.h.Root.Cert)) {
+			t.Errorf("%s: %s-chain.pem is not the issuing CA and the root", what, base)
+		}
+		return nil
+	})
 }
 
 // checkBundle requires the four files of the template in dir.
@@ -429,8 +635,8 @@ func (c *crashHarness) runDoctor(what string, args ...string) doctorJSON {
 }
 
 // doctor repairs what the kill left, then requires a clean report but for
-// what doctor said it cannot repair.
-func (c *crashHarness) doctor(what string) {
+// what doctor said it cannot repair. It returns the repair's report.
+func (c *crashHarness) doctor(what string) doctorJSON {
 	rep := c.runDoctor(what, "--repair")
 	c.fig.found += rep.Found
 	c.fig.repaired += rep.Repaired
@@ -438,6 +644,7 @@ func (c *crashHarness) doctor(what string) {
 		c.fig.foundKinds[f.Kind]++
 		switch {
 		case f.Repaired:
+			c.fig.repairedKinds[f.Kind]++
 			c.t.Logf("%s: repaired %s %s %s: %s", what, f.Kind, f.Serial, f.Path, f.Problem)
 		case f.Repairable:
 			c.t.Errorf("%s: doctor --repair could not repair %s %s: %s (%s)", what, f.Kind, f.Path, f.Problem, f.Reason)
@@ -455,6 +662,7 @@ func (c *crashHarness) doctor(what string) {
 			c.t.Errorf("%s: a new finding after the repair: %s %s: %s", what, f.Kind, f.Path, f.Problem)
 		}
 	}
+	return rep
 }
 
 // checkBatchComplete requires every row of the batch in out, each .pfx

@@ -88,7 +88,9 @@ func stage(dir, parent, label string, files []File, force, inside bool) (*Staged
 		sf.dirName = filepath.Base(dir)
 	}
 	// Created 0700 and opened through base: until it is complete nobody
-	// else reads it, and it cannot be swapped for a link.
+	// else reads it, and it cannot be swapped for a link. Its final mode,
+	// set once every file is synced, is what says it is complete
+	// (StagingComplete).
 	for range 10 {
 		name := TempNewFolder + tempLabel(label) + "-" + randomSuffix()
 		err = base.Mkdir(name, 0o700)
@@ -346,6 +348,20 @@ func (s *StagedFolder) commitFiles() error {
 	}
 	syncDir(s.dir)
 	return nil
+}
+
+// StagingComplete reports whether dir, a staging folder of StageFolder or
+// StageInFolder, was written whole: it is created 0700 and given its final
+// mode (ModeDir) only once every file in it is written and synced, so one
+// a crash left 0700 may hold a file cut short and must never be moved into
+// place. Windows has no such modes: there every staging folder counts as
+// complete.
+func StagingComplete(dir string) bool {
+	fi, err := os.Lstat(dir)
+	if err != nil || !fi.IsDir() {
+		return false
+	}
+	return runtime.GOOS == "windows" || fi.Mode().Perm()&0o077 != 0
 }
 
 // Abort removes the staging folder. It is safe to call after Commit.
