@@ -8,7 +8,7 @@ BIN      := bin/certmint
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -s -w -X main.version=$(VERSION)
 
-.PHONY: all build test test-postgres test-short stress fuzz demo bench release lint fmt vet clean
+.PHONY: all build test test-race test-postgres test-short stress fuzz demo bench release lint fmt vet clean
 
 all: build
 
@@ -23,7 +23,17 @@ test:
 	$(GO) vet ./...
 	@[ -n "$$CERTMINT_TEST_DATABASE_URL" ] || echo "note: CERTMINT_TEST_DATABASE_URL is not set: the PostgreSQL tests skip (.ci/run and make test-postgres start a server)"
 	$(GO) test -count=1 -timeout 20m ./...
+	$(MAKE) --no-print-directory test-race
 	cd third_party/go-pkcs12 && $(GO) test -count=1 ./...
+
+# The race detector over the code that runs goroutines: batch's workers and
+# recorder, concurrent issuance and CRL publication on one home, serve's
+# CRL refresher, doctor's repairs. It needs cgo (only for the test binary;
+# certmint itself stays CGO_ENABLED=0).
+test-race:
+	CGO_ENABLED=1 $(GO) test -race -count=1 -timeout 15m ./store ./crl ./batch ./internal/fsutil ./internal/secret
+	CGO_ENABLED=1 $(GO) test -race -count=1 -timeout 15m \
+		-run 'Concurrent|Batch|PublishCRL|RecordBeforeRelease|KeepCRLs|Killed' ./ca ./doctor
 
 # The PostgreSQL tests alone, against a throwaway server that .ci/with-postgres
 # starts and removes (needs PostgreSQL's server binaries: apt-get install postgresql).

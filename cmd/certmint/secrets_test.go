@@ -27,6 +27,7 @@ import (
 
 	"github.com/certmint/certmint/ca"
 	"github.com/certmint/certmint/internal/fsutil"
+	"github.com/certmint/certmint/internal/testkit"
 	"github.com/certmint/certmint/store"
 	"github.com/jmoiron/sqlx"
 )
@@ -592,10 +593,7 @@ func TestCAKeyNeverWrittenPlain(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("strace is Linux only")
 	}
-	strace, err := exec.LookPath("strace")
-	if err != nil {
-		t.Skip("strace not installed (apt-get install strace)")
-	}
+	strace := testkit.RequireTool(t, "strace") // .ci/run installs it
 	if err := exec.Command(strace, "-f", "-qq", "-o", os.DevNull, "true").Run(); err != nil {
 		t.Skipf("strace cannot trace here (ptrace not permitted?): %v", err)
 	}
