@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
-	"sort"
 	"time"
 
 	"github.com/certmint/certmint/store"
@@ -36,8 +35,12 @@ func (s *Store) Lookup(ctx context.Context, serial *big.Int) (*Record, error) {
 type ListOptions struct {
 	State    string        // "", "valid", "revoked", "expired"
 	Expiring time.Duration // valid certificates expiring within this span
+	Template string        // only certificates of this template
 	CAs      bool          // include CA certificates
-	Now      time.Time
+	Limit    int           // at most this many, soonest expiry first; 0: all
+	// WithPEM reads the certificates themselves too.
+	WithPEM bool
+	Now     time.Time
 }
 
 // List returns issued certificates, soonest expiry first.
@@ -50,31 +53,11 @@ func (s *Store) List(ctx context.Context, o ListOptions) ([]*Record, error) {
 	if o.Now.IsZero() {
 		o.Now = time.Now()
 	}
-	all, err := s.DB.All(ctx)
-	if err != nil {
-		return nil, err
+	f := store.ListFilter{State: o.State, Template: o.Template, IncludeCAs: o.CAs, Limit: o.Limit, WithPEM: o.WithPEM, Now: o.Now}
+	if o.Expiring > 0 {
+		f.ExpiringBefore = o.Now.Add(o.Expiring)
 	}
-	var out []*Record
-	for _, r := range all {
-		if r.IsCA() && !o.CAs {
-			continue
-		}
-		st := r.State(o.Now)
-		if o.State != "" && st != o.State {
-			continue
-		}
-		if o.Expiring > 0 && (st != "valid" || r.NotAfter.After(o.Now.Add(o.Expiring))) {
-			continue
-		}
-		out = append(out, r)
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if !out[i].NotAfter.Equal(out[j].NotAfter) {
-			return out[i].NotAfter.Before(out[j].NotAfter)
-		}
-		return out[i].Serial.Cmp(out[j].Serial) < 0
-	})
-	return out, nil
+	return s.DB.List(ctx, f)
 }
 
 // AlreadyRevokedError says a certificate is already on the CRL.

@@ -622,6 +622,13 @@ func sameContent(a, b string) bool {
 // provesOwner tells whether the staged files are r's: proven by one of
 // them (strong), or allowed (see stagedOwner).
 func (d *doctor) provesOwner(staging string, names map[string]bool, r *ca.Record, crtInPlace bool) (strong, ok bool) {
+	if r.PEM == "" { // read without certificates (Run): this one is needed
+		full, err := d.s.Lookup(d.ctx, r.Serial)
+		if err != nil {
+			return false, false
+		}
+		r = full
+	}
 	cert, err := r.Certificate()
 	if err != nil {
 		return false, false

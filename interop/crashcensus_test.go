@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/certmint/certmint/ca"
+	"github.com/certmint/certmint/doctor"
 	"github.com/certmint/certmint/internal/certfile"
 	"github.com/certmint/certmint/internal/fsutil"
 	pkcs12 "software.sslmate.com/src/go-pkcs12"
@@ -228,8 +229,8 @@ func (c *crashHarness) checkResolved(what string, before map[string]*ca.Record, 
 		if r.ReleasedAt.IsZero() {
 			continue // reported above
 		}
-		staged := slices.ContainsFunc(rep.Findings, func(f ca.DoctorFinding) bool {
-			return f.Serial == serial && f.Kind == ca.DoctorStagedBundle && f.Repaired
+		staged := slices.ContainsFunc(rep.Findings, func(f doctor.Finding) bool {
+			return f.Serial == serial && f.Kind == doctor.KindStagedBundle && f.Repaired
 		})
 		var how string
 		switch {

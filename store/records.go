@@ -92,8 +92,13 @@ func (r *Record) Certificate() (*x509.Certificate, error) {
 	return x509.ParseCertificate(block.Bytes)
 }
 
-// Is reports whether the record is of that certificate.
+// Is reports whether the record is of that certificate: the same
+// certificate when the record was read with its PEM, else the same serial
+// from the same issuer key (a CA never reuses a serial).
 func (r *Record) Is(c *x509.Certificate) bool {
+	if r.PEM == "" {
+		return c.SerialNumber.Cmp(r.Serial) == 0 && hex.EncodeToString(c.AuthorityKeyId) == r.AKI
+	}
 	rc, err := r.Certificate()
 	return err == nil && rc.Equal(c)
 }
@@ -288,21 +293,116 @@ func (db *DB) Lookup(ctx context.Context, serial *big.Int) (*Record, error) {
 	return rows[0].record()
 }
 
-// All returns every record.
-func (db *DB) All(ctx context.Context) ([]*Record, error) {
-	var rows []recordRow
-	if err := db.x.SelectContext(ctx, &rows, `SELECT `+recordColumns+` FROM certificates`); err != nil {
+// ListFilter selects records; its zero value selects every end-entity
+// record.
+type ListFilter struct {
+	// State is "", "valid" (good and unexpired), "expired" (good, past
+	// its end) or "revoked".
+	State string
+	// ExpiringBefore selects valid records that end before it.
+	ExpiringBefore time.Time
+	Template       string // the template recorded at issuance
+	IncludeCAs     bool   // the issuing CA's own record too
+	Limit          int    // 0: no limit
+	// WithPEM reads each certificate too; list, status and doctor's scan
+	// do without, which keeps 100,000 records in a few tens of MiB.
+	WithPEM bool
+	Now     time.Time
+}
+
+// List returns the records the filter selects, soonest expiry first (then
+// by serial), filtered, ordered and limited in SQL.
+func (db *DB) List(ctx context.Context, f ListFilter) ([]*Record, error) {
+	if f.Now.IsZero() {
+		f.Now = time.Now()
+	}
+	cols := recordColumns
+	if !f.WithPEM {
+		cols = strings.Replace(recordColumns, "pem,", "'' AS pem,", 1)
+	}
+	q := `SELECT ` + cols + ` FROM certificates WHERE 1 = 1`
+	var args []any
+	template := `json_extract(metadata, '$.template')`
+	if db.postgres {
+		template = `(metadata->>'template')`
+	}
+	if !f.IncludeCAs {
+		q += ` AND COALESCE(` + template + `, '') <> ?`
+		args = append(args, IssuingCATemplate)
+	}
+	if f.Template != "" {
+		q += ` AND ` + template + ` = ?`
+		args = append(args, f.Template)
+	}
+	now := f.Now.UTC()
+	switch f.State {
+	case "":
+	case "valid":
+		q += ` AND status = 'good' AND expiry > ?`
+		args = append(args, now)
+	case "expired":
+		q += ` AND status = 'good' AND expiry <= ?`
+		args = append(args, now)
+	case "revoked":
+		q += ` AND status = 'revoked'`
+	default:
+		return nil, fmt.Errorf("store: unknown state %q", f.State)
+	}
+	if !f.ExpiringBefore.IsZero() {
+		q += ` AND status = 'good' AND expiry > ? AND expiry <= ?`
+		args = append(args, now, f.ExpiringBefore.UTC())
+	}
+	// Serials are decimal text: shorter is smaller.
+	q += ` ORDER BY expiry, length(serial_number), serial_number`
+	if f.Limit > 0 {
+		q += fmt.Sprintf(` LIMIT %d`, f.Limit)
+	}
+	rows, err := db.x.QueryxContext(ctx, db.x.Rebind(q), args...)
+	if err != nil {
 		return nil, fmt.Errorf("issuance database: %w", err)
 	}
-	out := make([]*Record, 0, len(rows))
-	for _, row := range rows {
+	defer rows.Close()
+	out := []*Record{}
+	for rows.Next() {
+		var row recordRow
+		if err := rows.StructScan(&row); err != nil {
+			return nil, fmt.Errorf("issuance database: %w", err)
+		}
 		r, err := row.record()
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, r)
 	}
-	return out, nil
+	return out, rows.Err()
+}
+
+// Counts are the end-entity records by state.
+type Counts struct {
+	Valid, Expiring, Expired, Revoked int
+}
+
+// Count counts the end-entity records in each state, as of now; Expiring
+// are the valid ones that end before warnBefore. One aggregate query, not
+// a read of every row.
+func (db *DB) Count(ctx context.Context, now, warnBefore time.Time) (Counts, error) {
+	template := `json_extract(metadata, '$.template')`
+	if db.postgres {
+		template = `(metadata->>'template')`
+	}
+	q := db.x.Rebind(`SELECT
+		COALESCE(SUM(CASE WHEN status = 'good' AND expiry > ? THEN 1 ELSE 0 END), 0),
+		COALESCE(SUM(CASE WHEN status = 'good' AND expiry > ? AND expiry <= ? THEN 1 ELSE 0 END), 0),
+		COALESCE(SUM(CASE WHEN status = 'good' AND expiry <= ? THEN 1 ELSE 0 END), 0),
+		COALESCE(SUM(CASE WHEN status = 'revoked' THEN 1 ELSE 0 END), 0)
+		FROM certificates WHERE COALESCE(` + template + `, '') <> ?`)
+	var c Counts
+	n, w := now.UTC(), warnBefore.UTC()
+	err := db.x.QueryRowxContext(ctx, q, n, n, w, n, IssuingCATemplate).Scan(&c.Valid, &c.Expiring, &c.Expired, &c.Revoked)
+	if err != nil {
+		return c, fmt.Errorf("issuance database: counting certificates: %w", err)
+	}
+	return c, nil
 }
 
 // ValidSerialForCN returns the serial of a good, unexpired certificate of

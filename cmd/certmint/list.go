@@ -20,6 +20,8 @@ func listCommand() *cli.Command {
 			homeFlag,
 			&cli.StringFlag{Name: "status", Usage: "only valid, revoked or expired certificates"},
 			&cli.StringFlag{Name: "expiring", Usage: "only valid certificates expiring within `SPAN` (30d, 2w, 12h)"},
+			&cli.StringFlag{Name: "template", Usage: "only certificates issued from template `NAME`"},
+			&cli.IntFlag{Name: "limit", Usage: "at most `N` certificates, soonest expiry first (0: all)"},
 			&cli.BoolFlag{Name: "all", Usage: "include the issuing CA's own certificate"},
 			jsonFlag,
 		},
@@ -68,13 +70,17 @@ func listAction(c *cli.Context) error {
 		}
 		expiring = d
 	}
+	if c.Int("limit") < 0 {
+		return usageHint("e.g. --limit 50", "--limit must be 0 (all) or more, not %d", c.Int("limit"))
+	}
 	s, err := ca.Open(c.String(homeFlag.Name), nil)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
 	now := time.Now()
-	recs, err := s.List(c.Context, ca.ListOptions{State: c.String("status"), Expiring: expiring, CAs: c.Bool("all"), Now: now})
+	recs, err := s.List(c.Context, ca.ListOptions{State: c.String("status"), Expiring: expiring, CAs: c.Bool("all"), Now: now,
+		Template: c.String("template"), Limit: c.Int("limit")})
 	if err != nil {
 		return err
 	}
