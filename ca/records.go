@@ -38,9 +38,10 @@ type ListOptions struct {
 	Template string        // only certificates of this template
 	CAs      bool          // include CA certificates
 	Limit    int           // at most this many, soonest expiry first; 0: all
-	// WithPEM reads the certificates themselves too.
-	WithPEM bool
-	Now     time.Time
+	// WithPEM reads the certificates themselves too; WithoutSANs leaves
+	// their SANs out.
+	WithPEM, WithoutSANs bool
+	Now                  time.Time
 }
 
 // List returns issued certificates, soonest expiry first.
@@ -53,7 +54,8 @@ func (s *Store) List(ctx context.Context, o ListOptions) ([]*Record, error) {
 	if o.Now.IsZero() {
 		o.Now = time.Now()
 	}
-	f := store.ListFilter{State: o.State, Template: o.Template, IncludeCAs: o.CAs, Limit: o.Limit, WithPEM: o.WithPEM, Now: o.Now}
+	f := store.ListFilter{State: o.State, Template: o.Template, IncludeCAs: o.CAs, Limit: o.Limit, WithPEM: o.WithPEM,
+		WithoutSANs: o.WithoutSANs, Now: o.Now}
 	if o.Expiring > 0 {
 		f.ExpiringBefore = o.Now.Add(o.Expiring)
 	}

@@ -181,7 +181,7 @@ func Run(ctx context.Context, s *ca.Store, o Options) (*Report, error) {
 	if d.r.SchemaVersion, err = s.DB.SchemaVersion(ctx); err != nil {
 		return nil, err
 	}
-	recs, err := s.List(ctx, ca.ListOptions{CAs: true, Now: o.Now})
+	recs, err := s.List(ctx, ca.ListOptions{CAs: true, WithoutSANs: true, Now: o.Now})
 	if err != nil {
 		return nil, err
 	}

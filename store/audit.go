@@ -125,7 +125,9 @@ type AuditedSerial struct {
 
 // AuditedSerials lists the events that name a certificate.
 func (db *DB) AuditedSerials(ctx context.Context) ([]AuditedSerial, error) {
-	rows, err := db.x.QueryContext(ctx, `SELECT serial, action, detail FROM audit_log WHERE serial IS NOT NULL`)
+	// Only a repair's detail says what it recorded late.
+	rows, err := db.x.QueryContext(ctx, `SELECT serial, action, CASE WHEN action = 'repair' THEN detail END FROM audit_log
+		WHERE serial IS NOT NULL`)
 	if err != nil {
 		return nil, fmt.Errorf("issuance database: reading the audit trail: %w", err)
 	}
