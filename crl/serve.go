@@ -3,17 +3,14 @@ package crl
 import (
 	"bytes"
 	"crypto/sha256"
-	"crypto/x509"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"html/template"
 	"io/fs"
 	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
-	"sort"
 	"strings"
 	"time"
 
@@ -22,12 +19,19 @@ import (
 )
 
 // ContentTypes of the files public/ holds. RFC 2585 section 4 names
-// application/pkix-crl and application/pkix-cert, which Windows and OpenSSL
-// validators expect when they fetch a CDP or AIA URL.
+// application/pkix-crl and application/pkix-cert (both DER), which Windows
+// and OpenSSL validators expect when they fetch a CDP or AIA URL. A .cer
+// here is base64 (PEM), which pkix-cert does not describe: it goes as
+// application/x-x509-ca-cert, the type browsers and both systems know for
+// "a CA certificate to install", in either encoding (Firefox offers to
+// import it, Safari hands it to Keychain Access). What opens it after the
+// download is its extension, kept by Content-Disposition: a double click
+// opens the Windows certificate dialog or Keychain Access, both of which
+// read base64 as well as DER.
 var ContentTypes = map[string]string{
 	".crl": "application/pkix-crl",
 	".crt": "application/pkix-cert",
-	".cer": "application/pkix-cert",
+	".cer": "application/x-x509-ca-cert",
 	".pem": "application/x-pem-file",
 }
 
@@ -51,6 +55,15 @@ type Handler struct {
 	// Refused, when set, is told why a file that exists was not served
 	// (answered 404): a symbolic link leading out of Dir.
 	Refused func(name, reason string)
+
+	// BaseURL is the base URL issued certificates name (certmint.toml
+	// base_url), shown on the index page; "" when unknown.
+	BaseURL string
+	// Listen is the HOST:PORT the server listens on, compared with
+	// BaseURL on the index page.
+	Listen string
+	// Now is the clock of the index page; nil means time.Now.
+	Now func() time.Time
 }
 
 // AccessLine is the access log line of one request: time, method, the
@@ -110,11 +123,18 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) {
 	data, st, err := readServed(root, name)
 	if err != nil {
 		var le *linkOutError
-		if errors.As(err, &le) && h.Refused != nil {
-			h.Refused(name, le.Error())
+		if errors.As(err, &le) {
+			if h.Refused != nil {
+				h.Refused(name, le.Error())
+			}
+			http.NotFound(w, r)
+			return
 		}
-		http.NotFound(w, r)
-		return
+		var ok bool
+		if data, st, ok = derived(root, name); !ok {
+			http.NotFound(w, r)
+			return
+		}
 	}
 	sum := sha256.Sum256(data)
 	w.Header().Set("Content-Type", ctype)
@@ -122,6 +142,9 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) {
 	// Short: a revocation should reach validators that honour HTTP caching
 	// within minutes, while CRL nextUpdate governs their own cache.
 	w.Header().Set("Cache-Control", "public, max-age=300")
+	// A browser saves the file under its own name, so a double click
+	// opens what its extension says (see ContentTypes).
+	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
 	// ServeContent answers If-Modified-Since, If-None-Match and ranges.
 	http.ServeContent(w, r, name, st.ModTime(), bytes.NewReader(data))
 }
@@ -161,120 +184,6 @@ func readServed(root *os.Root, name string) ([]byte, fs.FileInfo, error) {
 		return nil, nil, err
 	}
 	return data, st, nil
-}
-
-// CAInfo is one CA as the index page shows it.
-type CAInfo struct {
-	File        string
-	Subject     string
-	Fingerprint string // SHA-256, colon-separated
-	NotAfter    time.Time
-	CRLFile     string
-	CRLNumber   string
-	ThisUpdate  time.Time
-	NextUpdate  time.Time
-	Revoked     int
-	CRLError    string
-}
-
-// Scan reads the CA certificates (<slug>.crt, DER) of a public folder and
-// their CRLs.
-func Scan(dir string) ([]CAInfo, error) {
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		return nil, err
-	}
-	root, err := os.OpenRoot(dir)
-	if err != nil {
-		return nil, err
-	}
-	defer root.Close()
-	var out []CAInfo
-	for _, e := range ents {
-		if e.IsDir() || filepath.Ext(e.Name()) != ".crt" || !fileNameRe.MatchString(e.Name()) {
-			continue
-		}
-		data, _, err := readServed(root, e.Name())
-		if err != nil {
-			continue
-		}
-		cert, err := x509.ParseCertificate(data)
-		if err != nil {
-			continue
-		}
-		sum := sha256.Sum256(cert.Raw)
-		info := CAInfo{File: e.Name(), Subject: cert.Subject.String(), Fingerprint: colonHex(sum[:]), NotAfter: cert.NotAfter.UTC()}
-		slug := strings.TrimSuffix(e.Name(), ".crt")
-		info.CRLFile = slug + ".crl"
-		var rl *x509.RevocationList
-		data, _, err = readServed(root, info.CRLFile)
-		if err == nil {
-			rl, err = Parse(data)
-		}
-		switch {
-		case err != nil:
-			info.CRLError = "no CRL"
-		case rl.CheckSignatureFrom(cert) != nil:
-			info.CRLError = "CRL not signed by this CA"
-		default:
-			if rl.Number != nil {
-				info.CRLNumber = rl.Number.String()
-			}
-			info.ThisUpdate, info.NextUpdate, info.Revoked = rl.ThisUpdate.UTC(), rl.NextUpdate.UTC(), len(rl.RevokedCertificateEntries)
-		}
-		out = append(out, info)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].File < out[j].File })
-	return out, nil
-}
-
-func colonHex(b []byte) string {
-	parts := make([]string, len(b))
-	for i, c := range b {
-		parts[i] = fmt.Sprintf("%02X", c)
-	}
-	return strings.Join(parts, ":")
-}
-
-var indexTmpl = template.Must(template.New("index").Funcs(template.FuncMap{
-	"date": func(t time.Time) string {
-		if t.IsZero() {
-			return ""
-		}
-		return t.Format("2006-01-02 15:04 MST")
-	},
-}).Parse(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>certmint: certificate authorities</title>
-<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left}code{font-size:.85em}</style>
-</head><body>
-<h1>Certificate authorities</h1>
-<p>CA certificates and certificate revocation lists (CRLs) published by certmint. Install a CA certificate to trust it; validators fetch the CRLs themselves.</p>
-<table>
-<tr><th>CA</th><th>SHA-256 fingerprint</th><th>expires</th><th>CRL</th><th>CRL number</th><th>next update</th><th>revoked</th></tr>
-{{range .}}<tr><td><a href="{{.File}}">{{.Subject}}</a></td><td><code>{{.Fingerprint}}</code></td><td>{{date .NotAfter}}</td>
-<td>{{if .CRLError}}{{.CRLError}}{{else}}<a href="{{.CRLFile}}">{{.CRLFile}}</a>{{end}}</td><td>{{.CRLNumber}}</td><td>{{date .NextUpdate}}</td><td>{{if not .CRLError}}{{.Revoked}}{{end}}</td></tr>
-{{else}}<tr><td colspan="7">no CA certificates in this folder</td></tr>{{end}}
-</table>
-</body></html>
-`))
-
-func (h *Handler) index(w http.ResponseWriter, r *http.Request) {
-	cas, err := Scan(h.Dir)
-	if err != nil {
-		http.Error(w, "cannot read the public folder", http.StatusInternalServerError)
-		return
-	}
-	var b bytes.Buffer
-	if err := indexTmpl.Execute(&b, cas); err != nil {
-		http.Error(w, "index error", http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-cache")
-	if r.Method == http.MethodHead {
-		return
-	}
-	w.Write(b.Bytes())
 }
 
 type statusWriter struct {

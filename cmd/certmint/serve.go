@@ -23,7 +23,10 @@ func serveCommand() *cli.Command {
 		Usage: "serve public/ (CRLs and CA certificates) over HTTP, re-signing CRLs before they expire",
 		Description: "Serves the home's public/ folder (or --dir) at / and at the path of the base URL, with the\n" +
 			"content types validators expect. With the CA password (CERTMINT_CA_PASSWORD or\n" +
-			"--ca-password-file) it re-signs each CRL when half its lifetime has passed.",
+			"--ca-password-file) it re-signs each CRL when half its lifetime has passed. Its index page lists\n" +
+			"the root, then the CAs under it, with thumbprints and CRL state, and links each CA's .crt, .cer\n" +
+			"(base64), -chain.pem, .crl and .crl.pem; the .cer and -chain.pem are made from the .crt files.\n" +
+			"It warns when it listens on another host or port than the base URL names.",
 		Flags: []cli.Flag{
 			homeFlag,
 			&cli.StringFlag{Name: "addr", Value: "127.0.0.1:8080", Usage: "listen `ADDRESS` (use :80 to serve the CDP on every interface)"},
@@ -61,6 +64,7 @@ func serveAction(c *cli.Context) error {
 		if h.Dir == "" {
 			h.Dir = s.PublicDir()
 		}
+		h.BaseURL = s.Config.BaseURL
 		if h.Prefix == "" {
 			if u, err := url.Parse(s.Config.BaseURL); err == nil {
 				h.Prefix = u.Path
@@ -89,6 +93,11 @@ func serveAction(c *cli.Context) error {
 	}
 	ctx, cancel := context.WithCancel(c.Context)
 	defer cancel()
+	// The index page shows these too; here they reach whoever starts it.
+	h.Listen = ln.Addr().String()
+	for _, w := range crl.ListenWarnings(h.BaseURL, h.Listen, h.Prefix) {
+		o.warnf("%s", w)
+	}
 
 	if store != nil && c.String("dir") == "" {
 		// Re-signing needs both CA keys; without the password the folder is
