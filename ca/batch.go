@@ -114,7 +114,9 @@ func (s *Store) IssueBatch(ctx context.Context, opts BatchOptions, next func() (
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	jobs := make(chan *batchJob, opts.Jobs*2)
-	done := make(chan *batchJob, opts.Jobs*2)
+	// Room for a whole flush: while the recorder writes one transaction's
+	// bundles, the workers go on signing the next instead of waiting.
+	done := make(chan *batchJob, opts.FlushEvery+opts.Jobs*2)
 	var workers sync.WaitGroup
 	for i := 0; i < opts.Jobs; i++ {
 		workers.Add(1)

@@ -169,8 +169,11 @@ func TestIssueBatchInterrupted(t *testing.T) {
 // BenchmarkIssueBatch: a batch of ECDSA P-256 client bundles (crt, key,
 // pfx) on all cores, disk and database included; the issuing CA's
 // signature dominates.
+//
+// CERTMINT_BENCH_FLOOR_HOME names a home to copy and sign with, as for
+// BenchmarkFloor, so the batch and its floor pay for the same CA key.
 func BenchmarkIssueBatch(b *testing.B) {
-	s := newHome(b)
+	s := benchHome(b)
 	tm := ecdsaTemplate(b, "bench-ecdsa", "crt", "key", "pfx")
 	rd, err := batch.NewReader(strings.NewReader(batchCSV(b.N)), tm)
 	if err != nil {
