@@ -965,35 +965,43 @@ const (
 // revocation) and writing its event leaves the event out; the trail is
 // append-only, so the repair is a "repair" event that records it late.
 func (d *doctor) checkAudit() error {
-	events, err := d.s.DB.AuditedSerials(d.ctx)
-	if err != nil {
-		return err
-	}
-	issued, revoked := map[string]bool{}, map[string]bool{}
-	for _, e := range events {
+	// One flag byte per serial: the trail of a large home holds more
+	// events than certificates.
+	const issuedEvent, revokedEvent = 1, 2
+	seen := map[string]uint8{}
+	err := d.s.DB.EachAuditedSerial(d.ctx, func(e store.AuditedSerial) {
 		serial := strings.ToUpper(e.Serial)
 		switch {
 		case e.Action == "issue", e.Action == "sign", e.Action == "issue-self-signed", e.Action == "renew":
-			issued[serial] = true
+			seen[serial] |= issuedEvent
 		case e.Action == "revoke":
-			revoked[serial] = true
+			seen[serial] |= revokedEvent
 		case e.Action == "repair" && strings.HasPrefix(e.Detail, KindUnrecorded):
-			issued[serial] = true
+			seen[serial] |= issuedEvent
 		case e.Action == "repair" && strings.HasPrefix(e.Detail, KindAuditMissing):
-			issued[serial] = issued[serial] || strings.Contains(e.Detail, noIssueEvent)
-			revoked[serial] = revoked[serial] || strings.Contains(e.Detail, noRevokeEvent)
+			if strings.Contains(e.Detail, noIssueEvent) {
+				seen[serial] |= issuedEvent
+			}
+			if strings.Contains(e.Detail, noRevokeEvent) {
+				seen[serial] |= revokedEvent
+			}
 		}
+	})
+	if err != nil {
+		return err
 	}
+	issued := func(serial string) bool { return seen[serial]&issuedEvent != 0 }
+	revoked := func(serial string) bool { return seen[serial]&revokedEvent != 0 }
 	for _, r := range d.records {
 		if r.IsCA() {
 			continue
 		}
 		serial := r.SerialHex()
 		var missing []string
-		if !issued[serial] {
+		if !issued(serial) {
 			missing = append(missing, fmt.Sprintf("%s (issued %s)", noIssueEvent, r.IssuedAt.UTC().Format(time.RFC3339)))
 		}
-		if r.Status == "revoked" && !revoked[serial] {
+		if r.Status == "revoked" && !revoked(serial) {
 			missing = append(missing, fmt.Sprintf("%s (revoked %s, %s)", noRevokeEvent, r.RevokedAt.UTC().Format(time.RFC3339), crl.ReasonName(r.Reason)))
 		}
 		if len(missing) == 0 {

@@ -123,24 +123,28 @@ type AuditedSerial struct {
 	Serial, Action, Detail string
 }
 
-// AuditedSerials lists the events that name a certificate.
-func (db *DB) AuditedSerials(ctx context.Context) ([]AuditedSerial, error) {
+// EachAuditedSerial calls fn for each event that names a certificate, in
+// no particular order, without holding them all: a home of 100,000
+// certificates has more than 100,000 such events.
+func (db *DB) EachAuditedSerial(ctx context.Context, fn func(AuditedSerial)) error {
 	// Only a repair's detail says what it recorded late.
 	rows, err := db.x.QueryContext(ctx, `SELECT serial, action, CASE WHEN action = 'repair' THEN detail END FROM audit_log
 		WHERE serial IS NOT NULL`)
 	if err != nil {
-		return nil, fmt.Errorf("issuance database: reading the audit trail: %w", err)
+		return fmt.Errorf("issuance database: reading the audit trail: %w", err)
 	}
 	defer rows.Close()
-	var out []AuditedSerial
 	for rows.Next() {
 		var a AuditedSerial
 		var detail sql.NullString
 		if err := rows.Scan(&a.Serial, &a.Action, &detail); err != nil {
-			return nil, fmt.Errorf("issuance database: reading the audit trail: %w", err)
+			return fmt.Errorf("issuance database: reading the audit trail: %w", err)
 		}
 		a.Detail = detail.String
-		out = append(out, a)
+		fn(a)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("issuance database: reading the audit trail: %w", err)
+	}
+	return nil
 }

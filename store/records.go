@@ -34,6 +34,10 @@ type Record struct {
 	SANs       []string
 	Meta       Metadata
 	PEM        string
+
+	// serialHex caches SerialHex for records read from the database:
+	// doctor asks for it several times for each of 100,000 records.
+	serialHex string
 }
 
 // Metadata is what certmint keeps in cfssl's metadata column: enough to
@@ -72,7 +76,12 @@ func (r *Record) State(now time.Time) string {
 }
 
 // SerialHex is the serial as certmint prints it.
-func (r *Record) SerialHex() string { return SerialHex(r.Serial) }
+func (r *Record) SerialHex() string {
+	if r.serialHex != "" {
+		return r.serialHex
+	}
+	return SerialHex(r.Serial)
+}
 
 // SerialHex formats a serial the way openssl -serial prints it.
 func SerialHex(n *big.Int) string {
@@ -180,6 +189,7 @@ func (row recordRow) record() (*Record, error) {
 	r := &Record{Serial: n, AKI: row.AKI, CALabel: row.CALabel.String, Status: row.Status, Reason: int(row.Reason.Int64),
 		RevokedAt: row.RevokedAt.Time, NotBefore: row.NotBefore.Time, NotAfter: row.Expiry.Time, IssuedAt: row.IssuedAt.Time,
 		ReleasedAt: row.Released.Time, CN: row.CN.String, PEM: row.PEM}
+	r.serialHex = SerialHex(n)
 	if row.SANs.Valid && row.SANs.String != "" {
 		json.Unmarshal([]byte(row.SANs.String), &r.SANs)
 	}
