@@ -86,6 +86,7 @@ func TestPostgres(t *testing.T) {
 		{"LintGateRefusesWithoutExemption", TestLintGateRefusesWithoutExemption},
 		{"RevokeAndCRL", TestRevokeAndCRL},
 		{"RevokeErrors", TestRevokeErrors},
+		{"Find", TestFind},
 		{"RevokeIssuingCA", TestRevokeIssuingCA},
 		{"Renew", TestRenew},
 		{"ListAndStatus", TestListAndStatus},
