@@ -73,7 +73,7 @@ func ParseFormat(s string) (Format, error) {
 type Options struct {
 	In  string // the input file
 	To  Format
-	Out string // a file, or an existing folder; "" writes beside the input
+	Out string // a file, or a folder (an existing one, or one ending in a separator); "" writes beside the input
 
 	NoKeys  bool // leave out private keys (openssl pkcs12 -nokeys)
 	NoCerts bool // leave out certificates (openssl pkcs12 -nocerts)
@@ -92,6 +92,10 @@ type Options struct {
 	NewPassword pkifile.PasswordFunc
 	// MaxIterations bounds the KDF work of encrypted input (0: the default).
 	MaxIterations int
+	// MakeDir makes Out when it is a folder that does not exist yet, just
+	// before files are written into it; nil makes it with os.MkdirAll, mode
+	// 0700 (it may receive private keys).
+	MakeDir func(dir string) error
 }
 
 // UsageError is a combination of options that cannot work.
@@ -121,8 +125,8 @@ func (o Options) Validate() error {
 		return &UsageError{Msg: "--to cer never writes keys: --nokeys is not needed"}
 	}
 	if o.Out != "" && strings.HasSuffix(o.Out, string(filepath.Separator)) {
-		if st, err := os.Stat(o.Out); err != nil || !st.IsDir() {
-			return &UsageError{Msg: fmt.Sprintf("--out %s is not an existing folder", o.Out), Hint: "create it first"}
+		if st, err := os.Stat(o.Out); err == nil && !st.IsDir() {
+			return &UsageError{Msg: fmt.Sprintf("--out %s is not a folder", o.Out), Hint: "give a folder, or a file name without the trailing separator"}
 		}
 	}
 	return nil
@@ -684,6 +688,12 @@ func orDefault(s string) string {
 // itself, or the input's stem in --out (a folder) or beside the input.
 func target(o Options, ext string) (string, error) {
 	if o.Out != "" {
+		if strings.HasSuffix(o.Out, string(filepath.Separator)) {
+			if err := makeOut(o); err != nil {
+				return "", err
+			}
+			return filepath.Join(o.Out, stem(o.In)+ext), nil
+		}
 		if st, err := os.Stat(o.Out); err == nil && st.IsDir() {
 			return filepath.Join(o.Out, stem(o.In)+ext), nil
 		}
@@ -701,5 +711,21 @@ func outDir(o Options, why string) (string, error) {
 	if st, err := os.Stat(o.Out); err == nil && st.IsDir() {
 		return o.Out, nil
 	}
-	return "", &UsageError{Msg: fmt.Sprintf("%s: --out must be an existing folder", why), Hint: "give --out DIR"}
+	// A missing --out is a file unless it ends in a separator: "x.cer"
+	// must not become a folder.
+	if strings.HasSuffix(o.Out, string(filepath.Separator)) {
+		return o.Out, makeOut(o)
+	}
+	return "", &UsageError{Msg: fmt.Sprintf("%s: --out must be an existing folder, or end with %c to be made", why, filepath.Separator), Hint: "give --out DIR" + string(filepath.Separator)}
+}
+
+// makeOut makes the folder Out when it does not exist.
+func makeOut(o Options) error {
+	if _, err := os.Stat(o.Out); err == nil {
+		return nil
+	}
+	if o.MakeDir != nil {
+		return o.MakeDir(o.Out)
+	}
+	return os.MkdirAll(o.Out, 0o700)
 }

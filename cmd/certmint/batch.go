@@ -87,7 +87,7 @@ func batchAction(c *cli.Context) error {
 	for _, w := range warnings {
 		output(c).warnf("%s", w)
 	}
-	if err := checkOutDir(opts.Out); err != nil {
+	if err := prepareOut(c, opts.Out); err != nil {
 		return err
 	}
 	in := os.Stdin

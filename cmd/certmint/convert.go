@@ -21,13 +21,14 @@ func convertCommand() *cli.Command {
 			"  der   one object in binary form (from a .pfx: the certificate of its key)\n" +
 			"  key   the private key alone (PKCS#8 PEM, unencrypted, 0600)\n" +
 			"  pfx   key + certificate (+ --chain) as PKCS#12; --legacy for macOS and Windows before 1709\n" +
-			"--out is a file, or an existing folder; by default files go beside the input, named after it.\n" +
+			"--out is a file or a folder (made when missing: end it with / for one); by default files go beside\n" +
+			"the input, named after it.\n" +
 			"Passwords (encrypted input, the new .pfx) come from CERTMINT_PASSWORD, --password-file or a prompt.\n" +
 			"Existing files are only replaced with --force; keys and .pfx files are written 0600.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "in", Usage: "the input `FILE`"},
 			&cli.StringFlag{Name: "to", Usage: "the output `FORM`: pem, der, crt, cer, pfx or key"},
-			&cli.StringFlag{Name: "out", Usage: "output `FILE` or existing folder (default: beside the input)"},
+			&cli.StringFlag{Name: "out", Usage: "output `FILE` or folder (default: beside the input)"},
 			&cli.BoolFlag{Name: "nokeys", Usage: "leave out private keys"},
 			&cli.BoolFlag{Name: "nocerts", Usage: "leave out certificates"},
 			&cli.BoolFlag{Name: "nodes", Hidden: true, Usage: "accepted for openssl's syntax: keys are always written unencrypted"},
@@ -63,6 +64,7 @@ func convertOptions(c *cli.Context) (convert.Options, error) {
 	if err := o.Validate(); err != nil {
 		return o, asUsage(err)
 	}
+	o.MakeDir = func(dir string) error { return prepareOut(c, dir) }
 	o.Password = filePassword(c, o.In).Resolve
 	o.NewPassword = newPFXPassword(c).Resolve
 	return o, nil

@@ -24,7 +24,7 @@ func exportCAAction(c *cli.Context) error {
 		return err
 	}
 	out := c.String("out")
-	if err := checkOutDir(out); err != nil {
+	if err := prepareOut(c, out); err != nil {
 		return err
 	}
 	s, err := ca.Open(c.String(homeFlag.Name), nil)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"os"
 	"time"
 
 	"github.com/certmint/certmint/ca"
@@ -89,7 +88,7 @@ func issueRequest(c *cli.Context) (ca.IssueRequest, error) {
 		return req, err
 	}
 	req.Out = c.String("out")
-	if err := checkOutDir(req.Out); err != nil {
+	if err := prepareOut(c, req.Out); err != nil {
 		return req, err
 	}
 	req.Base = c.String("name")
@@ -103,13 +102,6 @@ func issueRequest(c *cli.Context) (ca.IssueRequest, error) {
 		}
 	}
 	return req, nil
-}
-
-func checkOutDir(dir string) error {
-	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-		return usageHint("create it first, or give an existing folder", "--out %s is not an existing folder", dir)
-	}
-	return nil
 }
 
 // resolveBundlePassword fills req.Password when the files need one.

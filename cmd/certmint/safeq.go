@@ -83,7 +83,7 @@ func safeqAction(c *cli.Context) error {
 	req.FriendlyName = friendly
 	req.Base = fsutil.SafeName(friendly)
 	req.PFXName = req.Base + ".pfx"
-	if err := checkOutDir(req.Out); err != nil {
+	if err := prepareOut(c, req.Out); err != nil {
 		return err
 	}
 

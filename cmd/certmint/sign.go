@@ -61,7 +61,7 @@ func signAction(c *cli.Context) error {
 			return usageErrorf("--format: %v", err)
 		}
 	}
-	if err := checkOutDir(req.Out); err != nil {
+	if err := prepareOut(c, req.Out); err != nil {
 		return err
 	}
 	s, err := ca.Open(c.String(homeFlag.Name), caPassword(c, false).Resolve)
