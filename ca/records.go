@@ -8,6 +8,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/certmint/certmint/internal/input"
 	"github.com/certmint/certmint/store"
 )
 
@@ -16,11 +17,6 @@ type NotFoundSerialError struct{ Serial string }
 
 func (e *NotFoundSerialError) Error() string {
 	return fmt.Sprintf("no certificate with serial %s in this CA", e.Serial)
-}
-
-// HintText implements the CLI's hint interface.
-func (e *NotFoundSerialError) HintText() string {
-	return "`certmint list` shows every serial; serials are hexadecimal, as `openssl x509 -serial` prints them"
 }
 
 // Lookup finds the record of a serial.
@@ -45,7 +41,7 @@ func (s *Store) List(ctx context.Context, o ListOptions) ([]*Record, error) {
 	switch o.State {
 	case "", "valid", "revoked", "expired":
 	default:
-		return nil, &UsageError{Msg: fmt.Sprintf("unknown status %q", o.State), Hint: "use --status valid, revoked or expired"}
+		return nil, usageErrorf(input.Textf("use %s valid, revoked or expired", input.Of(input.Status)), "unknown status %q", o.State)
 	}
 	if o.Now.IsZero() {
 		o.Now = time.Now()
@@ -86,11 +82,6 @@ type AlreadyRevokedError struct {
 
 func (e *AlreadyRevokedError) Error() string {
 	return fmt.Sprintf("certificate %s was already revoked on %s (%s)", e.Serial, e.At.UTC().Format("2006-01-02 15:04 MST"), e.Reason)
-}
-
-// HintText implements the CLI's hint interface.
-func (e *AlreadyRevokedError) HintText() string {
-	return "nothing to do; `certmint crl` republishes the CRLs if they are out of date"
 }
 
 // subjectOf prefers the stored subject, falling back to the CN.

@@ -104,7 +104,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	removeCreated(app)
-	return report(stderr, err)
+	return report(stderr, err, commandOf(app, args))
 }
 
 // out is what commands print with: stdout for results, stderr for

@@ -88,6 +88,27 @@ func arrangeArgs(app *cli.App, args []string) ([]string, error) {
 	return append(out, positional...), nil
 }
 
+// commandOf is the command an arranged command line runs (nil: none), for
+// report to write inputs as that command's flags.
+func commandOf(app *cli.App, args []string) *cli.Command {
+	rest := args[min(1, len(args)):]
+	for len(rest) > 0 && isFlag(rest[0]) {
+		rest = rest[1:]
+	}
+	if len(rest) == 0 {
+		return nil
+	}
+	cmd := findCommand(app.Commands, rest[0])
+	for rest = rest[1:]; cmd != nil && len(cmd.Subcommands) > 0 && len(rest) > 0; rest = rest[1:] {
+		sub := findCommand(cmd.Subcommands, rest[0])
+		if sub == nil {
+			break
+		}
+		cmd = sub
+	}
+	return cmd
+}
+
 // splitArgs separates a command's flags (with their values) from its
 // positional arguments, keeping the order of each. ended says "--" was
 // given: what follows it is positional even when it starts with "-".

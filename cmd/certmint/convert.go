@@ -1,8 +1,6 @@
 package main
 
 import (
-	"errors"
-
 	"github.com/certmint/certmint/convert"
 	"github.com/certmint/certmint/internal/secret"
 	"github.com/urfave/cli/v2"
@@ -53,7 +51,7 @@ func convertOptions(c *cli.Context) (convert.Options, error) {
 	}
 	to, err := convert.ParseFormat(c.String("to"))
 	if err != nil {
-		return o, asUsage(err)
+		return o, err
 	}
 	o = convert.Options{
 		In: c.String("in"), To: to, Out: c.String("out"),
@@ -62,21 +60,12 @@ func convertOptions(c *cli.Context) (convert.Options, error) {
 		Force: c.Bool(forceFlag.Name),
 	}
 	if err := o.Validate(); err != nil {
-		return o, asUsage(err)
+		return o, err
 	}
 	o.MakeDir = func(dir string) error { return prepareOut(c, dir) }
 	o.Password = filePassword(c, o.In).Resolve
 	o.NewPassword = newPFXPassword(c).Resolve
 	return o, nil
-}
-
-// asUsage makes convert's option errors usage errors (exit 2).
-func asUsage(err error) error {
-	var ue *convert.UsageError
-	if errors.As(err, &ue) {
-		return usageHint(ue.Hint, "%s", ue.Msg)
-	}
-	return err
 }
 
 // newPFXPassword is the source of the password of a .pfx convert writes.
@@ -101,7 +90,7 @@ func convertAction(c *cli.Context) error {
 	}
 	res, err := convert.Run(opts)
 	if err != nil {
-		return asUsage(err)
+		return err
 	}
 	o := output(c)
 	if c.Bool(jsonFlag.Name) {
@@ -109,9 +98,9 @@ func convertAction(c *cli.Context) error {
 		for _, f := range res.Files {
 			files = append(files, map[string]string{"path": abs(f.Path), "what": f.What, "mode": f.Mode.String()})
 		}
-		notes := res.Notes
-		if notes == nil {
-			notes = []string{}
+		notes := []string{}
+		for _, n := range res.Notes {
+			notes = append(notes, namerFor(c).text(n))
 		}
 		return o.json(map[string]any{"files": files, "notes": notes})
 	}
@@ -120,7 +109,7 @@ func convertAction(c *cli.Context) error {
 		o.infof("  %s (%s)", abs(f.Path), f.What)
 	}
 	for _, n := range res.Notes {
-		o.infof("Note: %s", n)
+		o.infof("Note: %s", namerFor(c).text(n))
 	}
 	return nil
 }

@@ -61,7 +61,7 @@ func doctorAction(c *cli.Context) error {
 	if o.Repair {
 		password = caPassword(c, false).Resolve
 	}
-	s, err := ca.Open(c.String(homeFlag.Name), password)
+	s, err := openHome(c, password)
 	if err != nil {
 		return err
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"github.com/certmint/certmint/bundle"
-	"github.com/certmint/certmint/ca"
 	"github.com/urfave/cli/v2"
 )
 
@@ -27,7 +26,7 @@ func exportCAAction(c *cli.Context) error {
 	if err := prepareOut(c, out); err != nil {
 		return err
 	}
-	s, err := ca.Open(c.String(homeFlag.Name), nil)
+	s, err := openHome(c, nil)
 	if err != nil {
 		return err
 	}

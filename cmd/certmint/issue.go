@@ -73,7 +73,7 @@ func issueRequest(c *cli.Context) (ca.IssueRequest, error) {
 		req.Subject.CommonName = c.String("cn")
 		if req.SANs, err = san.ParseList(c.StringSlice("san")); err != nil {
 			hint := "e.g. --san www.example.com --san IP:10.0.0.5"
-			if h := hintFor(err); h != "" {
+			if h := hintFor(c, err); h != "" {
 				hint = h // "write IP:10.9.8.7"
 			}
 			return req, usageHint(hint, "--san: %v", err)
@@ -139,7 +139,7 @@ func issueAction(c *cli.Context) error {
 // issueFromCA opens the home, refuses a bad request before asking for any
 // password, then issues and prints.
 func issueFromCA(c *cli.Context, req ca.IssueRequest) error {
-	s, err := ca.Open(c.String(homeFlag.Name), caPassword(c, false).Resolve)
+	s, err := openHome(c, caPassword(c, false).Resolve)
 	if err != nil {
 		return err
 	}
@@ -172,7 +172,7 @@ func printIssued(c *cli.Context, res *ca.Issued) error {
 		o.warnf("%s", f.Message()) // value, problem, fix, then the lint's name
 	}
 	for _, w := range res.Warnings {
-		o.warnf("%s", w)
+		o.warnf("%s", namerFor(c).text(w))
 	}
 	if c.Bool(jsonFlag.Name) {
 		return o.json(issuedJSON{

@@ -68,7 +68,7 @@ func listAction(c *cli.Context) error {
 		}
 		expiring = d
 	}
-	s, err := ca.Open(c.String(homeFlag.Name), nil)
+	s, err := openHome(c, nil)
 	if err != nil {
 		return err
 	}

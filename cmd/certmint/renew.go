@@ -45,7 +45,7 @@ func renewAction(c *cli.Context) error {
 			return err
 		}
 	}
-	s, err := ca.Open(c.String(homeFlag.Name), caPassword(c, false).Resolve)
+	s, err := openHome(c, caPassword(c, false).Resolve)
 	if err != nil {
 		return err
 	}
@@ -64,8 +64,8 @@ func renewAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	if warning != "" {
-		output(c).warnf("%s", warning)
+	if !warning.IsZero() {
+		output(c).warnf("%s", namerFor(c).text(warning))
 	}
 	if err := s.CheckRequest(c.Context, req); err != nil {
 		return err

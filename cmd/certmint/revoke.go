@@ -40,7 +40,7 @@ func revokeAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	s, err := ca.Open(c.String(homeFlag.Name), caPassword(c, false).Resolve)
+	s, err := openHome(c, caPassword(c, false).Resolve)
 	if err != nil {
 		return err
 	}

@@ -90,7 +90,7 @@ func safeqAction(c *cli.Context) error {
 	var store *ca.Store
 	if c.Bool("self-signed") {
 		// The script needs no CA; record the certificate when there is one.
-		if s, err := ca.Open(c.String(homeFlag.Name), nil); err == nil {
+		if s, err := openHome(c, nil); err == nil {
 			store = s
 			defer s.Close()
 		} else {
