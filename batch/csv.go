@@ -213,9 +213,11 @@ func (r *Reader) parse(rec []string, line int) (*Row, error) {
 			if e.Rule == "subject.require" {
 				continue
 			}
+			// The hint names the row's inputs plainly (san=...), as the
+			// CSV's columns are named, never as command-line flags.
 			msg := e.Msg
-			if e.Hint != "" {
-				msg += " (" + e.Hint + ")"
+			if !e.Hint.IsZero() {
+				msg += " (" + e.Hint.String() + ")"
 			}
 			return nil, bad("%s", msg)
 		}

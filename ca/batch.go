@@ -22,6 +22,7 @@ import (
 	"github.com/certmint/certmint/bundle"
 	"github.com/certmint/certmint/internal/certfile"
 	"github.com/certmint/certmint/internal/fsutil"
+	"github.com/certmint/certmint/internal/input"
 	"github.com/certmint/certmint/internal/keys"
 	"github.com/certmint/certmint/internal/secret"
 	"github.com/certmint/certmint/internal/textsafe"
@@ -99,7 +100,8 @@ func (s *Store) IssueBatch(ctx context.Context, opts BatchOptions, next func() (
 		return err
 	}
 	if bundle.NeedsPassword(opts.Formats, opts.Template.Key.Encrypt) && !opts.RandomPasswords && opts.Password == "" {
-		return &UsageError{Msg: "the .pfx files need a password", Hint: "use --random-passwords, set CERTMINT_PASSWORD, or give --password-file"}
+		return usageErrorf(input.Textf("use %s, set %s, or give %s", input.Of(input.RandomPassword), input.Of(input.PasswordEnv), input.Of(input.PasswordFile)),
+			"the .pfx files need a password")
 	}
 	if _, err := s.Key(s.Issuing); err != nil {
 		return err
@@ -169,7 +171,7 @@ func (s *Store) IssueBatch(ctx context.Context, opts BatchOptions, next func() (
 // row, before any row is read: a --format that leaves out a file the
 // template's document requires is refused; a departure from advice is
 // returned as a warning.
-func (opts BatchOptions) Warnings() ([]string, error) {
+func (opts BatchOptions) Warnings() ([]input.Text, error) {
 	formats := opts.Formats
 	if formats == nil {
 		formats = opts.Template.Output.Formats

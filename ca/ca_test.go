@@ -19,6 +19,7 @@ import (
 
 	"github.com/certmint/certmint/crl"
 	"github.com/certmint/certmint/internal/fsutil"
+	"github.com/certmint/certmint/internal/input"
 	"github.com/certmint/certmint/internal/keys"
 	"github.com/certmint/certmint/san"
 	"github.com/certmint/certmint/templates"
@@ -201,8 +202,8 @@ func TestInitOptionsValidation(t *testing.T) {
 			tc.edit(&o)
 			_, err := Init(context.Background(), o)
 			var ue *UsageError
-			if !errors.As(err, &ue) || !strings.Contains(err.Error(), tc.want) {
-				t.Fatalf("err = %v, want UsageError containing %q", err, tc.want)
+			if !errors.As(err, &ue) || !strings.Contains(errText(err), tc.want) {
+				t.Fatalf("err = %v, want UsageError containing %q", errText(err), tc.want)
 			}
 			if _, err := os.Stat(o.Home); !errors.Is(err, fs.ErrNotExist) {
 				t.Errorf("home %s exists after a refused init", o.Home)
@@ -391,7 +392,7 @@ func TestDepartures(t *testing.T) {
 			switch {
 			case tc.warn == "" && len(res.Warnings) > 0:
 				t.Errorf("warnings %q, want none", res.Warnings)
-			case tc.warn != "" && !slices.ContainsFunc(res.Warnings, func(w string) bool { return strings.Contains(w, tc.warn) }):
+			case tc.warn != "" && !slices.ContainsFunc(res.Warnings, func(w input.Text) bool { return strings.Contains(testkit.Dashed(w), tc.warn) }):
 				t.Errorf("warnings %q, want one with %q", res.Warnings, tc.warn)
 			}
 			if !tc.cert(res.Cert) {
@@ -419,4 +420,18 @@ func emptyDir(t testing.TB, dir string) bool {
 		t.Fatal(err)
 	}
 	return len(ents) == 0
+}
+
+// errText is err's message with the inputs a *UsageError names written as
+// the command line's flags would be (testkit.Dashed), so a test states it
+// as a user reads it.
+func errText(err error) string {
+	var ue *UsageError
+	if errors.As(err, &ue) {
+		return strings.Replace(err.Error(), ue.Msg.String(), testkit.Dashed(ue.Msg), 1)
+	}
+	if err == nil {
+		return ""
+	}
+	return err.Error()
 }

@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/certmint/certmint/internal/keys"
+	"github.com/certmint/certmint/internal/testkit"
 	"github.com/certmint/certmint/templates"
 )
 
@@ -72,7 +73,7 @@ func checkRefusal(t *testing.T, err error, template string, reasons ...string) {
 			t.Errorf("refusal %q does not say %q", msg, r)
 		}
 	}
-	if ue.HintText() == "" {
+	if ue.Hint.IsZero() {
 		t.Errorf("refusal %q has no hint", msg)
 	}
 }
@@ -326,7 +327,7 @@ func TestSignatureAlgorithm(t *testing.T) {
 					t.Fatalf("got %v; want a refusal", got)
 				}
 				checkRefusal(t, err, tc.t.Name, tc.refusal...)
-				if h := err.(*UsageError).HintText(); !strings.Contains(h, tc.wantHint) {
+				if h := testkit.Dashed(err.(*UsageError).Hint); !strings.Contains(h, tc.wantHint) {
 					t.Errorf("hint %q, want it to contain %q", h, tc.wantHint)
 				}
 				return

@@ -87,8 +87,3 @@ type CACertificateError struct{ Serial, Slug string }
 func (e *CACertificateError) Error() string {
 	return fmt.Sprintf("%s is the certificate of CA %s: revoking it makes every certificate %s issued fail validation", e.Serial, e.Slug, e.Slug)
 }
-
-// HintText implements the CLI's hint interface.
-func (e *CACertificateError) HintText() string {
-	return "if that is what you mean (the CA's key is compromised, or the CA is retired), confirm with --issuing-ca"
-}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/certmint/certmint/internal/input"
 	"github.com/certmint/certmint/store"
 	"github.com/certmint/certmint/templates"
 )
@@ -54,8 +55,9 @@ type DatabaseConfig struct {
 	// URL is a postgres:// URL for a CA whose database several hosts
 	// share; empty means the SQLite file certmint.db in the home. It never
 	// holds a password (certmint.toml is as readable as the home): the
-	// password comes from CERTMINT_DATABASE_URL, which overrides URL,
-	// ~/.pgpass or PGPASSWORD.
+	// password comes from the URL Open is given (WithDatabaseURL: the
+	// command line's CERTMINT_DATABASE_URL), which overrides URL, from
+	// ~/.pgpass or from PGPASSWORD.
 	URL string `toml:"url"`
 }
 
@@ -110,8 +112,8 @@ func LoadConfig(path string) (*Config, error) {
 	}
 	c.applyDefaults()
 	c.path = path
-	if err := c.Subject.normalize(func(key, _ string) string { return path + ": subject." + key }); err != nil {
-		return nil, err
+	if msg := c.Subject.normalize(func(key string, _ input.Name) any { return path + ": subject." + key }); !msg.IsZero() {
+		return nil, errors.New(msg.String())
 	}
 	// Checked and normalised as init does: a base_url edited by hand
 	// reaches every CDP and AIA URL issued from now on.

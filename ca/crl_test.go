@@ -58,7 +58,7 @@ func TestPublishCRLConcurrent(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			st, err := Open(s.Home, testCAPassword)
+			st, err := reopen(s.Home, testCAPassword)
 			if err != nil {
 				errs <- err
 				return

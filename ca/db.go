@@ -3,7 +3,6 @@ package ca
 import (
 	"context"
 	"crypto/x509"
-	"os"
 	"path/filepath"
 
 	"github.com/certmint/certmint/store"
@@ -26,22 +25,36 @@ type (
 // issuingCATemplate is the template name recorded for the issuing CA.
 const issuingCATemplate = store.IssuingCATemplate
 
-// DatabaseURLEnv names the environment variable that gives the issuance
-// database's URL. It overrides certmint.toml's [database] url, and unlike
-// the file it may hold the password.
+// DatabaseURLEnv names the environment variable in which the command line
+// takes the issuance database's URL (WithDatabaseURL). It overrides
+// certmint.toml's [database] url, and unlike the file it may hold the
+// password. Package ca reads no environment.
 const DatabaseURLEnv = store.DatabaseURLEnv
 
+// OpenOption changes how Open opens a home.
+type OpenOption func(*openOptions)
+
+type openOptions struct {
+	databaseURL string
+}
+
+// WithDatabaseURL gives the URL of the home's PostgreSQL database, password
+// included: it overrides certmint.toml's [database] url, which never holds
+// a password. An empty url changes nothing.
+func WithDatabaseURL(url string) OpenOption {
+	return func(o *openOptions) { o.databaseURL = url }
+}
+
 // openHomeDB opens the issuance database of a home: the PostgreSQL
-// database named by CERTMINT_DATABASE_URL or else by certmint.toml's
+// database named by dbURL (WithDatabaseURL) or else by certmint.toml's
 // [database] url, or the SQLite file certmint.db when neither is set. Its
 // schema is brought to this certmint's version; a PostgreSQL database
 // must hold certmint's tables and, when it records one, this CA's
 // identity.
-func openHomeDB(home string, cfg *Config, issuing *x509.Certificate) (*store.DB, error) {
+func openHomeDB(home string, cfg *Config, issuing *x509.Certificate, dbURL string) (*store.DB, error) {
 	ctx := context.Background()
-	dbURL := cfg.Database.URL
-	if v := os.Getenv(DatabaseURLEnv); v != "" {
-		dbURL = v
+	if dbURL == "" {
+		dbURL = cfg.Database.URL
 	}
 	if dbURL == "" {
 		return store.OpenSQLite(ctx, filepath.Join(home, DBFile), false)

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/certmint/certmint/internal/input"
 	"github.com/certmint/certmint/templates"
 )
 
@@ -13,39 +14,39 @@ import (
 // before anything is generated, signed or written.
 type RequirementError struct {
 	Template string
-	// What the request asked for, in words ("--no-cdp", "a .pfx encrypted
-	// with AES").
-	What  string
+	// What the request asked for, in words ("a certificate without a CRL
+	// distribution point", "a .pfx encrypted with AES").
+	What  input.Text
 	Cited templates.Cited
-	Hint  string
+	Hint  input.Text
 }
 
-func (e *RequirementError) Error() string {
-	return fmt.Sprintf("template %q cannot issue %s: it would break a requirement of %s", e.Template, e.What, e.Cited)
-}
+func (e *RequirementError) Error() string { return e.Message().String() }
 
-// HintText implements the CLI's hint interface.
-func (e *RequirementError) HintText() string { return e.Hint }
+// Message is the error's text with its inputs as Refs.
+func (e *RequirementError) Message() input.Text {
+	return input.Textf("template %q cannot issue %s: it would break a requirement of %s", e.Template, e.What, e.Cited)
+}
 
 // departures checks what a request changes from its template's defaults:
 // a change that breaks a requirement is refused (unless the document
 // itself allows the variation, or, for a .pfx flavour, force), one that
 // breaks advice is let through with a warning. signing says the key stays
 // with a CSR's requester, so the key files are not expected.
-func departures(req IssueRequest, formats []templates.Format, days int, signing bool) (warnings []string, err error) {
+func departures(req IssueRequest, formats []templates.Format, days int, signing bool) (warnings []input.Text, err error) {
 	t := req.Template
-	depart := func(rule, what, hint string, forced bool) error {
+	depart := func(rule string, what, hint input.Text, forced bool) error {
 		c := t.Rule(rule)
 		if c.Level == templates.Requirement && !forced {
 			return &RequirementError{Template: t.Name, What: what, Cited: c, Hint: hint}
 		}
-		w := fmt.Sprintf("%s departs from template %q", what, t.Name)
+		why := ""
 		if c.Level == templates.Requirement {
-			w += ", against a requirement of " + c.String()
+			why = ", against a requirement of " + c.String()
 		} else if s := c.String(); s != "" {
-			w += " (advice: " + s + ")"
+			why = " (advice: " + s + ")"
 		}
-		warnings = append(warnings, w)
+		warnings = append(warnings, input.Textf("%s departs from template %q%s", what, t.Name, why))
 		return nil
 	}
 
@@ -53,8 +54,8 @@ func departures(req IssueRequest, formats []templates.Format, days int, signing 
 	// CRL URL reference in the certificate." Where no document allows it,
 	// the CDP is a requirement (000) or advice.
 	if req.NoCDP && t.Revocation.CRLDistributionPoint && !t.Revocation.AllowNoCDP {
-		if err := depart("revocation.crl_distribution_point", "a certificate without a CRL distribution point (--no-cdp)",
-			"leave out --no-cdp: the devices fetch the CRL from it", false); err != nil {
+		if err := depart("revocation.crl_distribution_point", input.Textf("a certificate without a CRL distribution point (%s)", input.Of(input.NoCDP)),
+			input.Textf("leave out %s: the devices fetch the CRL from it", input.Of(input.NoCDP)), false); err != nil {
 			return nil, err
 		}
 	}
@@ -74,23 +75,23 @@ func departures(req IssueRequest, formats []templates.Format, days int, signing 
 			keep = append(keep, string(f))
 		}
 		keep = append(keep, missing...)
-		if err := depart("output.required", fmt.Sprintf("a bundle without its %s file", strings.Join(missing, " and ")),
-			"add them to --format: --format "+strings.Join(keep, ","), false); err != nil {
+		if err := depart("output.required", input.PlainText(fmt.Sprintf("a bundle without its %s file", strings.Join(missing, " and "))),
+			input.Textf("add them to %s: %s", input.Of(input.Format), input.Val(input.Format, strings.Join(keep, ","))), false); err != nil {
 			return nil, err
 		}
 	}
 
 	if req.PFX != "" && req.PFX != t.Output.PFXEncryption && slices.Contains(formats, templates.FormatPFX) {
-		what := fmt.Sprintf("a %s .pfx (the template's platform imports %s ones)", req.PFX, t.Output.PFXEncryption)
+		what := input.PlainText(fmt.Sprintf("a %s .pfx (the template's platform imports %s ones)", req.PFX, t.Output.PFXEncryption))
 		if err := depart("output.pfx_encryption", what,
-			fmt.Sprintf("leave out --pfx (the template writes a %s .pfx), or add --force to write it anyway", t.Output.PFXEncryption), req.Force); err != nil {
+			input.Textf("leave out %s (the template writes a %s .pfx), or add %s to write it anyway", input.Of(input.PFX), t.Output.PFXEncryption, input.Of(input.Force)), req.Force); err != nil {
 			return nil, err
 		}
 	}
 
 	if t.Validity.MaxDays > 0 && days > t.Validity.MaxDays {
-		if err := depart("validity.max_days", fmt.Sprintf("a certificate valid for %d days (the template allows %d)", days, t.Validity.MaxDays),
-			fmt.Sprintf("use --days %d or fewer", t.Validity.MaxDays), false); err != nil {
+		if err := depart("validity.max_days", input.PlainText(fmt.Sprintf("a certificate valid for %d days (the template allows %d)", days, t.Validity.MaxDays)),
+			input.Textf("use %s or fewer", input.Val(input.Days, t.Validity.MaxDays)), false); err != nil {
 			return nil, err
 		}
 	}
@@ -105,8 +106,8 @@ func selfSignedDeparture(t *templates.Template) (string, error) {
 	}
 	c := t.Rule("allow_self_signed")
 	if c.Level == templates.Requirement {
-		return "", &RequirementError{Template: t.Name, What: "a self-signed certificate", Cited: c,
-			Hint: "issue it from the CA: certmint issue --template " + t.Name}
+		return "", &RequirementError{Template: t.Name, What: input.PlainText("a self-signed certificate"), Cited: c,
+			Hint: input.Textf("issue it from the CA: certmint issue %s", input.Val(input.Template, t.Name))}
 	}
 	w := fmt.Sprintf("a self-signed certificate departs from template %q", t.Name)
 	if s := c.String(); s != "" {

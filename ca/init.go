@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/certmint/certmint/internal/fsutil"
+	"github.com/certmint/certmint/internal/input"
 	"github.com/certmint/certmint/internal/keys"
 	"github.com/certmint/certmint/store"
 	"github.com/certmint/certmint/templates"
@@ -54,17 +55,12 @@ func (e *ExistsError) Error() string {
 	return fmt.Sprintf("%s already exists and is not empty; init changes nothing", e.Home)
 }
 
-// HintText implements the CLI's hint interface.
-func (e *ExistsError) HintText() string {
-	return "use the existing CA, or give another folder with --home"
-}
-
 func (o *InitOptions) validate() error {
 	if o.RootCN == "" || o.IssuingCN == "" {
-		return errors.New("both --root-cn and --issuing-cn are required")
+		return &UsageError{Msg: input.Textf("both %s and %s are required", input.Of(input.RootCN), input.Of(input.IssuingCN))}
 	}
 	if o.RootCN == o.IssuingCN {
-		return errors.New("the root and issuing CA need different names (--root-cn, --issuing-cn)")
+		return &UsageError{Msg: input.Textf("the root and issuing CA need different names (%s, %s)", input.Of(input.RootCN), input.Of(input.IssuingCN))}
 	}
 	for _, cn := range []string{o.RootCN, o.IssuingCN} {
 		if len(cn) > 64 {
@@ -83,8 +79,8 @@ func (o *InitOptions) validate() error {
 	}
 	o.BaseURL = u
 	d := o.subjectDefaults()
-	if err := d.normalize(func(_, flag string) string { return flag }); err != nil {
-		return err
+	if msg := d.normalize(func(_ string, in input.Name) any { return input.Of(in) }); !msg.IsZero() {
+		return &UsageError{Msg: msg}
 	}
 	o.Country, o.State, o.Locality, o.Org, o.OU = d.C, d.ST, d.L, d.O, d.OU
 	if o.RootKey.Type == "" {
@@ -100,7 +96,7 @@ func (o *InitOptions) validate() error {
 		o.IssuingDays = DefaultIssuingDays
 	}
 	if o.RootDays > templates.MaxDays {
-		return fmt.Errorf("--root-days %d is more than %d (100 years)", o.RootDays, templates.MaxDays)
+		return &UsageError{Msg: input.Textf("%s is more than %d (100 years)", input.Val(input.RootDays, o.RootDays), templates.MaxDays)}
 	}
 	if o.RootDays < 2 || o.IssuingDays < 1 || o.IssuingDays >= o.RootDays {
 		return fmt.Errorf("the issuing CA (%d days) must expire before the root (%d days)", o.IssuingDays, o.RootDays)
@@ -131,7 +127,7 @@ func CheckHomeFree(home string) error {
 	if err := fsutil.Check(filepath.Dir(filepath.Clean(home)), home); err != nil {
 		var le *fsutil.LinkError
 		if errors.As(err, &le) {
-			le.Hint = "nothing was written; give the folder the link points to as --home, or remove the link"
+			le.Hint = "nothing was written; give the folder the link points to as the CA home, or remove the link"
 		}
 		return err
 	}
@@ -159,7 +155,7 @@ func Init(ctx context.Context, o InitOptions) (*Store, error) {
 		if errors.As(err, &ue) {
 			return nil, err
 		}
-		return nil, &UsageError{Msg: err.Error()}
+		return nil, &UsageError{Msg: input.PlainText(err.Error())}
 	}
 	home := filepath.Clean(o.Home)
 	if err := CheckHomeFree(home); err != nil {
@@ -326,7 +322,7 @@ func Init(ctx context.Context, o InitOptions) (*Store, error) {
 		return nil, fmt.Errorf("moving the new CA into %s: %w", home, err)
 	}
 	ok, pgDone = true, true
-	return Open(home, func() (string, error) { return o.Password, nil })
+	return Open(home, func() (string, error) { return o.Password, nil }, WithDatabaseURL(o.DatabaseURL))
 }
 
 // randomSerial returns a positive serial with 127 bits of entropy

@@ -19,6 +19,7 @@ import (
 
 	"github.com/certmint/certmint/bundle"
 	"github.com/certmint/certmint/internal/fsutil"
+	"github.com/certmint/certmint/internal/input"
 	"github.com/certmint/certmint/internal/keys"
 	"github.com/certmint/certmint/san"
 	"github.com/certmint/certmint/store"
@@ -71,7 +72,7 @@ type Issued struct {
 	Findings []Finding // lint warnings that did not stop issuance
 	// Warnings are the ways the request departs from the template's advice
 	// (or, forced, from a requirement), in words.
-	Warnings []string
+	Warnings []input.Text
 }
 
 // PasswordFile returns the BASE.password file of the bundle, if one was written.
@@ -127,18 +128,27 @@ type plan struct {
 	days     int // validity in days, 1 to templates.MaxDays
 	formats  []templates.Format
 	base     string
-	warnings []string  // departures from the template's advice
-	key      keys.Spec // the leaf key Issue generates
+	warnings []input.Text // departures from the template's advice
+	key      keys.Spec    // the leaf key Issue generates
 }
 
-// UsageError is a request that cannot be issued as given.
+// UsageError is a request that cannot be issued as given. Msg says what is
+// wrong and Hint what to give instead; both name the request's inputs as
+// input.Refs, which the command line writes as its flags.
 type UsageError struct {
-	Msg  string
-	Hint string
+	Msg  input.Text
+	Hint input.Text
 }
 
-func (e *UsageError) Error() string    { return e.Msg }
-func (e *UsageError) HintText() string { return e.Hint }
+func (e *UsageError) Error() string { return e.Msg.String() }
+
+// Message is the error's text with its inputs as Refs.
+func (e *UsageError) Message() input.Text { return e.Msg }
+
+// usageErrorf is a UsageError whose message names no input.
+func usageErrorf(hint input.Text, format string, args ...any) *UsageError {
+	return &UsageError{Msg: input.PlainText(fmt.Sprintf(format, args...)), Hint: hint}
+}
 
 // NeedsPassword reports whether the request's files need a bundle password.
 func (r IssueRequest) NeedsPassword() bool {
@@ -195,17 +205,18 @@ func planRequest(req IssueRequest, home *Config, needPassword bool) (*plan, erro
 	if p.base == "" {
 		p.base = fsutil.SafeName(req.Subject.CommonName)
 	} else if p.base != fsutil.SafeName(p.base) || strings.ContainsAny(p.base, `/\`) {
-		return nil, &UsageError{Msg: fmt.Sprintf("--name %q is not a usable file name", req.Base), Hint: fmt.Sprintf("try --name %q", fsutil.SafeName(req.Base))}
+		return nil, &UsageError{Msg: input.Textf("%s is not a usable file name", input.Quoted(input.FileName, req.Base)),
+			Hint: input.Textf("try %s", input.Quoted(input.FileName, fsutil.SafeName(req.Base)))}
 	}
 	if p.req.PFXName != "" && (p.req.PFXName != fsutil.SafeName(p.req.PFXName) || strings.ContainsAny(p.req.PFXName, `/\`)) {
-		return nil, &UsageError{Msg: fmt.Sprintf("%q is not a usable file name", req.PFXName)}
+		return nil, usageErrorf(input.Text{}, "%q is not a usable file name", req.PFXName)
 	}
 	if needPassword && bundle.NeedsPassword(p.formats, req.encryptKey()) && req.Password == "" {
-		return nil, &UsageError{Msg: "the .pfx (or encrypted key) needs a password",
-			Hint: "set CERTMINT_PASSWORD, or use --password-file FILE or --random-password"}
+		return nil, usageErrorf(input.Textf("set %s, or use %s or %s", input.Of(input.PasswordEnv), input.Val(input.PasswordFile, "FILE"), input.Of(input.RandomPassword)),
+			"the .pfx (or encrypted key) needs a password")
 	}
 	if slices.Contains(p.formats, templates.FormatNote) && t.Output.Note == "" {
-		return nil, &UsageError{Msg: fmt.Sprintf("template %q has no install note (output.note)", t.Name), Hint: "drop \"note\" from --format"}
+		return nil, usageErrorf(input.Textf(`drop "note" from %s`, input.Of(input.Format)), "template %q has no install note (output.note)", t.Name)
 	}
 	key, err := chooseKey(t, req.Key)
 	if err != nil {
@@ -220,7 +231,7 @@ func planRequest(req IssueRequest, home *Config, needPassword bool) (*plan, erro
 func (s *Store) plan(ctx context.Context, req IssueRequest, needPassword bool) (*plan, error) {
 	t := req.Template
 	if t != nil && t.Issuer != templates.IssuerIssuing {
-		return nil, &UsageError{Msg: fmt.Sprintf("template %q is self-signed (issuer = %q); this command issues from the CA", t.Name, t.Issuer)}
+		return nil, usageErrorf(input.Text{}, "template %q is self-signed (issuer = %q); this command issues from the CA", t.Name, t.Issuer)
 	}
 	p, err := planRequest(req, s.Config, needPassword)
 	if err != nil {
@@ -249,9 +260,8 @@ func (s *Store) plan(ctx context.Context, req IssueRequest, needPassword bool) (
 		if serial, err := s.validSerialForCN(ctx, t.Name, req.Subject.CommonName, now); err != nil {
 			return nil, err
 		} else if serial != "" {
-			return nil, &UsageError{
-				Msg:  fmt.Sprintf("a valid %s certificate for %q already exists (serial %s); this template issues one certificate per appliance", t.Name, req.Subject.CommonName, serial),
-				Hint: "renew it with `certmint renew " + serial + "`, or issue again with --force"}
+			return nil, usageErrorf(input.Textf("renew it with `certmint renew %s`, or issue again with %s", serial, input.Of(input.Force)),
+				"a valid %s certificate for %q already exists (serial %s); this template issues one certificate per appliance", t.Name, req.Subject.CommonName, serial)
 		}
 	}
 	return p, nil
@@ -434,11 +444,6 @@ func (e *UnreleasedError) Error() string {
 }
 
 func (e *UnreleasedError) Unwrap() error { return e.Err }
-
-// HintText implements the CLI's hint interface.
-func (e *UnreleasedError) HintText() string {
-	return "fix the cause, then `certmint doctor --repair` finishes the bundle or revokes the certificate"
-}
 
 // unrecord forgets a certificate that was recorded but never written
 // anywhere, and says so in the audit trail (which only ever grows).

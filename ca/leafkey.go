@@ -1,8 +1,7 @@
 package ca
 
 import (
-	"fmt"
-
+	"github.com/certmint/certmint/internal/input"
 	"github.com/certmint/certmint/internal/keys"
 	"github.com/certmint/certmint/templates"
 )
@@ -15,13 +14,13 @@ func CheckKey(t *templates.Template, k keys.Spec) error {
 	if k == (keys.Spec{}) || t.Key.Allows(templates.KeyType(k.Type), k.Bits, templates.Curve(k.Curve)) {
 		return nil
 	}
-	var uses []string
+	var uses []input.Text
 	for _, s := range t.Key.AllowedKeySpecs() {
-		uses = append(uses, "--key "+s)
+		uses = append(uses, input.Textf("%s", input.Val(input.Key, s)))
 	}
 	return &UsageError{
-		Msg:  fmt.Sprintf("template %q accepts %s; --key %s is not one of them", t.Name, t.Key.AllowedKeys(), k),
-		Hint: fmt.Sprintf("use %s, or leave --key out for the template's %s", templates.OrList(uses), leafKeySpec(t)),
+		Msg:  input.Textf("template %q accepts %s; %s is not one of them", t.Name, t.Key.AllowedKeys(), input.Val(input.Key, k)),
+		Hint: input.Textf("use %s, or leave %s out for the template's %s", input.OrList(uses), input.Of(input.Key), leafKeySpec(t)),
 	}
 }
 

@@ -72,7 +72,7 @@ func TestIssueConcurrent(t *testing.T) {
 		wg.Add(1)
 		go func(w int) {
 			defer wg.Done()
-			st, err := Open(s.Home, testCAPassword)
+			st, err := reopen(s.Home, testCAPassword)
 			if err != nil {
 				errs <- err
 				return

@@ -44,10 +44,24 @@ func onPostgres(t testing.TB) bool {
 	return ok
 }
 
+// postgresURLs is the database URL (password included) of each home
+// newPostgresHome made, for reopen.
+var postgresURLs sync.Map // home -> URL
+
+// reopen opens a test's home again: on PostgreSQL with its URL when
+// newPostgresHome made it.
+func reopen(home string, password func() (string, error)) (*Store, error) {
+	if u, ok := postgresURLs.Load(home); ok {
+		return Open(home, password, WithDatabaseURL(u.(string)))
+	}
+	return Open(home, password)
+}
+
 // newPostgresHome copies the fixture CA and moves its database onto a
 // fresh schema with Migrate. The URL (password included) reaches Open
-// through CERTMINT_DATABASE_URL, as on a host of a shared CA;
-// certmint.toml records it without the password.
+// through WithDatabaseURL, as the command line passes
+// CERTMINT_DATABASE_URL on a host of a shared CA; certmint.toml records it
+// without the password.
 func newPostgresHome(t testing.TB) *Store {
 	t.Helper()
 	dbURL := freshSchema(t)
@@ -58,8 +72,9 @@ func newPostgresHome(t testing.TB) *Store {
 	if _, err := MoveToPostgres(context.Background(), MoveOptions{Home: home, To: dbURL}); err != nil {
 		t.Fatal(err)
 	}
-	t.Setenv(DatabaseURLEnv, dbURL)
-	s, err := Open(home, testCAPassword)
+	postgresURLs.Store(home, dbURL)
+	t.Cleanup(func() { postgresURLs.Delete(home) })
+	s, err := Open(home, testCAPassword, WithDatabaseURL(dbURL))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,6 +101,7 @@ func TestPostgres(t *testing.T) {
 		{"LintGateRefusesWithoutExemption", TestLintGateRefusesWithoutExemption},
 		{"RevokeAndCRL", TestRevokeAndCRL},
 		{"RevokeErrors", TestRevokeErrors},
+		{"Find", TestFind},
 		{"RevokeIssuingCA", TestRevokeIssuingCA},
 		{"Renew", TestRenew},
 		{"ListAndStatus", TestListAndStatus},
@@ -225,8 +241,9 @@ func TestPostgresSharedCA(t *testing.T) {
 	var mu sync.Mutex
 	results := map[string]*hostResult{"a": {}, "b": {}}
 	var wg sync.WaitGroup
+	dbURL, _ := postgresURLs.Load(a.Home)
 	for _, h := range []struct{ name, home string }{{"a", a.Home}, {"b", homeB}} {
-		st, err := Open(h.home, testCAPassword)
+		st, err := Open(h.home, testCAPassword, WithDatabaseURL(dbURL.(string)))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -438,8 +455,7 @@ func TestPostgresMigrate(t *testing.T) {
 		t.Errorf("certmint.toml names %q, want %q", cfg.Database.URL, store.RedactDatabaseURL(dbURL))
 	}
 
-	t.Setenv(DatabaseURLEnv, dbURL)
-	m, err := Open(s.Home, testCAPassword)
+	m, err := Open(s.Home, testCAPassword, WithDatabaseURL(dbURL))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -511,7 +527,6 @@ func TestPostgresInit(t *testing.T) {
 	dbURL := freshSchema(t)
 	other := newHome(t) // SQLite, another CA
 	other.Close()
-	t.Setenv(DatabaseURLEnv, dbURL)
 	ctx := context.Background()
 	opts := func(home string) InitOptions {
 		return InitOptions{Home: home, RootCN: "PG Root", IssuingCN: "PG Issuing", BaseURL: "http://pki.pg.test",
@@ -552,12 +567,11 @@ func TestPostgresInit(t *testing.T) {
 	}
 
 	// Another CA's home pointed at this database is refused.
-	if _, err := Open(other.Home, nil); !errors.As(err, new(*store.OtherCAError)) {
+	if _, err := Open(other.Home, nil, WithDatabaseURL(dbURL)); !errors.As(err, new(*store.OtherCAError)) {
 		t.Errorf("opening another CA's home on this database: %v, want store.OtherCAError", err)
 	}
 	// An empty database is not a CA.
-	t.Setenv(DatabaseURLEnv, freshSchema(t))
-	if _, err := Open(home, nil); !errors.As(err, new(*store.NoSchemaError)) {
+	if _, err := Open(home, nil, WithDatabaseURL(freshSchema(t))); !errors.As(err, new(*store.NoSchemaError)) {
 		t.Errorf("opening a home on an empty database: %v, want store.NoSchemaError", err)
 	}
 }
@@ -581,7 +595,7 @@ func TestPostgresV1Migrates(t *testing.T) {
 	}
 	home := s.Home
 	s.Close()
-	s2, err := Open(home, testCAPassword)
+	s2, err := reopen(home, testCAPassword)
 	if err != nil {
 		t.Fatal(err)
 	}

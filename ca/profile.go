@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/certmint/certmint/internal/input"
 	"github.com/certmint/certmint/internal/keys"
 	"github.com/certmint/certmint/templates"
 	"github.com/cloudflare/cfssl/config"
@@ -154,11 +155,10 @@ func signatureAlgorithm(t *templates.Template, signer keys.Spec, whose string) (
 	if t != nil {
 		hash = t.Signature.Hash
 		if kinds, rule := t.IssuerKeyTypes(); len(kinds) > 0 && !slices.Contains(kinds, templates.KeyType(signer.Type)) {
-			e := &UsageError{Msg: fmt.Sprintf("template %q needs certificates signed by an %s key (%s), and %s key is %s",
-				t.Name, keyTypeNames(kinds), t.Rule(rule), whose, signer)}
-			e.Hint = "use a CA home made with `certmint init --issuing-key rsa:4096` (or rsa:2048)"
+			e := usageErrorf(input.Textf("use a CA home made with `certmint init %s` (or rsa:2048)", input.Val(input.IssuingKey, "rsa:4096")),
+				"template %q needs certificates signed by an %s key (%s), and %s key is %s", t.Name, keyTypeNames(kinds), t.Rule(rule), whose, signer)
 			if whose == ownKey {
-				e.Hint = "issue it from the CA instead of self-signed"
+				e.Hint = input.PlainText("issue it from the CA instead of self-signed")
 			}
 			return 0, e
 		}
@@ -172,11 +172,11 @@ func signatureAlgorithm(t *templates.Template, signer keys.Spec, whose string) (
 			return 0, fmt.Errorf("%s ECDSA key is on %s; certmint signs with P-256 or P-384 keys", whose, signer.Curve)
 		}
 		if t != nil && !slices.Contains(t.Signature.Allowed, curveHash) {
-			e := &UsageError{Msg: fmt.Sprintf("template %q only accepts %s signatures, and %s %s key must sign with %s (an ECDSA key signs with the hash of its curve)",
-				t.Name, hashNames(t.Signature.Allowed), whose, signer.Curve, curveHash.Name())}
-			e.Hint = "use a CA home with another issuing key, e.g. `certmint init --issuing-key rsa:4096`"
+			e := usageErrorf(input.Textf("use a CA home with another issuing key, e.g. `certmint init %s`", input.Val(input.IssuingKey, "rsa:4096")),
+				"template %q only accepts %s signatures, and %s %s key must sign with %s (an ECDSA key signs with the hash of its curve)",
+				t.Name, hashNames(t.Signature.Allowed), whose, signer.Curve, curveHash.Name())
 			if whose == ownKey {
-				e.Hint = "issue it from the CA instead of self-signed"
+				e.Hint = input.PlainText("issue it from the CA instead of self-signed")
 			}
 			return 0, e
 		}

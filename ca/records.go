@@ -7,6 +7,7 @@ import (
 	"math/big"
 	"time"
 
+	"github.com/certmint/certmint/internal/input"
 	"github.com/certmint/certmint/store"
 )
 
@@ -15,11 +16,6 @@ type NotFoundSerialError struct{ Serial string }
 
 func (e *NotFoundSerialError) Error() string {
 	return fmt.Sprintf("no certificate with serial %s in this CA", e.Serial)
-}
-
-// HintText implements the CLI's hint interface.
-func (e *NotFoundSerialError) HintText() string {
-	return "`certmint list` shows every serial; serials are hexadecimal, as `openssl x509 -serial` prints them"
 }
 
 // Lookup finds the record of a serial.
@@ -49,7 +45,7 @@ func (s *Store) List(ctx context.Context, o ListOptions) ([]*Record, error) {
 	switch o.State {
 	case "", "valid", "revoked", "expired":
 	default:
-		return nil, &UsageError{Msg: fmt.Sprintf("unknown status %q", o.State), Hint: "use --status valid, revoked or expired"}
+		return nil, usageErrorf(input.Textf("use %s valid, revoked or expired", input.Of(input.Status)), "unknown status %q", o.State)
 	}
 	if o.Now.IsZero() {
 		o.Now = time.Now()
@@ -73,7 +69,3 @@ func (e *AlreadyRevokedError) Error() string {
 	return fmt.Sprintf("certificate %s was already revoked on %s (%s)", e.Serial, e.At.UTC().Format("2006-01-02 15:04 MST"), e.Reason)
 }
 
-// HintText implements the CLI's hint interface.
-func (e *AlreadyRevokedError) HintText() string {
-	return "nothing to do; `certmint crl` republishes the CRLs if they are out of date"
-}

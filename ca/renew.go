@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/certmint/certmint/crl"
+	"github.com/certmint/certmint/internal/input"
 	"github.com/certmint/certmint/internal/keys"
 	"github.com/certmint/certmint/san"
 	"github.com/certmint/certmint/templates"
@@ -23,7 +24,7 @@ func (s *Store) RenewalRequest(ctx context.Context, serial *big.Int, out string)
 		return IssueRequest{}, nil, err
 	}
 	if old.IsCA() {
-		return IssueRequest{}, nil, &UsageError{Msg: fmt.Sprintf("%s is the issuing CA's certificate; renew issues end-entity certificates", old.SerialHex())}
+		return IssueRequest{}, nil, usageErrorf(input.Text{}, "%s is the issuing CA's certificate; renew issues end-entity certificates", old.SerialHex())
 	}
 	if old.Meta.Template == "" {
 		return IssueRequest{}, nil, fmt.Errorf("certificate %s has no template recorded, so certmint cannot renew it the same way", old.SerialHex())
@@ -69,7 +70,7 @@ func (s *Store) RenewalRequest(ctx context.Context, serial *big.Int, out string)
 		req.Out = "."
 	}
 	if st, err := os.Stat(req.Out); err != nil || !st.IsDir() {
-		return IssueRequest{}, nil, &UsageError{Msg: fmt.Sprintf("the original folder %s of %s is gone", req.Out, old.SerialHex()), Hint: "give --out DIR"}
+		return IssueRequest{}, nil, usageErrorf(input.Textf("give %s", input.Val(input.Out, "DIR")), "the original folder %s of %s is gone", req.Out, old.SerialHex())
 	}
 	for _, f := range old.Meta.Formats {
 		var ft templates.Format
@@ -98,23 +99,18 @@ func (e *RevokedRenewalError) Error() string {
 		e.Serial, e.At.UTC().Format("2006-01-02 15:04 MST"), e.Reason)
 }
 
-// HintText implements the CLI's hint interface.
-func (e *RevokedRenewalError) HintText() string {
-	return "if the device should have a certificate again, renew it with --force; nothing was issued"
-}
-
 // CheckRenewable refuses the renewal of a revoked certificate unless force
 // is set; forced, it returns the warning to show.
-func CheckRenewable(old *Record, force bool) (warning string, err error) {
+func CheckRenewable(old *Record, force bool) (warning input.Text, err error) {
 	if old.Status != "revoked" {
-		return "", nil
+		return input.Text{}, nil
 	}
 	e := &RevokedRenewalError{Serial: old.SerialHex(), At: old.RevokedAt, Reason: crl.ReasonName(old.Reason)}
 	if !force {
-		return "", e
+		return input.Text{}, e
 	}
-	return fmt.Sprintf("certificate %s was revoked on %s (%s); renewing it anyway (--force): the new certificate takes its place",
-		e.Serial, e.At.UTC().Format("2006-01-02 15:04 MST"), e.Reason), nil
+	return input.Textf("certificate %s was revoked on %s (%s); renewing it anyway (%s): the new certificate takes its place",
+		e.Serial, e.At.UTC().Format("2006-01-02 15:04 MST"), e.Reason, input.Of(input.Force)), nil
 }
 
 // Renew issues the renewal and, with revokeOld, revokes the old certificate
@@ -130,7 +126,7 @@ func (s *Store) Renew(ctx context.Context, req IssueRequest, old *Record, revoke
 		return nil, nil, err
 	}
 	detail := "renews " + old.SerialHex()
-	if warning != "" {
+	if !warning.IsZero() {
 		detail += " (revoked, " + crl.ReasonName(old.Reason) + "; forced)"
 	}
 	if err := s.DB.Audit(ctx, Event{Action: "renew", Serial: res.Serial, CALabel: s.Issuing.Slug, Template: res.Template,

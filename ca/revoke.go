@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/certmint/certmint/crl"
+	"github.com/certmint/certmint/internal/input"
 )
 
 // ParseReason reads an RFC 5280 reason name, case-insensitively.
@@ -24,8 +25,8 @@ func ParseReason(s string) (int, error) {
 			return code, nil
 		}
 	}
-	return 0, &UsageError{Msg: fmt.Sprintf("unknown revocation reason %q", s),
-		Hint: "use keyCompromise, superseded, cessationOfOperation, affiliationChanged, certificateHold, caCompromise, privilegeWithdrawn or unspecified"}
+	return 0, usageErrorf(input.PlainText("use keyCompromise, superseded, cessationOfOperation, affiliationChanged, certificateHold, caCompromise, privilegeWithdrawn or unspecified"),
+		"unknown revocation reason %q", s)
 }
 
 // RevokeResult is what a revocation did.
@@ -57,7 +58,7 @@ func (s *Store) revoke(ctx context.Context, serial *big.Int, reason int, now tim
 		return nil, &CACertificateError{Serial: rec.SerialHex(), Slug: s.Issuing.Slug}
 	}
 	if !rec.IsCA() && ca {
-		return nil, &UsageError{Msg: fmt.Sprintf("%s is not a CA certificate", rec.SerialHex()), Hint: "leave out --issuing-ca"}
+		return nil, usageErrorf(input.Textf("leave out %s", input.Of(input.IssuingCA)), "%s is not a CA certificate", rec.SerialHex())
 	}
 	if rec.Status == "revoked" {
 		return nil, &AlreadyRevokedError{Serial: rec.SerialHex(), At: rec.RevokedAt, Reason: crl.ReasonName(rec.Reason)}
@@ -102,6 +103,6 @@ func (s *Store) SerialOfIssued(cert *x509.Certificate) (*big.Int, error) {
 			return cert.SerialNumber, nil
 		}
 	}
-	return nil, &UsageError{Msg: fmt.Sprintf("certificate %q (serial %s) was not issued by this CA", cert.Subject.CommonName, SerialHex(cert.SerialNumber)),
-		Hint: "point --home at the CA that issued it"}
+	return nil, usageErrorf(input.Textf("point %s at the CA that issued it", input.Of(input.Home)),
+		"certificate %q (serial %s) was not issued by this CA", cert.Subject.CommonName, SerialHex(cert.SerialNumber))
 }

@@ -102,7 +102,7 @@ func TestRevokeErrors(t *testing.T) {
 	}
 	// A wrong CA password leaves the certificate good.
 	good := issueFor(t, s, "client", "good.example.com")
-	st, err := Open(s.Home, func() (string, error) { return "wrong", nil })
+	st, err := reopen(s.Home, func() (string, error) { return "wrong", nil })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,7 +123,7 @@ func TestRevokeIssuingCA(t *testing.T) {
 	// everything the CA issued.
 	_, err := s.Revoke(ctx, s.Issuing.Cert.SerialNumber, 2, time.Now())
 	var ce *CACertificateError
-	if !errors.As(err, &ce) || ce.HintText() == "" {
+	if !errors.As(err, &ce) || ce.Serial == "" {
 		t.Fatalf("Revoke of the issuing CA: %v, want a *CACertificateError", err)
 	}
 	leaf := issueFor(t, s, "server", "www.example.com")
@@ -139,7 +139,7 @@ func TestRevokeIssuingCA(t *testing.T) {
 	}
 	// A revoked issuing CA issues nothing more; status says so (and
 	// doctor: doctor.TestRevokedIssuingCA).
-	s2, err := Open(s.Home, testCAPassword)
+	s2, err := reopen(s.Home, testCAPassword)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -74,10 +74,10 @@ func TestNewerSchemaRefused(t *testing.T) {
 	}
 	home := s.Home
 	s.Close()
-	_, err := Open(home, testCAPassword)
+	_, err := reopen(home, testCAPassword)
 	var ne *store.NewerSchemaError
-	if !errors.As(err, &ne) || ne.Version != next || ne.HintText() == "" {
-		t.Fatalf("Open of a version-%d database: %v, want a *store.NewerSchemaError with a hint", next, err)
+	if !errors.As(err, &ne) || ne.Version != next {
+		t.Fatalf("Open of a version-%d database: %v, want a *store.NewerSchemaError", next, err)
 	}
 }
 

@@ -30,7 +30,9 @@ import (
 	"github.com/certmint/certmint/check"
 	"github.com/certmint/certmint/crl"
 	"github.com/certmint/certmint/internal/fsutil"
+	"github.com/certmint/certmint/internal/input"
 	"github.com/certmint/certmint/internal/keys"
+	"github.com/certmint/certmint/internal/testkit"
 	"github.com/certmint/certmint/san"
 	"github.com/certmint/certmint/templates"
 	pkcs12 "software.sslmate.com/src/go-pkcs12"
@@ -902,7 +904,7 @@ var seedRules = []seedRule{
 			req := e.exampleRequest(t, mustTemplate(t, tmpl))
 			err := seedRefused(t, e, tmpl, req)
 			var ue *UsageError
-			if !errors.As(err, &ue) || !strings.Contains(ue.Hint, "--force") || !strings.Contains(ue.Hint, "renew "+first.Serial) {
+			if !errors.As(err, &ue) || !ue.Hint.Names(input.Force) || !strings.Contains(ue.Hint.String(), "renew "+first.Serial) {
 				t.Errorf("second certificate for %s: %v (hint %q); want a refusal that says --force or renew %s", req.Subject.CommonName, err, seedHint(err), first.Serial)
 			}
 			// DNS names compare without case: the same appliance.
@@ -1337,6 +1339,17 @@ func seedRefused(t *testing.T, e *seedEnv, tmpl string, req IssueRequest) error 
 }
 
 func seedHint(err error) string {
+	var ue *UsageError
+	var re *RequirementError
+	var te *templates.RequestError
+	switch {
+	case errors.As(err, &ue):
+		return testkit.Dashed(ue.Hint)
+	case errors.As(err, &re):
+		return testkit.Dashed(re.Hint)
+	case errors.As(err, &te):
+		return testkit.Dashed(te.Hint)
+	}
 	var h interface{ HintText() string }
 	if errors.As(err, &h) {
 		return h.HintText()
@@ -1409,7 +1422,7 @@ func seedAdvisesAgainstSelfSigned(t *testing.T, e *seedEnv, tmpl, quote string) 
 	if err != nil {
 		t.Fatalf("self-signed %s: %v; want it issued with a warning", tmpl, err)
 	}
-	if !slices.ContainsFunc(res.Warnings, func(w string) bool { return strings.Contains(w, quote) }) {
+	if !slices.ContainsFunc(res.Warnings, func(w input.Text) bool { return strings.Contains(w.String(), quote) }) {
 		t.Errorf("self-signed %s: warnings %q; want one quoting %q", tmpl, res.Warnings, quote)
 	}
 	r := check.Run(tm, check.Input{Leaf: res.Cert, Now: time.Now()})

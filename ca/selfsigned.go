@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/certmint/certmint/internal/input"
 	"github.com/certmint/certmint/internal/keys"
 	"github.com/certmint/certmint/san"
 	"github.com/cloudflare/cfssl/signer"
@@ -37,7 +38,7 @@ func IssueSelfSigned(ctx context.Context, s *Store, req IssueRequest) (*Issued, 
 		return nil, err
 	}
 	if warning != "" {
-		p.warnings = append(p.warnings, warning)
+		p.warnings = append(p.warnings, input.PlainText(warning))
 	}
 	// The certificate's own key signs it, so that key must be one the
 	// template's signature rules accept; refused before it is made.

@@ -5,8 +5,8 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
-	"fmt"
 
+	"github.com/certmint/certmint/internal/input"
 	"github.com/certmint/certmint/san"
 	"github.com/certmint/certmint/templates"
 )
@@ -37,8 +37,8 @@ func (s *Store) SignCSR(ctx context.Context, req IssueRequest, csr *x509.Certifi
 	}
 	for _, f := range req.Formats {
 		if f == templates.FormatKey || f == templates.FormatPFX {
-			return nil, &UsageError{Msg: fmt.Sprintf("--format %s needs the private key, which stays with the requester", f),
-				Hint: "use --format crt,chain,cer"}
+			return nil, &UsageError{Msg: input.Textf("%s needs the private key, which stays with the requester", input.Val(input.Format, f)),
+				Hint: input.Textf("use %s", input.Val(input.Format, "crt,chain,cer"))}
 		}
 	}
 	if err := checkKeyAllowed(t, csr.PublicKey); err != nil {

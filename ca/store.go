@@ -65,14 +65,13 @@ func (e *NotFoundError) Error() string {
 	return fmt.Sprintf("no CA in %s", e.Home)
 }
 
-// HintText implements the CLI's hint interface.
-func (e *NotFoundError) HintText() string {
-	return "run `certmint init --root-cn ... --issuing-cn ... --base-url http://...` first, or point --home (CERTMINT_HOME) at an existing CA"
-}
-
 // Open loads the home: configuration, CA certificates, database. Keys stay
 // encrypted until a command needs one; password is asked for then, once.
-func Open(home string, password func() (string, error)) (*Store, error) {
+func Open(home string, password func() (string, error), opts ...OpenOption) (*Store, error) {
+	var o openOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
 	cfg, err := OpenConfig(home)
 	if err != nil {
 		return nil, err
@@ -84,7 +83,7 @@ func Open(home string, password func() (string, error)) (*Store, error) {
 	if s.Issuing, err = loadAuthority(home, cfg.Issuing.Slug); err != nil {
 		return nil, err
 	}
-	if s.DB, err = openHomeDB(home, cfg, s.Issuing.Cert); err != nil {
+	if s.DB, err = openHomeDB(home, cfg, s.Issuing.Cert, o.databaseURL); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -143,11 +142,6 @@ type WrongPasswordError struct{ Path string }
 
 func (e *WrongPasswordError) Error() string {
 	return fmt.Sprintf("the CA password does not decrypt %s", e.Path)
-}
-
-// HintText implements the CLI's hint interface.
-func (e *WrongPasswordError) HintText() string {
-	return "check CERTMINT_CA_PASSWORD or the file given with --ca-password-file"
 }
 
 // Key decrypts and returns the CA's private key, asking for the password the

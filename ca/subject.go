@@ -6,6 +6,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/certmint/certmint/internal/input"
 	"github.com/certmint/certmint/san"
 	"github.com/certmint/certmint/templates"
 )
@@ -24,18 +25,18 @@ type SubjectDefaults struct {
 }
 
 // subjectDefaultFields ties each default to its attribute, its key in
-// [subject] and its init flag.
+// [subject] and its input of InitOptions.
 var subjectDefaultFields = []struct {
-	attr templates.SubjectField
-	key  string // in [subject]
-	flag string // of `certmint init`
-	get  func(*SubjectDefaults) *string
+	attr  templates.SubjectField
+	key   string // in [subject]
+	input input.Name
+	get   func(*SubjectDefaults) *string
 }{
-	{"C", "c", "--country", func(d *SubjectDefaults) *string { return &d.C }},
-	{"ST", "st", "--state", func(d *SubjectDefaults) *string { return &d.ST }},
-	{"L", "l", "--locality", func(d *SubjectDefaults) *string { return &d.L }},
-	{"O", "o", "--org", func(d *SubjectDefaults) *string { return &d.O }},
-	{"OU", "ou", "--ou", func(d *SubjectDefaults) *string { return &d.OU }},
+	{"C", "c", input.Country, func(d *SubjectDefaults) *string { return &d.C }},
+	{"ST", "st", input.State, func(d *SubjectDefaults) *string { return &d.ST }},
+	{"L", "l", input.Locality, func(d *SubjectDefaults) *string { return &d.L }},
+	{"O", "o", input.Org, func(d *SubjectDefaults) *string { return &d.O }},
+	{"OU", "ou", input.OU, func(d *SubjectDefaults) *string { return &d.OU }},
 }
 
 // value returns the default for attr, or "".
@@ -51,9 +52,10 @@ func (d *SubjectDefaults) value(attr templates.SubjectField) string {
 // normalize trims the values and writes the country in capitals, then
 // checks them as MergeSubject checks typed ones: a country of two letters,
 // at most 64 characters (RFC 5280 appendix A upper bounds), no control
-// characters. name says how to call a field in the error (its key in
-// [subject], or its init flag).
-func (d *SubjectDefaults) normalize(name func(key, flag string) string) error {
+// characters. It returns what is wrong (zero when nothing is); name says
+// how to call a field in it (its key in [subject] as a string, or its
+// input as an input.Ref).
+func (d *SubjectDefaults) normalize(name func(key string, in input.Name) any) input.Text {
 	for _, f := range subjectDefaultFields {
 		p := f.get(d)
 		*p = strings.TrimSpace(*p)
@@ -64,17 +66,17 @@ func (d *SubjectDefaults) normalize(name func(key, flag string) string) error {
 		if f.attr == "C" {
 			*p = strings.ToUpper(v)
 			if len(v) != 2 || !isASCIILetter(v[0]) || !isASCIILetter(v[1]) {
-				return fmt.Errorf("%s: country %q must be a two-letter ISO 3166 code such as US or DE", name(f.key, f.flag), v)
+				return input.Textf("%s: country %q must be a two-letter ISO 3166 code such as US or DE", name(f.key, f.input), v)
 			}
 		}
 		if n := utf8.RuneCountInString(v); n > 64 {
-			return fmt.Errorf("%s: %q is %d characters; a subject field has at most 64", name(f.key, f.flag), v, n)
+			return input.Textf("%s: %q is %d characters; a subject field has at most 64", name(f.key, f.input), v, n)
 		}
 		if !utf8.ValidString(v) || strings.ContainsFunc(v, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
-			return fmt.Errorf("%s: the value contains a control character or invalid UTF-8", name(f.key, f.flag))
+			return input.Textf("%s: the value contains a control character or invalid UTF-8", name(f.key, f.input))
 		}
 	}
-	return nil
+	return input.Text{}
 }
 
 func isASCIILetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
@@ -150,7 +152,7 @@ func (c *Config) checkRequest(t *templates.Template, subj pkix.Name, sans []san.
 // row, the CSV columns) with a placeholder for each, the fields this home
 // gave, and where to set defaults once. It never proposes an example
 // company: the values are the user's own.
-func (c *Config) subjectHint(t *templates.Template, subj pkix.Name, batchRow bool) string {
+func (c *Config) subjectHint(t *templates.Template, subj pkix.Name, batchRow bool) input.Text {
 	filled := c.FillSubject(t, subj)
 	var add, cols, keys, given []string
 	for _, attr := range t.Subject.Require {
@@ -165,24 +167,25 @@ func (c *Config) subjectHint(t *templates.Template, subj pkix.Name, batchRow boo
 			given = append(given, string(attr)+"="+templates.SubjectValues(filled, attr)[0])
 		}
 	}
-	hint := fmt.Sprintf("add --subject %q", strings.Join(add, ","))
+	hint := input.Textf("add %s", input.Quoted(input.Subject, strings.Join(add, ",")))
 	if batchRow {
-		hint = "fill the row's " + joinAnd(cols) + " column"
+		s := "fill the row's " + joinAnd(cols) + " column"
 		if len(cols) > 1 {
-			hint += "s"
+			s += "s"
 		}
+		hint = input.PlainText(s)
 	}
 	if c == nil {
 		return hint
 	}
 	if len(given) > 0 {
-		hint += fmt.Sprintf(" (the CA home gives %s)", strings.Join(given, ", "))
+		hint = input.Textf("%s (the CA home gives %s)", hint, strings.Join(given, ", "))
 	}
 	where := ConfigFile
 	if c.path != "" {
 		where = c.path
 	}
-	return hint + fmt.Sprintf(", or set the home's defaults once: add %s under [subject] in %s", joinAnd(keys), where)
+	return input.Textf("%s, or set the home's defaults once: add %s under [subject] in %s", hint, joinAnd(keys), where)
 }
 
 func joinAnd(s []string) string {

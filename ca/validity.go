@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/certmint/certmint/internal/input"
 	"github.com/certmint/certmint/templates"
 )
 
@@ -15,11 +16,11 @@ import (
 func checkDays(days int) error {
 	switch {
 	case days < 1:
-		return &UsageError{Msg: fmt.Sprintf("--days %d: validity must be positive", days),
-			Hint: "e.g. --days 365, or leave it out for the template's validity"}
+		return &UsageError{Msg: input.Textf("%s: validity must be positive", input.Val(input.Days, days)),
+			Hint: input.Textf("e.g. %s, or leave it out for the template's validity", input.Val(input.Days, 365))}
 	case days > templates.MaxDays:
-		return &UsageError{Msg: fmt.Sprintf("--days %d: validity is more than %d days (100 years)", days, templates.MaxDays),
-			Hint: "e.g. --days 365, or leave it out for the template's validity"}
+		return &UsageError{Msg: input.Textf("%s: validity is more than %d days (100 years)", input.Val(input.Days, days), templates.MaxDays),
+			Hint: input.Textf("e.g. %s, or leave it out for the template's validity", input.Val(input.Days, 365))}
 	}
 	return nil
 }
@@ -31,10 +32,9 @@ func checkDays(days int) error {
 func checkLifetime(days int, now time.Time, issuer *x509.Certificate) error {
 	left := issuer.NotAfter.Sub(now) // saturates instead of overflowing
 	if daysLeft := int64(left / (24 * time.Hour)); left <= 0 || int64(days) > daysLeft {
-		return &UsageError{
-			Msg: fmt.Sprintf("a certificate valid for %d days would outlive the issuing CA, which expires on %s (%s)",
-				days, issuer.NotAfter.UTC().Format("2006-01-02"), daysLeftText(left)),
-			Hint: "use fewer --days, or renew the issuing CA"}
+		return usageErrorf(input.Textf("use fewer %s, or renew the issuing CA", input.Of(input.Days)),
+			"a certificate valid for %d days would outlive the issuing CA, which expires on %s (%s)",
+			days, issuer.NotAfter.UTC().Format("2006-01-02"), daysLeftText(left))
 	}
 	return nil
 }

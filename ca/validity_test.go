@@ -40,8 +40,8 @@ func TestCheckDays(t *testing.T) {
 		switch {
 		case tc.want == "" && err != nil:
 			t.Errorf("checkDays(%d) = %v, want nil", tc.days, err)
-		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
-			t.Errorf("checkDays(%d) = %v, want %q", tc.days, err, tc.want)
+		case tc.want != "" && (err == nil || !strings.Contains(errText(err), tc.want)):
+			t.Errorf("checkDays(%d) = %v, want %q", tc.days, errText(err), tc.want)
 		}
 	}
 }

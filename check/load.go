@@ -40,11 +40,6 @@ func (e *PassphraseError) Error() string {
 	return fmt.Sprintf("%s: the passphrase does not open it (%v); Defender for IoT says: %q", e.File, e.Err, DefenderPassphrase)
 }
 
-// HintText implements the CLI's hint interface.
-func (e *PassphraseError) HintText() string {
-	return "give the passphrase the .pfx was made with (CERTMINT_PASSWORD or --password-file)"
-}
-
 // Load reads the files into an Input. A key that cannot be decrypted is not
 // an error: it becomes the validation.key finding.
 func Load(f Files) (Input, error) {

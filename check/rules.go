@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/certmint/certmint/internal/input"
 	"github.com/certmint/certmint/internal/keys"
 	"github.com/certmint/certmint/internal/textsafe"
 	"github.com/certmint/certmint/san"
@@ -357,11 +358,13 @@ func (b *finder) pfx(in Input) {
 		"only the certificate", "the certificate and its CA chain", "re-export the .pfx with the chain (certmint convert --in FILE.crt --key FILE.key --chain CHAIN.pem --to pfx)")
 }
 
-func reissueHint(h string) string {
-	if h == "" {
+// reissueHint is the fix of a request rule: a request error's hint names
+// the request's inputs plainly (subject="O=..."), as any CA takes them.
+func reissueHint(h input.Text) string {
+	if h.IsZero() {
 		return "reissue the certificate"
 	}
-	return "reissue: " + h
+	return "reissue: " + h.String()
 }
 
 func describeAllowed(t *templates.Template) string {

@@ -22,6 +22,7 @@ import (
 
 	"github.com/certmint/certmint/bundle"
 	"github.com/certmint/certmint/internal/fsutil"
+	"github.com/certmint/certmint/internal/input"
 	"github.com/certmint/certmint/internal/keys"
 	"github.com/certmint/certmint/internal/pkifile"
 	"github.com/certmint/certmint/templates"
@@ -66,14 +67,14 @@ func ParseFormat(s string) (Format, error) {
 			return f, nil
 		}
 	}
-	return "", &UsageError{Msg: fmt.Sprintf("--to %q: unknown form", s), Hint: "use one of pem, der, crt, cer, pfx, key"}
+	return "", &UsageError{Msg: input.Textf("%s: unknown form", input.Quoted(input.To, s)), Hint: input.PlainText("use one of pem, der, crt, cer, pfx, key")}
 }
 
 // Options describe one conversion.
 type Options struct {
 	In  string // the input file
 	To  Format
-	Out string // a file, or an existing folder; "" writes beside the input
+	Out string // a file, or a folder (an existing one, or one ending in a separator); "" writes beside the input
 
 	NoKeys  bool // leave out private keys (openssl pkcs12 -nokeys)
 	NoCerts bool // leave out certificates (openssl pkcs12 -nocerts)
@@ -92,37 +93,51 @@ type Options struct {
 	NewPassword pkifile.PasswordFunc
 	// MaxIterations bounds the KDF work of encrypted input (0: the default).
 	MaxIterations int
+	// MakeDir makes Out when it is a folder that does not exist yet, just
+	// before files are written into it; nil makes it with os.MkdirAll, mode
+	// 0700 (it may receive private keys).
+	MakeDir func(dir string) error
 }
 
-// UsageError is a combination of options that cannot work.
-type UsageError struct{ Msg, Hint string }
+// UsageError is a combination of options that cannot work. Msg and Hint
+// name the options as input.Refs, which the command line writes as its
+// flags.
+type UsageError struct{ Msg, Hint input.Text }
 
-func (e *UsageError) Error() string    { return e.Msg }
-func (e *UsageError) HintText() string { return e.Hint }
+func (e *UsageError) Error() string { return e.Msg.String() }
+
+// Message is the error's text with its inputs as Refs.
+func (e *UsageError) Message() input.Text { return e.Msg }
+
+// usageLine is the hint of a missing option.
+var usageLine = input.Textf("certmint convert %s %s", input.Val(input.In, "FILE"), input.Val(input.To, "pem|der|crt|cer|pfx|key"))
 
 // Validate checks the options before any file is read.
 func (o Options) Validate() error {
 	switch {
 	case o.In == "":
-		return &UsageError{Msg: "--in is required", Hint: "certmint convert --in FILE --to pem|der|crt|cer|pfx|key"}
+		return &UsageError{Msg: input.Textf("%s is required", input.Of(input.In)), Hint: usageLine}
 	case o.To == "":
-		return &UsageError{Msg: "--to is required", Hint: "certmint convert --in FILE --to pem|der|crt|cer|pfx|key"}
+		return &UsageError{Msg: input.Textf("%s is required", input.Of(input.To)), Hint: usageLine}
 	case o.NoKeys && o.NoCerts:
-		return &UsageError{Msg: "--nokeys and --nocerts together leave nothing to write"}
+		return &UsageError{Msg: input.Textf("%s and %s together leave nothing to write", input.Of(input.NoKeys), input.Of(input.NoCerts))}
 	case o.To == PFX && (o.NoKeys || o.NoCerts):
-		return &UsageError{Msg: "--nokeys and --nocerts do not apply to --to pfx", Hint: "a .pfx holds the key and its certificate"}
+		return &UsageError{Msg: input.Textf("%s and %s do not apply to %s", input.Of(input.NoKeys), input.Of(input.NoCerts), input.Val(input.To, "pfx")),
+			Hint: input.PlainText("a .pfx holds the key and its certificate")}
 	case o.To != PFX && (o.Key != "" || o.Chain != "" || o.Legacy || o.FriendlyName != ""):
-		return &UsageError{Msg: "--key, --chain, --legacy and --friendly-name only apply to --to pfx"}
+		return &UsageError{Msg: input.Textf("%s, %s, %s and %s only apply to %s", input.Of(input.KeyFile), input.Of(input.Chain), input.Of(input.Legacy),
+			input.Of(input.FriendlyName), input.Val(input.To, "pfx"))}
 	case (o.To == CER || o.To == CRT) && o.NoCerts:
-		return &UsageError{Msg: fmt.Sprintf("--to %s with --nocerts writes no certificate", o.To), Hint: "use --to key for the private key alone"}
+		return &UsageError{Msg: input.Textf("%s with %s writes no certificate", input.Val(input.To, o.To), input.Of(input.NoCerts)),
+			Hint: input.Textf("use %s for the private key alone", input.Val(input.To, "key"))}
 	case o.To == Key && o.NoKeys:
-		return &UsageError{Msg: "--to key with --nokeys writes nothing"}
+		return &UsageError{Msg: input.Textf("%s with %s writes nothing", input.Val(input.To, "key"), input.Of(input.NoKeys))}
 	case o.To == CER && o.NoKeys:
-		return &UsageError{Msg: "--to cer never writes keys: --nokeys is not needed"}
+		return &UsageError{Msg: input.Textf("%s never writes keys: %s is not needed", input.Val(input.To, "cer"), input.Of(input.NoKeys))}
 	}
 	if o.Out != "" && strings.HasSuffix(o.Out, string(filepath.Separator)) {
-		if st, err := os.Stat(o.Out); err != nil || !st.IsDir() {
-			return &UsageError{Msg: fmt.Sprintf("--out %s is not an existing folder", o.Out), Hint: "create it first"}
+		if st, err := os.Stat(o.Out); err == nil && !st.IsDir() {
+			return &UsageError{Msg: input.Textf("%s is not a folder", input.Val(input.Out, o.Out)), Hint: input.PlainText("give a folder, or a file name without the trailing separator")}
 		}
 	}
 	return nil
@@ -140,7 +155,7 @@ type Result struct {
 	Files []File
 	// Notes are things the user should know (an unencrypted key, a modern
 	// .pfx that macOS will not import).
-	Notes []string
+	Notes []input.Text
 }
 
 // MismatchError says a private key does not belong to the certificate(s).
@@ -155,11 +170,14 @@ func (e *MismatchError) HintText() string {
 	return "pick the key made with this certificate: `certmint inspect` shows a \"Public key SHA-256\" that must be the same for both"
 }
 
-// NothingError says the input holds nothing of what was asked.
-type NothingError struct{ Msg, Hint string }
+// NothingError says the input holds nothing of what was asked. Msg and
+// Hint name the options as input.Refs.
+type NothingError struct{ Msg, Hint input.Text }
 
-func (e *NothingError) Error() string    { return e.Msg }
-func (e *NothingError) HintText() string { return e.Hint }
+func (e *NothingError) Error() string { return e.Msg.String() }
+
+// Message is the error's text with its inputs as Refs.
+func (e *NothingError) Message() input.Text { return e.Msg }
 
 // material is what the inputs hold.
 type material struct {
@@ -214,14 +232,14 @@ func read(o Options) (*material, error) {
 	}
 	if o.Key != "" {
 		if m.key != nil {
-			return nil, &UsageError{Msg: fmt.Sprintf("%s already holds a private key; --key is not needed", o.In)}
+			return nil, &UsageError{Msg: input.Textf("%s already holds a private key; %s is not needed", o.In, input.Of(input.KeyFile))}
 		}
 		km := &material{leaf: -1}
 		if err := km.load(o.Key, password, o.MaxIterations, false); err != nil {
 			return nil, err
 		}
 		if km.key == nil {
-			return nil, &NothingError{Msg: fmt.Sprintf("--key %s holds no private key", o.Key)}
+			return nil, &NothingError{Msg: input.Textf("%s holds no private key", input.Val(input.KeyFile, o.Key))}
 		}
 		m.key, m.keyPath = km.key, o.Key
 	}
@@ -231,7 +249,7 @@ func read(o Options) (*material, error) {
 			return nil, err
 		}
 		if len(cm.certs) == 0 {
-			return nil, &NothingError{Msg: fmt.Sprintf("--chain %s holds no certificate", o.Chain)}
+			return nil, &NothingError{Msg: input.Textf("%s holds no certificate", input.Val(input.Chain, o.Chain))}
 		}
 		for _, c := range cm.certs {
 			if !containsCert(m.certs, c) {
@@ -299,8 +317,8 @@ func (m *material) load(path string, password pkifile.PasswordFunc, maxIter int,
 			}
 			if len(c.Certs) == 0 {
 				return &NothingError{
-					Msg:  fmt.Sprintf("%s: %s", path, c.Incomplete),
-					Hint: "go-pkcs12 reads only a .pfx that holds a private key; for a certificates-only file use: openssl pkcs12 -in FILE -nokeys -out FILE.pem",
+					Msg:  input.PlainText(fmt.Sprintf("%s: %s", path, c.Incomplete)),
+					Hint: input.PlainText("go-pkcs12 reads only a .pfx that holds a private key; for a certificates-only file use: openssl pkcs12 -in FILE -nokeys -out FILE.pem"),
 				}
 			}
 			m.certs, m.key, m.keyPath, m.password, m.fromPFX = c.Certs, c.Key, path, c.Password, true
@@ -370,7 +388,7 @@ type output struct {
 }
 
 // build makes the output files.
-func build(o Options, m *material) ([]output, []string, error) {
+func build(o Options, m *material) ([]output, []input.Text, error) {
 	if m.key != nil && len(m.certs) > 0 && m.leaf < 0 && (o.To == PFX || o.To == CRT) {
 		return nil, nil, &MismatchError{Key: m.keyPath, Cert: certSource(o)}
 	}
@@ -385,7 +403,7 @@ func build(o Options, m *material) ([]output, []string, error) {
 		return buildCER(o, m)
 	case Key:
 		if m.key == nil {
-			return nil, nil, &NothingError{Msg: fmt.Sprintf("%s holds no private key", o.In)}
+			return nil, nil, &NothingError{Msg: input.PlainText(fmt.Sprintf("%s holds no private key", o.In))}
 		}
 		path, err := target(o, ".key")
 		if err != nil {
@@ -395,11 +413,11 @@ func build(o Options, m *material) ([]output, []string, error) {
 		if err != nil {
 			return nil, nil, err
 		}
-		return []output{{File{path, "private key", fsutil.ModePrivate}, data}}, []string{unencryptedNote(path)}, nil
+		return []output{{File{path, "private key", fsutil.ModePrivate}, data}}, []input.Text{unencryptedNote(path)}, nil
 	case PFX:
 		return buildPFX(o, m)
 	}
-	return nil, nil, &UsageError{Msg: fmt.Sprintf("--to %q: unknown form", o.To)}
+	return nil, nil, &UsageError{Msg: input.Textf("%s: unknown form", input.Quoted(input.To, string(o.To)))}
 }
 
 func certSource(o Options) string {
@@ -409,8 +427,8 @@ func certSource(o Options) string {
 	return o.In
 }
 
-func unencryptedNote(path string) string {
-	return fmt.Sprintf("%s holds the private key unencrypted (mode 0600): keep it off shared folders", path)
+func unencryptedNote(path string) input.Text {
+	return input.PlainText(fmt.Sprintf("%s holds the private key unencrypted (mode 0600): keep it off shared folders", path))
 }
 
 func certPEM(certs []*x509.Certificate) []byte {
@@ -425,11 +443,11 @@ func keyPEM(k crypto.Signer) ([]byte, error) {
 	return keys.MarshalPKCS8PEM(k, "", 0)
 }
 
-func buildPEM(o Options, m *material) ([]output, []string, error) {
+func buildPEM(o Options, m *material) ([]output, []input.Text, error) {
 	var data []byte
 	what := []string{}
 	mode := fsutil.ModePublic
-	var notes []string
+	var notes []input.Text
 	if !o.NoCerts && len(m.certs) > 0 {
 		data = append(data, certPEM(m.certs)...)
 		what = append(what, plural(len(m.certs), "certificate"))
@@ -469,11 +487,11 @@ func buildPEM(o Options, m *material) ([]output, []string, error) {
 func nothingLeft(o Options) error {
 	switch {
 	case o.NoCerts:
-		return &NothingError{Msg: fmt.Sprintf("%s holds no private key, and --nocerts leaves out everything else", o.In)}
+		return &NothingError{Msg: input.Textf("%s holds no private key, and %s leaves out everything else", o.In, input.Of(input.NoCerts))}
 	case o.NoKeys:
-		return &NothingError{Msg: fmt.Sprintf("%s holds only a private key, and --nokeys leaves it out", o.In)}
+		return &NothingError{Msg: input.Textf("%s holds only a private key, and %s leaves it out", o.In, input.Of(input.NoKeys))}
 	}
-	return &NothingError{Msg: fmt.Sprintf("%s holds nothing to convert", o.In)}
+	return &NothingError{Msg: input.PlainText(fmt.Sprintf("%s holds nothing to convert", o.In))}
 }
 
 func plural(n int, what string) string {
@@ -483,14 +501,14 @@ func plural(n int, what string) string {
 	return fmt.Sprintf("%d %ss", n, what)
 }
 
-func buildDER(o Options, m *material) ([]output, []string, error) {
+func buildDER(o Options, m *material) ([]output, []input.Text, error) {
 	var (
 		data []byte
 		what string
 		ext  = ".der"
 		mode = fsutil.ModePublic
 	)
-	var notes []string
+	var notes []input.Text
 	switch {
 	case o.NoCerts || (len(m.certs) == 0 && len(m.csrs) == 0 && len(m.crls) == 0):
 		if m.key == nil || o.NoKeys {
@@ -504,20 +522,22 @@ func buildDER(o Options, m *material) ([]output, []string, error) {
 	case len(m.certs) > 0:
 		if len(m.certs) > 1 && m.leaf < 0 {
 			return nil, nil, &NothingError{
-				Msg:  fmt.Sprintf("a DER file holds one certificate, and %s holds %d", o.In, len(m.certs)),
-				Hint: "use --to pem or --to crt for all of them, or --to cer for one file per certificate",
+				Msg: input.PlainText(fmt.Sprintf("a DER file holds one certificate, and %s holds %d", o.In, len(m.certs))),
+				Hint: input.Textf("use %s or %s for all of them, or %s for one file per certificate",
+					input.Val(input.To, "pem"), input.Val(input.To, "crt"), input.Val(input.To, "cer")),
 			}
 		}
 		// From a .pfx or a file with a key: the key's certificate.
 		data, what = m.certs[0].Raw, "certificate"
 		if len(m.certs) > 1 {
-			notes = append(notes, fmt.Sprintf("only the certificate of the private key was written; the other %d are left out", len(m.certs)-1))
+			notes = append(notes, input.PlainText(fmt.Sprintf("only the certificate of the private key was written; the other %d are left out", len(m.certs)-1)))
 		}
 		if m.key != nil && !o.NoKeys {
-			notes = append(notes, "the private key was left out: a DER file holds one object (use --to key or --to crt for it)")
+			notes = append(notes, input.Textf("the private key was left out: a DER file holds one object (use %s or %s for it)", input.Val(input.To, "key"), input.Val(input.To, "crt")))
 		}
 	case len(m.csrs)+len(m.crls) > 1:
-		return nil, nil, &NothingError{Msg: fmt.Sprintf("a DER file holds one object, and %s holds %d", o.In, len(m.csrs)+len(m.crls)), Hint: "use --to pem"}
+		return nil, nil, &NothingError{Msg: input.PlainText(fmt.Sprintf("a DER file holds one object, and %s holds %d", o.In, len(m.csrs)+len(m.crls))),
+			Hint: input.Textf("use %s", input.Val(input.To, "pem"))}
 	case len(m.csrs) == 1:
 		data, what = m.csrs[0], "certificate request"
 	default:
@@ -530,9 +550,9 @@ func buildDER(o Options, m *material) ([]output, []string, error) {
 	return []output{{File{path, what, mode}, data}}, notes, nil
 }
 
-func buildCRT(o Options, m *material) ([]output, []string, error) {
+func buildCRT(o Options, m *material) ([]output, []input.Text, error) {
 	if len(m.certs) == 0 {
-		return nil, nil, &NothingError{Msg: fmt.Sprintf("%s holds no certificate", o.In)}
+		return nil, nil, &NothingError{Msg: input.PlainText(fmt.Sprintf("%s holds no certificate", o.In))}
 	}
 	if m.key == nil {
 		path, err := target(o, ".crt")
@@ -554,7 +574,7 @@ func buildCRT(o Options, m *material) ([]output, []string, error) {
 	}
 	base := strings.TrimSuffix(crtPath, filepath.Ext(crtPath))
 	out := []output{{File{crtPath, "certificate", fsutil.ModePublic}, certPEM(m.certs[:1])}}
-	var notes []string
+	var notes []input.Text
 	if !o.NoKeys {
 		k, err := keyPEM(m.key)
 		if err != nil {
@@ -569,9 +589,9 @@ func buildCRT(o Options, m *material) ([]output, []string, error) {
 	return out, notes, nil
 }
 
-func buildCER(o Options, m *material) ([]output, []string, error) {
+func buildCER(o Options, m *material) ([]output, []input.Text, error) {
 	if len(m.certs) == 0 {
-		return nil, nil, &NothingError{Msg: fmt.Sprintf("%s holds no certificate", o.In)}
+		return nil, nil, &NothingError{Msg: input.PlainText(fmt.Sprintf("%s holds no certificate", o.In))}
 	}
 	if len(m.certs) == 1 {
 		path, err := target(o, ".cer")
@@ -584,7 +604,7 @@ func buildCER(o Options, m *material) ([]output, []string, error) {
 	// presented with a bundle of certificates the Keychain Access UI only
 	// imports the last one it encounters". One file per certificate, named
 	// after its CN.
-	dir, err := outDir(o, "--to cer writes one file per certificate")
+	dir, err := outDir(o, input.Textf("%s writes one file per certificate", input.Val(input.To, "cer")))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -605,15 +625,16 @@ func buildCER(o Options, m *material) ([]output, []string, error) {
 	return out, nil, nil
 }
 
-func buildPFX(o Options, m *material) ([]output, []string, error) {
+func buildPFX(o Options, m *material) ([]output, []input.Text, error) {
 	if m.key == nil {
 		return nil, nil, &NothingError{
-			Msg:  fmt.Sprintf("%s holds no private key, and a .pfx needs one", o.In),
-			Hint: "give the key with --key FILE",
+			Msg:  input.PlainText(fmt.Sprintf("%s holds no private key, and a .pfx needs one", o.In)),
+			Hint: input.Textf("give the key with %s", input.Val(input.KeyFile, "FILE")),
 		}
 	}
 	if len(m.certs) == 0 {
-		return nil, nil, &NothingError{Msg: fmt.Sprintf("%s holds no certificate", o.In), Hint: "give the certificate with --in FILE and the key with --key FILE"}
+		return nil, nil, &NothingError{Msg: input.PlainText(fmt.Sprintf("%s holds no certificate", o.In)),
+			Hint: input.Textf("give the certificate with %s and the key with %s", input.Val(input.In, "FILE"), input.Val(input.KeyFile, "FILE"))}
 	}
 	path, err := target(o, ".pfx")
 	if err != nil {
@@ -644,11 +665,11 @@ func buildPFX(o Options, m *material) ([]output, []string, error) {
 		chain = append(chain, bundle.CA{Cert: c})
 	}
 	enc := templates.PFXModern
-	var notes []string
+	var notes []input.Text
 	if o.Legacy {
 		enc = templates.PFXLegacy
 	} else {
-		notes = append(notes, "modern encryption (AES-256, SHA-256 MAC): macOS Keychain and Windows before 1709 cannot import it; add --legacy for them")
+		notes = append(notes, input.Textf("modern encryption (AES-256, SHA-256 MAC): macOS Keychain and Windows before 1709 cannot import it; add %s for them", input.Of(input.Legacy)))
 	}
 	data, err := bundle.PFX(m.key, m.certs[0], chain, password, enc, name)
 	if err != nil {
@@ -684,6 +705,12 @@ func orDefault(s string) string {
 // itself, or the input's stem in --out (a folder) or beside the input.
 func target(o Options, ext string) (string, error) {
 	if o.Out != "" {
+		if strings.HasSuffix(o.Out, string(filepath.Separator)) {
+			if err := makeOut(o); err != nil {
+				return "", err
+			}
+			return filepath.Join(o.Out, stem(o.In)+ext), nil
+		}
 		if st, err := os.Stat(o.Out); err == nil && st.IsDir() {
 			return filepath.Join(o.Out, stem(o.In)+ext), nil
 		}
@@ -694,12 +721,29 @@ func target(o Options, ext string) (string, error) {
 
 // outDir is the folder of a conversion that writes several files named
 // after their content.
-func outDir(o Options, why string) (string, error) {
+func outDir(o Options, why input.Text) (string, error) {
 	if o.Out == "" {
 		return filepath.Dir(o.In), nil
 	}
 	if st, err := os.Stat(o.Out); err == nil && st.IsDir() {
 		return o.Out, nil
 	}
-	return "", &UsageError{Msg: fmt.Sprintf("%s: --out must be an existing folder", why), Hint: "give --out DIR"}
+	// A missing --out is a file unless it ends in a separator: "x.cer"
+	// must not become a folder.
+	if strings.HasSuffix(o.Out, string(filepath.Separator)) {
+		return o.Out, makeOut(o)
+	}
+	return "", &UsageError{Msg: input.Textf("%s: %s must be an existing folder, or end with %c to be made", why, input.Of(input.Out), filepath.Separator),
+		Hint: input.Textf("give %s", input.Val(input.Out, "DIR"+string(filepath.Separator)))}
+}
+
+// makeOut makes the folder Out when it does not exist.
+func makeOut(o Options) error {
+	if _, err := os.Stat(o.Out); err == nil {
+		return nil
+	}
+	if o.MakeDir != nil {
+		return o.MakeDir(o.Out)
+	}
+	return os.MkdirAll(o.Out, 0o700)
 }

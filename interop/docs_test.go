@@ -101,8 +101,9 @@ var docRuns = map[string]docRun{
 	"README.md": {
 		subst: []docSubst{
 			{"export CERTMINT_CA_PASSWORD=...", "export CERTMINT_CA_PASSWORD=docs-ca-password"},
-			// The serial of the certificate issued for www.contoso.com a few lines above.
-			{"certmint revoke 5D3F...", `certmint revoke "$(docs_serial www.contoso.com)"`},
+			// The first 8 hex digits of the serial of the certificate issued for
+			// www.contoso.com a few lines above.
+			{"certmint revoke 5D3F9A1C", `certmint revoke "$(docs_serial www.contoso.com | cut -c1-8)"`},
 			{"certmint serve --addr :80", "docs_serve --addr 127.0.0.1:$DOCS_PORT"},
 			{"'postgres://certmint:PASSWORD@db.contoso.com/certmint?sslmode=verify-full'", `"$DOCS_PG_URL"`},
 			// A new CA on an empty database, in a new folder (./pki is the SQLite CA above)...

@@ -88,11 +88,6 @@ func (e *NewerSchemaError) Error() string {
 	return fmt.Sprintf("issuance database %s has schema version %d; this certmint knows versions up to %d and changes nothing", e.URL, e.Version, e.Know)
 }
 
-// HintText implements the CLI's hint interface.
-func (e *NewerSchemaError) HintText() string {
-	return "use the certmint that last wrote to this CA (or a newer one): `certmint --version` says which this is"
-}
-
 // Migrated is what Migrate did.
 type Migrated struct {
 	From, To int

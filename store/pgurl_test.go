@@ -34,16 +34,16 @@ func TestNewDatabaseURL(t *testing.T) {
 			connect: "postgres://ca:pw@db/certmint", record: "postgres://ca@db/certmint"},
 		{name: "both, the environment has the password", given: "postgres://ca@db/certmint", env: "postgres://ca:pw@db/certmint",
 			connect: "postgres://ca:pw@db/certmint", record: "postgres://ca@db/certmint"},
-		{name: "password in the flag", given: "postgres://ca:pw@db/certmint", fail: "--to holds a password"},
-		{name: "password parameter in the flag", given: "postgres://ca@db/certmint?password=pw", fail: "--to holds a password"},
+		{name: "password in the flag", given: "postgres://ca:pw@db/certmint", fail: "database-url holds a password"},
+		{name: "password parameter in the flag", given: "postgres://ca@db/certmint?password=pw", fail: "database-url holds a password"},
 		{name: "different databases", given: "postgres://ca@db/certmint", env: "postgres://ca:pw@db/other", fail: "name different databases"},
 		{name: "not postgres", given: "mysql://ca@db/certmint", fail: "not a postgres:// URL"},
 		{name: "environment not postgres", env: "sqlite:///x.db", fail: DatabaseURLEnv + ": database URL"},
-		{name: "neither", fail: "--to is required"},
+		{name: "neither", fail: "database-url is required"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			connect, record, err := NewDatabaseURL(tc.given, tc.env, "--to")
+			connect, record, err := NewDatabaseURL(tc.given, tc.env)
 			if tc.fail != "" {
 				var ue *URLError
 				if err == nil || !strings.Contains(err.Error(), tc.fail) || !errors.As(err, &ue) {

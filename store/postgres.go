@@ -17,6 +17,8 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib" // pgx's database/sql driver: pure Go, builds with CGO disabled
 	"github.com/jmoiron/sqlx"
+
+	"github.com/certmint/certmint/internal/input"
 )
 
 // DatabaseURLEnv names the environment variable in which certmint's CLI
@@ -34,8 +36,8 @@ const schemaLockKey = 0x63657274_6d696e74 // "certmint"
 func ParseDatabaseURL(s string) (*url.URL, error) {
 	u, err := url.Parse(s)
 	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") || u.Opaque != "" {
-		return nil, &URLError{Msg: fmt.Sprintf("database URL %q is not a postgres:// URL", RedactDatabaseURL(s)),
-			Hint: "e.g. postgres://certmint@db.example.com:5432/certmint?sslmode=verify-full"}
+		return nil, &URLError{Msg: input.PlainText(fmt.Sprintf("database URL %q is not a postgres:// URL", RedactDatabaseURL(s))),
+			Hint: input.PlainText("e.g. postgres://certmint@db.example.com:5432/certmint?sslmode=verify-full")}
 	}
 	return u, nil
 }
@@ -75,27 +77,22 @@ func (e *DatabasePasswordError) Error() string {
 	return fmt.Sprintf("%s holds a password, and certmint.toml never records one", e.Where)
 }
 
-// HintText implements the CLI's hint interface.
-func (e *DatabasePasswordError) HintText() string {
-	return "give the URL without the password, and the password in " + DatabaseURLEnv +
-		" (the whole URL, password included), in ~/.pgpass, or in PGPASSWORD"
-}
-
-// NewDatabaseURL decides the PostgreSQL database for `init --database-url`
-// and `db migrate --to`. given is the URL from the command line, which goes
-// into certmint.toml and so must hold no password; env is the value of
-// CERTMINT_DATABASE_URL, which may. It returns the URL to connect with (env
-// when set, given otherwise) and the URL to record (without a password).
-// When both are set they must name the same database.
-func NewDatabaseURL(given, env, flag string) (connect, record string, err error) {
+// NewDatabaseURL decides the PostgreSQL database of a new CA (init) or of
+// a move to PostgreSQL (db migrate). given is the URL the command names
+// (input.DatabaseURL), which goes into certmint.toml and so must hold no
+// password; env is the URL from the environment (input.DatabaseEnv),
+// which may. It returns the URL to connect with (env when set, given
+// otherwise) and the URL to record (without a password). When both are
+// set they must name the same database.
+func NewDatabaseURL(given, env string) (connect, record string, err error) {
 	if given != "" {
 		u, err := ParseDatabaseURL(given)
 		if err != nil {
 			return "", "", err
 		}
 		if URLHasPassword(u) {
-			e := &DatabasePasswordError{Where: flag}
-			return "", "", &URLError{Msg: e.Error(), Hint: e.HintText()}
+			return "", "", &URLError{Msg: input.Textf("%s holds a password, and certmint.toml never records one", input.Of(input.DatabaseURL)),
+				Hint: input.Textf("give the URL without the password, and the password in %s (the whole URL, password included), in ~/.pgpass, or in PGPASSWORD", input.Of(input.DatabaseEnv))}
 		}
 	}
 	if env != "" {
@@ -105,15 +102,15 @@ func NewDatabaseURL(given, env, flag string) (connect, record string, err error)
 	}
 	switch {
 	case given == "" && env == "":
-		return "", "", &URLError{Msg: flag + " is required"}
+		return "", "", &URLError{Msg: input.Textf("%s is required", input.Of(input.DatabaseURL))}
 	case env == "":
 		return given, given, nil
 	case given == "":
 		return env, RedactDatabaseURL(env), nil
 	case RedactDatabaseURL(env) != RedactDatabaseURL(given):
 		return "", "", &URLError{
-			Msg:  fmt.Sprintf("%s %s and %s=%s name different databases", flag, RedactDatabaseURL(given), DatabaseURLEnv, RedactDatabaseURL(env)),
-			Hint: "unset " + DatabaseURLEnv + ", or give the same URL in both (the password only in " + DatabaseURLEnv + ")"}
+			Msg:  input.Textf("%s and %s name different databases", input.Val(input.DatabaseURL, RedactDatabaseURL(given)), input.Val(input.DatabaseEnv, RedactDatabaseURL(env))),
+			Hint: input.Textf("unset %s, or give the same URL in both (the password only in %s)", input.Of(input.DatabaseEnv), input.Of(input.DatabaseEnv))}
 	}
 	return env, RedactDatabaseURL(given), nil
 }
@@ -130,7 +127,7 @@ func OpenPostgres(ctx context.Context, rawURL string) (*DB, error) {
 	cfg, err := pgx.ParseConfig(rawURL)
 	if err != nil {
 		// pgx's parse errors repeat the URL, password included.
-		return nil, &URLError{Msg: fmt.Sprintf("database URL %s cannot be used: %s", shown, strings.ReplaceAll(unwrapAll(err).Error(), rawURL, shown))}
+		return nil, &URLError{Msg: input.PlainText(fmt.Sprintf("database URL %s cannot be used: %s", shown, strings.ReplaceAll(unwrapAll(err).Error(), rawURL, shown)))}
 	}
 	// Sessions in UTC: certmint writes UTC and reads timestamptz as instants,
 	// and nothing it shows depends on the server's TimeZone. lock_timeout
@@ -181,13 +178,11 @@ func (e *DatabaseConnectError) Error() string {
 
 func (e *DatabaseConnectError) Unwrap() error { return e.Err }
 
-// HintText implements the CLI's hint interface.
-func (e *DatabaseConnectError) HintText() string {
+// AuthFailed reports a server that refused the login (a wrong or missing
+// password), rather than one that could not be reached.
+func (e *DatabaseConnectError) AuthFailed() bool {
 	var pe *pgconn.PgError
-	if errors.As(e.Err, &pe) && (pe.Code == "28P01" || pe.Code == "28000") {
-		return "the password comes from " + DatabaseURLEnv + " (the whole URL), ~/.pgpass or PGPASSWORD"
-	}
-	return "check that the server is up and the URL (" + DatabaseURLEnv + " or [database] url in certmint.toml) is right"
+	return errors.As(e.Err, &pe) && (pe.Code == "28P01" || pe.Code == "28000")
 }
 
 // NoSchemaError is a PostgreSQL database without certmint's tables.
@@ -195,11 +190,6 @@ type NoSchemaError struct{ URL string }
 
 func (e *NoSchemaError) Error() string {
 	return fmt.Sprintf("issuance database %s holds no certmint tables", e.URL)
-}
-
-// HintText implements the CLI's hint interface.
-func (e *NoSchemaError) HintText() string {
-	return "move an existing CA there with `certmint db migrate --to URL`, or create a new CA with `certmint init --database-url URL`"
 }
 
 // DatabaseInUseError is a database that already holds a certmint CA's data
@@ -223,11 +213,6 @@ type OtherCAError struct{ URL, Home string }
 
 func (e *OtherCAError) Error() string {
 	return fmt.Sprintf("issuance database %s belongs to another CA than %s", e.URL, e.Home)
-}
-
-// HintText implements the CLI's hint interface.
-func (e *OtherCAError) HintText() string {
-	return "check " + DatabaseURLEnv + " and [database] url in certmint.toml: each CA needs its own database (or schema)"
 }
 
 // lockSchema takes the advisory lock that serialises schema changes and

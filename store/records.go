@@ -35,9 +35,11 @@ type Record struct {
 	Meta       Metadata
 	PEM        string
 
-	// serialHex caches SerialHex for records read from the database:
-	// doctor asks for it several times for each of 100,000 records.
+	// serialHex caches SerialHex of serialOf for records read from the
+	// database: doctor asks for it several times for each of 100,000
+	// records. A copy given another Serial does not use it.
 	serialHex string
+	serialOf  *big.Int
 }
 
 // Metadata is what certmint keeps in cfssl's metadata column: enough to
@@ -77,7 +79,7 @@ func (r *Record) State(now time.Time) string {
 
 // SerialHex is the serial as certmint prints it.
 func (r *Record) SerialHex() string {
-	if r.serialHex != "" {
+	if r.serialOf == r.Serial && r.serialHex != "" {
 		return r.serialHex
 	}
 	return SerialHex(r.Serial)
@@ -189,7 +191,7 @@ func (row recordRow) record() (*Record, error) {
 	r := &Record{Serial: n, AKI: row.AKI, CALabel: row.CALabel.String, Status: row.Status, Reason: int(row.Reason.Int64),
 		RevokedAt: row.RevokedAt.Time, NotBefore: row.NotBefore.Time, NotAfter: row.Expiry.Time, IssuedAt: row.IssuedAt.Time,
 		ReleasedAt: row.Released.Time, CN: row.CN.String, PEM: row.PEM}
-	r.serialHex = SerialHex(n)
+	r.serialHex, r.serialOf = SerialHex(n), n
 	if row.SANs.Valid && row.SANs.String != "" {
 		json.Unmarshal([]byte(row.SANs.String), &r.SANs)
 	}

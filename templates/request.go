@@ -9,24 +9,25 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/certmint/certmint/internal/input"
 	"github.com/certmint/certmint/san"
 )
 
 // RequestError is a request (CN, subject, SANs) that the template does not
-// allow. Rule is the template key it breaks; Hint says what to type.
+// allow. Rule is the template key it breaks; Hint says what to give
+// instead, naming the request's inputs (input.CN, input.SAN,
+// input.Subject) as input.Refs, which the command line writes as flags and
+// a batch as CSV columns.
 type RequestError struct {
 	Template string
 	Rule     string
 	Msg      string
-	Hint     string
+	Hint     input.Text
 }
 
 func (e *RequestError) Error() string {
 	return fmt.Sprintf("template %q: %s", e.Template, e.Msg)
 }
-
-// HintText implements the CLI's hint interface.
-func (e *RequestError) HintText() string { return e.Hint }
 
 // ubCommonName is the upper bound of a CN in RFC 5280 appendix A.
 const ubCommonName = 64
@@ -63,7 +64,7 @@ func (t *Template) ResolveSANs(cn string, sans []san.Name) []san.Name {
 // sans must already be resolved (ResolveSANs).
 func (t *Template) CheckRequest(subj pkix.Name, sans []san.Name) []*RequestError {
 	var errs []*RequestError
-	bad := func(rule, hint, format string, args ...any) {
+	bad := func(rule string, hint input.Text, format string, args ...any) {
 		errs = append(errs, &RequestError{Template: t.Name, Rule: rule, Msg: fmt.Sprintf(format, args...), Hint: hint})
 	}
 
@@ -73,7 +74,7 @@ func (t *Template) CheckRequest(subj pkix.Name, sans []san.Name) []*RequestError
 	for _, f := range subjectFields[1:] { // the CN is CheckCN's
 		for _, v := range SubjectValues(subj, f) {
 			if unsafeText(v) {
-				bad("subject", "remove control, bidi and zero-width characters from the subject", "subject field %s contains a control character or an invisible formatting character: %q", f, v)
+				bad("subject", input.PlainText("remove control, bidi and zero-width characters from the subject"), "subject field %s contains a control character or an invisible formatting character: %q", f, v)
 			}
 		}
 	}
@@ -93,7 +94,7 @@ func (t *Template) CheckRequest(subj pkix.Name, sans []san.Name) []*RequestError
 				ex = append(ex, m+"="+SubjectPlaceholder(SubjectField(m)))
 			}
 		}
-		bad("subject.require", fmt.Sprintf("add --subject %q", strings.Join(ex, ",")),
+		bad("subject.require", input.Textf("add %s", input.Quoted(input.Subject, strings.Join(ex, ","))),
 			"requires the subject fields %s; missing %s", joinAnd(fieldNames(t.Subject.Require)), joinAnd(missing))
 	}
 	if err := t.CheckCN(subj.CommonName); err != nil {
@@ -103,26 +104,26 @@ func (t *Template) CheckRequest(subj pkix.Name, sans []san.Name) []*RequestError
 	for _, n := range sans {
 		// The name is quoted (%q) and the rule named: a request's names
 		// come from whoever made it, and may hold any byte.
-		refuse := func(rule, hint, what string) {
+		refuse := func(rule string, hint input.Text, what string) {
 			bad(rule, hint, "does not allow %s: %q (rule %s)", what, n.String(), rule)
 		}
 		switch {
 		case n.Kind == san.DNS && !t.SAN.AllowDNS:
-			refuse("san.allow_dns", "remove the --san value", "DNS names in the SAN")
+			refuse("san.allow_dns", input.Textf("remove the %s value", input.Of(input.SAN)), "DNS names in the SAN")
 		case n.IsWildcard() && !t.SAN.AllowWildcard:
-			refuse("san.allow_wildcard", "name each host, e.g. --san host1.example.com", "wildcard names")
+			refuse("san.allow_wildcard", input.Textf("name each host, e.g. %s", input.Val(input.SAN, "host1.example.com")), "wildcard names")
 		case n.Kind == san.IP && !t.SAN.AllowIP:
-			refuse("san.allow_ip", "use a DNS name instead", "IP addresses in the SAN")
+			refuse("san.allow_ip", input.PlainText("use a DNS name instead"), "IP addresses in the SAN")
 		case n.Kind == san.Email && !t.SAN.AllowEmail:
-			refuse("san.allow_email", "remove the --san value", "email addresses in the SAN")
+			refuse("san.allow_email", input.Textf("remove the %s value", input.Of(input.SAN)), "email addresses in the SAN")
 		case n.Kind == san.URI && !t.SAN.AllowURI:
-			refuse("san.allow_uri", "remove the --san value", "URIs in the SAN")
+			refuse("san.allow_uri", input.Textf("remove the %s value", input.Of(input.SAN)), "URIs in the SAN")
 		}
 	}
 	if t.SAN.RequireDNS && !slices.ContainsFunc(sans, func(n san.Name) bool { return n.Kind == san.DNS }) {
-		bad("san.require_dns", "add --san DNS:host.example.com", "requires at least one DNS name in the SAN")
+		bad("san.require_dns", input.Textf("add %s", input.Val(input.SAN, "DNS:host.example.com")), "requires at least one DNS name in the SAN")
 	} else if t.SAN.Require && !slices.ContainsFunc(sans, t.SAN.allows) {
-		bad("san.require", "add --san with every name and address clients use", "requires at least one subject alternative name")
+		bad("san.require", input.Textf("add %s with every name and address clients use", input.Of(input.SAN)), "requires at least one subject alternative name")
 	}
 	return errs
 }
@@ -146,34 +147,34 @@ func (r SANRules) allows(n san.Name) bool {
 
 // CheckCN reports a common name that does not have the template's form.
 func (t *Template) CheckCN(cn string) *RequestError {
-	e := func(hint, format string, args ...any) *RequestError {
+	e := func(hint input.Text, format string, args ...any) *RequestError {
 		return &RequestError{Template: t.Name, Rule: "subject.cn", Msg: fmt.Sprintf(format, args...), Hint: hint}
 	}
 	if strings.TrimSpace(cn) == "" {
-		return e("give --cn NAME", "the common name is empty")
+		return e(input.Textf("give %s", input.Val(input.CN, "NAME")), "the common name is empty")
 	}
 	// The bound counts characters, not bytes (zlint e_subject_common_name_max_length).
 	if n := utf8.RuneCountInString(cn); n > ubCommonName {
-		return e("use a shorter CN and put long names in --san", "the common name is %d characters; X.509 allows at most %d", n, ubCommonName)
+		return e(input.Textf("use a shorter CN and put long names in %s", input.Of(input.SAN)), "the common name is %d characters; X.509 allows at most %d", n, ubCommonName)
 	}
 	if unsafeText(cn) {
-		return e("remove control, bidi and zero-width characters from --cn", "the common name contains a control character or an invisible formatting character")
+		return e(input.Textf("remove control, bidi and zero-width characters from %s", input.Of(input.CN)), "the common name contains a control character or an invisible formatting character")
 	}
 	switch t.Subject.CN {
 	case CNDNS:
 		if err := san.ValidateDNS(cn, t.SAN.AllowWildcard); err != nil {
-			return e("use the appliance's domain name, e.g. --cn sensor1.contoso.com", "the common name must be a domain name: %v", err)
+			return e(input.Textf("use the appliance's domain name, e.g. %s", input.Val(input.CN, "sensor1.contoso.com")), "the common name must be a domain name: %v", err)
 		}
 	case CNFQDN:
 		if err := san.ValidateDNS(cn, t.SAN.AllowWildcard); err != nil {
-			return e("use the computer's FQDN, e.g. --cn W701.ACME.LOCAL", "the common name must be the fully qualified domain name: %v", err)
+			return e(input.Textf("use the computer's FQDN, e.g. %s", input.Val(input.CN, "W701.ACME.LOCAL")), "the common name must be the fully qualified domain name: %v", err)
 		}
 		if !strings.Contains(strings.TrimSuffix(strings.TrimPrefix(cn, "*."), "."), ".") {
-			return e(fmt.Sprintf("use the FQDN, e.g. --cn %s.ACME.LOCAL", cn), "the common name %q is a bare host name; this template needs the fully qualified domain name", cn)
+			return e(input.Textf("use the FQDN, e.g. %s", input.Val(input.CN, cn+".ACME.LOCAL")), "the common name %q is a bare host name; this template needs the fully qualified domain name", cn)
 		}
 	case CNHostname:
 		if err := san.ValidateDNS(cn, false); err != nil {
-			return e("use the name the `hostname` command prints on the device", "the common name must be a host name: %v", err)
+			return e(input.PlainText("use the name the `hostname` command prints on the device"), "the common name must be a host name: %v", err)
 		}
 	}
 	return nil

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/certmint/certmint/internal/testkit"
 	"github.com/certmint/certmint/san"
 )
 
@@ -85,8 +86,8 @@ func TestCheckCN(t *testing.T) {
 			if err.Rule != "subject.cn" || err.Template != "t" {
 				t.Errorf("CheckCN(%q): Rule %q, Template %q", tc.cn, err.Rule, err.Template)
 			}
-			if !strings.Contains(err.HintText(), tc.wantHint) || err.HintText() == "" {
-				t.Errorf("CheckCN(%q) hint = %q, want it to contain %q", tc.cn, err.HintText(), tc.wantHint)
+			if hint := testkit.Dashed(err.Hint); !strings.Contains(hint, tc.wantHint) || hint == "" {
+				t.Errorf("CheckCN(%q) hint = %q, want it to contain %q", tc.cn, hint, tc.wantHint)
 			}
 			if !strings.HasPrefix(err.Error(), `template "t": `) {
 				t.Errorf("Error() = %q", err.Error())
@@ -171,10 +172,10 @@ func TestCheckRequest(t *testing.T) {
 			}
 			for i, w := range tc.want {
 				e := errs[i]
-				if e.Rule != w.rule || !strings.Contains(e.Msg, w.msg) || !strings.Contains(e.Hint, w.hint) {
-					t.Errorf("error %d = {%q, %q, hint %q}, want {%q, ~%q, hint ~%q}", i, e.Rule, e.Msg, e.Hint, w.rule, w.msg, w.hint)
+				if hint := testkit.Dashed(e.Hint); e.Rule != w.rule || !strings.Contains(e.Msg, w.msg) || !strings.Contains(hint, w.hint) {
+					t.Errorf("error %d = {%q, %q, hint %q}, want {%q, ~%q, hint ~%q}", i, e.Rule, e.Msg, hint, w.rule, w.msg, w.hint)
 				}
-				if e.Hint == "" {
+				if e.Hint.IsZero() {
 					t.Errorf("error %d has no hint", i)
 				}
 			}

@@ -4,10 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/certmint/certmint/internal/suggest"
 	"github.com/certmint/certmint/internal/textsafe"
 	"io"
-	"strings"
 
 	"github.com/urfave/cli/v2"
 )
@@ -23,6 +21,9 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		Description: "certmint runs a root and an issuing CA in one folder (--home, default ./pki), issues\n" +
 			"certificates from templates named after the job (1E, YSoft SafeQ, Defender for IoT, generic\n" +
 			"server/client/code-signing), writes the files the device needs, and publishes CRLs.\n\n" +
+			"Flags may come before or after a command's arguments, and --home DIR also before the command;\n" +
+			"`certmint help CMD` describes a command. Exit status: 0 done, 1 failed or a requirement not met,\n" +
+			"2 called wrongly.\n\n" +
 			"Start with: certmint init --root-cn \"Contoso Root CA\" --issuing-cn \"Contoso Issuing CA\" --base-url http://pki.contoso.com",
 		Writer:               stdout,
 		ErrWriter:            stderr,
@@ -61,7 +62,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		// Exit codes are decided in run, not by urfave/cli.
 		ExitErrHandler: func(*cli.Context, error) {},
 		OnUsageError: func(c *cli.Context, err error, isSubcommand bool) error {
-			return usageErrorf("%v", err)
+			return flagUsageError(err, nil, "")
 		},
 	}
 	for _, cmd := range app.Commands {
@@ -71,11 +72,13 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 }
 
 // setUsageHandler makes flag errors of every command a usage error (exit 2):
-// urfave/cli v2 does not pass the app's OnUsageError to subcommands.
+// urfave/cli v2 does not pass the app's OnUsageError to subcommands. It also
+// makes every command refuse an input file that does not exist (checkInputs).
 func setUsageHandler(cmd *cli.Command) {
+	cmd.Before = chainBefore(checkInputs, cmd.Before)
 	if cmd.OnUsageError == nil {
 		cmd.OnUsageError = func(c *cli.Context, err error, isSubcommand bool) error {
-			return usageErrorf("%v (see `certmint %s --help`)", err, commandName(c))
+			return flagUsageError(err, c.Command, commandName(c))
 		}
 	}
 	for _, sub := range cmd.Subcommands {
@@ -83,37 +86,25 @@ func setUsageHandler(cmd *cli.Command) {
 	}
 }
 
-// unknownCommand is the usage error for a command or subcommand name that
-// does not exist, with the likely one when it is a typo.
-// parent is "" for certmint's own commands, else the command ("db").
+// unknownCommand is the usage error for the command or subcommand name
+// c's first argument gives. parent is "" for certmint's own commands, else
+// the command ("db").
 func unknownCommand(c *cli.Context, parent string, commands []*cli.Command) error {
-	name := c.Args().First()
-	full, prefix := name, "certmint "
-	if parent != "" {
-		full, prefix = parent+" "+name, prefix+parent+" "
-	}
-	var names []string
-	for _, cmd := range commands {
-		if !cmd.Hidden && cmd.Name != "help" {
-			names = append(names, cmd.Name)
-		}
-	}
-	best := suggest.Closest(name, names, max(2, len(name)/3))
-	hint := "commands: " + strings.Join(names, ", ")
-	if best != "" {
-		hint = fmt.Sprintf("did you mean `%s%s`? (%s)", prefix, best, hint)
-	}
-	return usageHint(hint, "unknown command %q", full)
+	return unknownCommandError(c.Args().First(), parent, commands)
 }
 
 // run executes certmint and returns its exit status.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	app := newApp(stdout, stderr)
-	err := app.RunContext(ctx, normalizeSafeQArgs(args))
+	args, err := arrangeArgs(app, normalizeSafeQArgs(args))
+	if err == nil {
+		err = app.RunContext(ctx, args)
+	}
 	if err == nil {
 		return 0
 	}
-	return report(stderr, err)
+	removeCreated(app)
+	return report(stderr, err, commandOf(app, args))
 }
 
 // out is what commands print with: stdout for results, stderr for

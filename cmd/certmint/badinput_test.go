@@ -281,7 +281,7 @@ func TestCLIBadInputAllCommands(t *testing.T) {
 			setup: func(t *testing.T, home, out string) { writeFile(t, out, "www.example.com.key", "old", 0o600) },
 			code:  1, stderr: []string{"www.example.com.key already exists"}, hint: true},
 		{name: "csr into a file", args: []string{"csr", "--template", "server", "--cn", "www.example.com", "--out", notADir},
-			code: 2, stderr: []string{"is not an existing folder"}, hint: true},
+			code: 2, stderr: []string{"is not a folder"}, hint: true},
 
 		// sign
 		{name: "sign a certificate instead of a CSR", args: []string{"sign", "--template", "server", "--csr", sd.cert, "--out", "{out}"},
@@ -340,13 +340,15 @@ func TestCLIBadInputAllCommands(t *testing.T) {
 
 		// renew
 		{name: "renew an unknown serial", args: []string{"renew", "--out", "{out}", "0123456789ABCDEF"},
-			code: 1, stderr: []string{"0123456789ABCDEF"}, hint: true},
-		{name: "renew a malformed serial", args: []string{"renew", "--out", "{out}", "not-a-serial"},
-			code: 2, stderr: []string{`serial "not-a-serial" is not hexadecimal`}},
+			code: 2, stderr: []string{"0123456789ABCDEF"}, hint: true},
+		{name: "renew an unknown CN", args: []string{"renew", "--out", "{out}", "not-a-serial"},
+			code: 2, stderr: []string{`no certificate of this CA has the serial, a serial starting with, or the CN "not-a-serial"`}, hint: true},
+		{name: "renew a short serial prefix", args: []string{"renew", "--out", "{out}", "5D3F..."},
+			code: 2, stderr: []string{`no certificate of this CA has the serial or the CN "5D3F..."`, "a serial prefix needs at least 8 hex digits"}, hint: true},
 		{name: "renew with zero days", args: []string{"renew", "--out", "{out}", "--days", "0", sd.valid},
 			code: 2, stderr: []string{"--days must be positive, not 0"}, hint: true},
 		{name: "renew two serials", args: []string{"renew", "--out", "{out}", sd.valid, sd.revoked},
-			code: 2, stderr: []string{"renew takes one serial"}, hint: true},
+			code: 2, stderr: []string{"renew takes one certificate (a serial, a serial prefix or a CN), got 2 arguments"}, hint: true},
 		{name: "renew the issuing CA", args: []string{"renew", "--out", "{out}", sd.caSer},
 			code: 2, stderr: []string{"is the issuing CA's certificate"}},
 		{name: "renew with a wrong CA password", args: []string{"renew", "--out", "{out}", "--ca-password-file", wrongPW, sd.valid},
@@ -354,7 +356,7 @@ func TestCLIBadInputAllCommands(t *testing.T) {
 
 		// revoke
 		{name: "revoke an unknown serial", args: []string{"revoke", "0123456789ABCDEF"},
-			code: 1, stderr: []string{"0123456789ABCDEF"}, hint: true},
+			code: 2, stderr: []string{"0123456789ABCDEF"}, hint: true},
 		{name: "revoke one already revoked", args: []string{"revoke", sd.revoked},
 			code: 1, stderr: []string{sd.revoked, "already revoked", "superseded"}},
 		{name: "revoke with a bad reason", args: []string{"revoke", "--reason", "stolen", sd.valid},
@@ -362,7 +364,7 @@ func TestCLIBadInputAllCommands(t *testing.T) {
 		{name: "revoke another CA's certificate", args: []string{"revoke", "--cert", otherCA},
 			code: 2, stderr: []string{"was not issued by this CA"}, hint: true},
 		{name: "revoke serial and --cert", args: []string{"revoke", "--cert", sd.cert, sd.valid},
-			code: 2, stderr: []string{"give either SERIAL or --cert FILE, not both"}},
+			code: 2, stderr: []string{"give either SERIAL (or CN) or --cert FILE, not both"}},
 		{name: "revoke nothing", args: []string{"revoke"},
 			code: 2, stderr: []string{"which certificate?"}, hint: true},
 		{name: "revoke --cert garbage", args: []string{"revoke", "--cert", garbage},
@@ -412,7 +414,7 @@ func TestCLIBadInputAllCommands(t *testing.T) {
 		{name: "check without a certificate", args: []string{"check", "--template", "server"},
 			code: 2, stderr: []string{"give --cert FILE or --pfx FILE"}, hint: true},
 		{name: "check with an unknown template", args: []string{"check", "--template", "sevrer", "--cert", sd.cert},
-			code: 1, stderr: []string{`no built-in template "sevrer"`}, hint: true},
+			code: 2, stderr: []string{`no built-in template "sevrer"`, `certmint: hint: did you mean "server"?`}, hint: true},
 		{name: "check with a broken template", args: []string{"check", "--template", badTOML, "--cert", sd.cert},
 			code: 1, stderr: []string{"broken.toml:2:"}, hint: true},
 		{name: "check a file that is not a certificate", args: []string{"check", "--template", "server", "--cert", garbage},
@@ -424,7 +426,7 @@ func TestCLIBadInputAllCommands(t *testing.T) {
 
 		// inspect
 		{name: "inspect a missing file", args: []string{"inspect", filepath.Join(tmp, "none.crt")},
-			code: 1, stderr: []string{"none.crt", "no such file"}},
+			code: 2, stderr: []string{"none.crt", "no such file"}, hint: true},
 		{name: "inspect a garbage file", args: []string{"inspect", garbage},
 			code: 1, stderr: []string{"not a certificate, certificate request, CRL, private key or PKCS#12 file"}},
 		{name: "inspect a .pfx with a wrong password", args: []string{"inspect", fx("modern.pfx")}, env: map[string]string{"CERTMINT_PASSWORD": "wrong-pfx-pw"},
@@ -438,13 +440,13 @@ func TestCLIBadInputAllCommands(t *testing.T) {
 		{name: "convert a key that is not the certificate's", args: []string{"convert", "--in", fx("client.crt"), "--key", fx("server.key"), "--to", "pfx", "--out", "{out}"},
 			code: 1, stderr: []string{"does not belong to any certificate in"}, hint: true},
 		{name: "convert a missing file", args: []string{"convert", "--in", filepath.Join(tmp, "none.pfx"), "--to", "pem", "--out", "{out}"},
-			code: 1, stderr: []string{"none.pfx", "no such file"}},
+			code: 2, stderr: []string{"--in: ", "none.pfx", "no such file"}, hint: true},
 
 		// export-ca
 		{name: "export-ca without a CA", args: []string{"export-ca", "--home", noHome, "--out", "{out}"},
 			code: 1, stderr: []string{"no CA in " + noHome}, hint: true},
 		{name: "export-ca into a file", args: []string{"export-ca", "--out", notADir},
-			code: 2, stderr: []string{"is not an existing folder"}, hint: true},
+			code: 2, stderr: []string{"is not a folder"}, hint: true},
 
 		// db
 		{name: "db migrate without --to", args: []string{"db", "migrate"},
@@ -458,7 +460,7 @@ func TestCLIBadInputAllCommands(t *testing.T) {
 
 		// templates
 		{name: "templates show an unknown name", args: []string{"templates", "show", "sever"},
-			code: 1, stderr: []string{`no built-in template "sever"`}, hint: true},
+			code: 2, stderr: []string{`no built-in template "sever"`, `did you mean "server"?`}, hint: true},
 		{name: "templates show a broken file", args: []string{"templates", "show", badTOML},
 			code: 1, stderr: []string{"broken.toml:2:"}, hint: true},
 		{name: "templates with an unknown subcommand", args: []string{"templates", "shwo", "server"},
@@ -491,13 +493,13 @@ func TestCLIBadInputAllCommands(t *testing.T) {
 		{name: "csr --san with a bidi override", args: []string{"csr", "--template", "server", "--cn", "www.example.com", "--san", "www\u202e.example.com", "--out", "{out}"},
 			code: 2, stderr: []string{`\u202e`}, hint: true},
 		{name: "inspect a missing file whose name has escapes", args: []string{"inspect", escMissing},
-			code: 1, stderr: []string{`none\x1b[2J\u202e.crt`, "no such file"}},
+			code: 2, stderr: []string{`none\x1b[2J\u202e.crt`, "no such file"}, hint: true},
 		{name: "check --template with an escape sequence", args: []string{"check", "--template", "sev\x1b[2Jrer", "--cert", hostileCrt},
-			code: 1, stderr: []string{`no built-in template "sev\x1b[2Jrer"`}, hint: true},
+			code: 2, stderr: []string{`no built-in template "sev\x1b[2Jrer"`}, hint: true},
 		{name: "log --action with an escape sequence", args: []string{"log", "--action", "issue\x1b[2J"},
 			code: 2, stderr: []string{`--action "issue\x1b[2J"`}, hint: true},
 		{name: "revoke a serial with a newline", args: []string{"revoke", "0A\nFAKE"},
-			code: 2, stderr: []string{`serial "0A\nFAKE" is not hexadecimal`}},
+			code: 2, stderr: []string{`the CN "0A\nFAKE"`}, hint: true},
 		{name: "convert a certificate with escapes in its names and another key", args: []string{"convert", "--in", hostileCrt, "--key", fx("server.key"), "--to", "pfx", "--out", "{out}"},
 			code: 1, stderr: []string{"does not belong to any certificate in"}, hint: true},
 
@@ -505,7 +507,7 @@ func TestCLIBadInputAllCommands(t *testing.T) {
 		{name: "unknown command", args: []string{"isue", "--template", "server"},
 			code: 2, stderr: []string{`unknown command "isue"`, "did you mean `certmint issue`?"}, hint: true},
 		{name: "unknown global flag", args: []string{"--hme", "x", "list"},
-			code: 2, stderr: []string{"flag provided but not defined: -hme"}},
+			code: 2, stderr: []string{"unknown flag --hme", "certmint: hint: did you mean --home?"}, hint: true},
 
 		// init, beyond TestCLIBadInput
 		{name: "init with a three-letter country", args: []string{"init", "--home", "{out}/new", "--root-cn", "R", "--issuing-cn", "I", "--base-url", "http://x", "--country", "USA"},

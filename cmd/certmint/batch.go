@@ -85,9 +85,9 @@ func batchAction(c *cli.Context) error {
 		return err
 	}
 	for _, w := range warnings {
-		output(c).warnf("%s", w)
+		output(c).warnf("%s", namerFor(c).text(w))
 	}
-	if err := checkOutDir(opts.Out); err != nil {
+	if err := prepareOut(c, opts.Out); err != nil {
 		return err
 	}
 	in := os.Stdin
@@ -103,7 +103,7 @@ func batchAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	s, err := ca.Open(c.String(homeFlag.Name), caPassword(c, false).Resolve)
+	s, err := openHome(c, caPassword(c, false).Resolve)
 	if err != nil {
 		return err
 	}
@@ -169,12 +169,12 @@ func batchAction(c *cli.Context) error {
 			// What to change in the row, as the reader's own row errors say
 			// it (a required subject field is only found missing here).
 			var re *templates.RequestError
-			if errors.As(r.Err, &re) && re.Hint != "" {
-				j.Error += " (" + re.Hint + ")"
+			if errors.As(r.Err, &re) && !re.Hint.IsZero() {
+				j.Error += " (" + namerFor(c).text(re.Hint) + ")"
 			}
 			var le *fsutil.LinkError
 			if errors.As(r.Err, &le) {
-				j.Error += " (" + le.HintText() + ")"
+				j.Error += " (" + hintFor(c, le) + ")"
 			}
 			failures = append(failures, fmt.Sprintf("%s: %s", where, j.Error))
 			if failFast {

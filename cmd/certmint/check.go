@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/certmint/certmint/ca"
 	"github.com/certmint/certmint/check"
 	"github.com/certmint/certmint/internal/textsafe"
 	"github.com/certmint/certmint/templates"
@@ -77,7 +76,7 @@ func checkAction(c *cli.Context) error {
 	// Without a chain of its own, the certificate is judged against the CA
 	// home, if there is one.
 	if len(in.Chain) == 0 {
-		if s, err := ca.Open(c.String(homeFlag.Name), nil); err == nil {
+		if s, err := openHome(c, nil); err == nil {
 			in.AddRoots([]*x509.Certificate{s.Root.Cert}, []*x509.Certificate{s.Issuing.Cert})
 			s.Close()
 		}

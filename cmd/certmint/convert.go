@@ -1,8 +1,6 @@
 package main
 
 import (
-	"errors"
-
 	"github.com/certmint/certmint/convert"
 	"github.com/certmint/certmint/internal/secret"
 	"github.com/urfave/cli/v2"
@@ -21,13 +19,14 @@ func convertCommand() *cli.Command {
 			"  der   one object in binary form (from a .pfx: the certificate of its key)\n" +
 			"  key   the private key alone (PKCS#8 PEM, unencrypted, 0600)\n" +
 			"  pfx   key + certificate (+ --chain) as PKCS#12; --legacy for macOS and Windows before 1709\n" +
-			"--out is a file, or an existing folder; by default files go beside the input, named after it.\n" +
+			"--out is a file or a folder (made when missing: end it with / for one); by default files go beside\n" +
+			"the input, named after it.\n" +
 			"Passwords (encrypted input, the new .pfx) come from CERTMINT_PASSWORD, --password-file or a prompt.\n" +
 			"Existing files are only replaced with --force; keys and .pfx files are written 0600.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "in", Usage: "the input `FILE`"},
 			&cli.StringFlag{Name: "to", Usage: "the output `FORM`: pem, der, crt, cer, pfx or key"},
-			&cli.StringFlag{Name: "out", Usage: "output `FILE` or existing folder (default: beside the input)"},
+			&cli.StringFlag{Name: "out", Usage: "output `FILE` or folder (default: beside the input)"},
 			&cli.BoolFlag{Name: "nokeys", Usage: "leave out private keys"},
 			&cli.BoolFlag{Name: "nocerts", Usage: "leave out certificates"},
 			&cli.BoolFlag{Name: "nodes", Hidden: true, Usage: "accepted for openssl's syntax: keys are always written unencrypted"},
@@ -52,7 +51,7 @@ func convertOptions(c *cli.Context) (convert.Options, error) {
 	}
 	to, err := convert.ParseFormat(c.String("to"))
 	if err != nil {
-		return o, asUsage(err)
+		return o, err
 	}
 	o = convert.Options{
 		In: c.String("in"), To: to, Out: c.String("out"),
@@ -61,20 +60,12 @@ func convertOptions(c *cli.Context) (convert.Options, error) {
 		Force: c.Bool(forceFlag.Name),
 	}
 	if err := o.Validate(); err != nil {
-		return o, asUsage(err)
+		return o, err
 	}
+	o.MakeDir = func(dir string) error { return prepareOut(c, dir) }
 	o.Password = filePassword(c, o.In).Resolve
 	o.NewPassword = newPFXPassword(c).Resolve
 	return o, nil
-}
-
-// asUsage makes convert's option errors usage errors (exit 2).
-func asUsage(err error) error {
-	var ue *convert.UsageError
-	if errors.As(err, &ue) {
-		return usageHint(ue.Hint, "%s", ue.Msg)
-	}
-	return err
 }
 
 // newPFXPassword is the source of the password of a .pfx convert writes.
@@ -99,7 +90,7 @@ func convertAction(c *cli.Context) error {
 	}
 	res, err := convert.Run(opts)
 	if err != nil {
-		return asUsage(err)
+		return err
 	}
 	o := output(c)
 	if c.Bool(jsonFlag.Name) {
@@ -107,9 +98,9 @@ func convertAction(c *cli.Context) error {
 		for _, f := range res.Files {
 			files = append(files, map[string]string{"path": abs(f.Path), "what": f.What, "mode": f.Mode.String()})
 		}
-		notes := res.Notes
-		if notes == nil {
-			notes = []string{}
+		notes := []string{}
+		for _, n := range res.Notes {
+			notes = append(notes, namerFor(c).text(n))
 		}
 		return o.json(map[string]any{"files": files, "notes": notes})
 	}
@@ -118,7 +109,7 @@ func convertAction(c *cli.Context) error {
 		o.infof("  %s (%s)", abs(f.Path), f.What)
 	}
 	for _, n := range res.Notes {
-		o.infof("Note: %s", n)
+		o.infof("Note: %s", namerFor(c).text(n))
 	}
 	return nil
 }

@@ -48,7 +48,7 @@ func dbMigrateAction(c *cli.Context) error {
 	if err := requireFlags(c, "to"); err != nil {
 		return err
 	}
-	connect, record, err := store.NewDatabaseURL(c.String("to"), os.Getenv(ca.DatabaseURLEnv), "--to")
+	connect, record, err := store.NewDatabaseURL(c.String("to"), os.Getenv(ca.DatabaseURLEnv))
 	if err != nil {
 		return err
 	}

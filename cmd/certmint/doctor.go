@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/certmint/certmint/ca"
 	"github.com/certmint/certmint/doctor"
 	"github.com/certmint/certmint/internal/textsafe"
 	"github.com/certmint/certmint/templates"
@@ -62,7 +61,7 @@ func doctorAction(c *cli.Context) error {
 	if o.Repair {
 		password = caPassword(c, false).Resolve
 	}
-	s, err := ca.Open(c.String(homeFlag.Name), password)
+	s, err := openHome(c, password)
 	if err != nil {
 		return err
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"github.com/certmint/certmint/bundle"
-	"github.com/certmint/certmint/ca"
 	"github.com/urfave/cli/v2"
 )
 
@@ -24,10 +23,10 @@ func exportCAAction(c *cli.Context) error {
 		return err
 	}
 	out := c.String("out")
-	if err := checkOutDir(out); err != nil {
+	if err := prepareOut(c, out); err != nil {
 		return err
 	}
-	s, err := ca.Open(c.String(homeFlag.Name), nil)
+	s, err := openHome(c, nil)
 	if err != nil {
 		return err
 	}

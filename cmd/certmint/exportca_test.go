@@ -120,7 +120,7 @@ func TestCLIExportCA(t *testing.T) {
 		stderr string
 	}{
 		{[]string{"export-ca", "--home", filepath.Join(t.TempDir(), "none"), "--out", out}, 1, "no CA in"},
-		{[]string{"export-ca", "--home", home, "--out", notDir}, 2, "is not an existing folder"},
+		{[]string{"export-ca", "--home", home, "--out", notDir}, 2, "is not a folder"},
 		{[]string{"export-ca", "--home", home, "extra"}, 2, `unexpected argument "extra"`},
 	} {
 		code, _, stderr := runCLI(t, tc.args...)

@@ -68,7 +68,7 @@ func initAction(c *cli.Context) error {
 	}
 	var dbURL string
 	if c.IsSet("database-url") || os.Getenv(ca.DatabaseURLEnv) != "" {
-		if dbURL, _, err = store.NewDatabaseURL(c.String("database-url"), os.Getenv(ca.DatabaseURLEnv), "--database-url"); err != nil {
+		if dbURL, _, err = store.NewDatabaseURL(c.String("database-url"), os.Getenv(ca.DatabaseURLEnv)); err != nil {
 			return err
 		}
 	}

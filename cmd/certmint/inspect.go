@@ -1,11 +1,7 @@
 package main
 
 import (
-	"flag"
-	"fmt"
-	"io"
 	"path/filepath"
-	"strings"
 
 	"github.com/certmint/certmint/inspect"
 	"github.com/certmint/certmint/internal/secret"
@@ -29,10 +25,7 @@ func inspectCommand() *cli.Command {
 }
 
 func inspectAction(c *cli.Context) error {
-	c, args, err := withTrailingFlags(c)
-	if err != nil {
-		return err
-	}
+	args := c.Args().Slice()
 	if len(args) != 1 {
 		return usageHint("certmint inspect FILE [--json]", "inspect takes one file, got %d arguments", len(args))
 	}
@@ -76,68 +69,4 @@ func stringFlag(c *cli.Context, name string) string {
 		}
 	}
 	return ""
-}
-
-// withTrailingFlags lets flags follow the positional argument, as in
-// `certmint inspect FILE --json` (DESIGN.md): urfave/cli v2 stops parsing
-// flags at the first argument, so the rest are parsed here with the
-// command's own flag definitions. It returns a context that sees both the
-// flags given before and after the argument, and the positional arguments.
-func withTrailingFlags(c *cli.Context) (*cli.Context, []string, error) {
-	args := c.Args().Slice()
-	var positional, flags []string
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		switch {
-		case a == "--":
-			positional = append(positional, args[i+1:]...)
-			i = len(args)
-		case strings.HasPrefix(a, "-") && a != "-":
-			flags = append(flags, a)
-			name, _, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
-			if !hasValue && takesValue(c.Command, name) && i+1 < len(args) {
-				flags = append(flags, args[i+1])
-				i++
-			}
-		default:
-			positional = append(positional, a)
-		}
-	}
-	if len(flags) == 0 {
-		return c, positional, nil
-	}
-	set := flag.NewFlagSet(c.Command.Name, flag.ContinueOnError)
-	set.SetOutput(io.Discard)
-	for _, f := range c.Command.Flags {
-		if err := f.Apply(set); err != nil {
-			return nil, nil, err
-		}
-	}
-	for _, name := range c.FlagNames() { // given before the argument
-		if set.Lookup(name) != nil {
-			set.Set(name, fmt.Sprint(c.Value(name)))
-		}
-	}
-	if err := set.Parse(flags); err != nil {
-		return nil, nil, usageErrorf("%v (see `certmint %s --help`)", err, c.Command.FullName())
-	}
-	if set.NArg() > 0 {
-		positional = append(positional, set.Args()...)
-	}
-	nc := cli.NewContext(c.App, set, c)
-	nc.Command = c.Command
-	return nc, positional, nil
-}
-
-// takesValue reports whether the command's flag name needs a value.
-func takesValue(cmd *cli.Command, name string) bool {
-	for _, f := range cmd.Flags {
-		for _, n := range f.Names() {
-			if n == name {
-				_, isBool := f.(*cli.BoolFlag)
-				return !isBool
-			}
-		}
-	}
-	return false
 }

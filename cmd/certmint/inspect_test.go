@@ -52,11 +52,11 @@ func TestCLIInspect(t *testing.T) {
 			stderr: "the password does not open the private key\ncertmint: hint:"},
 		{name: "no password and no terminal", args: []string{"inspect", fixturePath("modern.pfx")}, code: 1, stderr: "certmint: hint: set CERTMINT_PASSWORD"},
 		{name: "oversized file", args: []string{"inspect", huge}, code: 1, stderr: "huge.pfx is 100 MiB"},
-		{name: "missing file", args: []string{"inspect", filepath.Join(t.TempDir(), "none.crt")}, code: 1, stderr: "no such file"},
+		{name: "missing file", args: []string{"inspect", filepath.Join(t.TempDir(), "none.crt")}, code: 2, stderr: "no such file"},
 		{name: "not a certificate", args: []string{"inspect", fixturePath("make-fixtures.sh")}, code: 1, stderr: "not a certificate, certificate request, CRL, private key or PKCS#12 file"},
 		{name: "no file", args: []string{"inspect"}, code: 2, stderr: "inspect takes one file"},
 		{name: "two files", args: []string{"inspect", fixturePath("server.crt"), fixturePath("root.crt")}, code: 2, stderr: "inspect takes one file, got 2"},
-		{name: "unknown flag after the file", args: []string{"inspect", fixturePath("server.crt"), "--jsn"}, code: 2, stderr: "flag provided but not defined: -jsn"},
+		{name: "unknown flag after the file", args: []string{"inspect", fixturePath("server.crt"), "--jsn"}, code: 2, stderr: "unknown flag --jsn\ncertmint: hint: did you mean --json?"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"os"
 	"time"
 
 	"github.com/certmint/certmint/ca"
@@ -74,7 +73,7 @@ func issueRequest(c *cli.Context) (ca.IssueRequest, error) {
 		req.Subject.CommonName = c.String("cn")
 		if req.SANs, err = san.ParseList(c.StringSlice("san")); err != nil {
 			hint := "e.g. --san www.example.com --san IP:10.0.0.5"
-			if h := hintFor(err); h != "" {
+			if h := hintFor(c, err); h != "" {
 				hint = h // "write IP:10.9.8.7"
 			}
 			return req, usageHint(hint, "--san: %v", err)
@@ -89,7 +88,7 @@ func issueRequest(c *cli.Context) (ca.IssueRequest, error) {
 		return req, err
 	}
 	req.Out = c.String("out")
-	if err := checkOutDir(req.Out); err != nil {
+	if err := prepareOut(c, req.Out); err != nil {
 		return req, err
 	}
 	req.Base = c.String("name")
@@ -103,13 +102,6 @@ func issueRequest(c *cli.Context) (ca.IssueRequest, error) {
 		}
 	}
 	return req, nil
-}
-
-func checkOutDir(dir string) error {
-	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-		return usageHint("create it first, or give an existing folder", "--out %s is not an existing folder", dir)
-	}
-	return nil
 }
 
 // resolveBundlePassword fills req.Password when the files need one.
@@ -147,7 +139,7 @@ func issueAction(c *cli.Context) error {
 // issueFromCA opens the home, refuses a bad request before asking for any
 // password, then issues and prints.
 func issueFromCA(c *cli.Context, req ca.IssueRequest) error {
-	s, err := ca.Open(c.String(homeFlag.Name), caPassword(c, false).Resolve)
+	s, err := openHome(c, caPassword(c, false).Resolve)
 	if err != nil {
 		return err
 	}
@@ -180,7 +172,7 @@ func printIssued(c *cli.Context, res *ca.Issued) error {
 		o.warnf("%s", f.Message()) // value, problem, fix, then the lint's name
 	}
 	for _, w := range res.Warnings {
-		o.warnf("%s", w)
+		o.warnf("%s", namerFor(c).text(w))
 	}
 	if c.Bool(jsonFlag.Name) {
 		return o.json(issuedJSON{

@@ -73,7 +73,7 @@ func listAction(c *cli.Context) error {
 	if c.Int("limit") < 0 {
 		return usageHint("e.g. --limit 50", "--limit must be 0 (all) or more, not %d", c.Int("limit"))
 	}
-	s, err := ca.Open(c.String(homeFlag.Name), nil)
+	s, err := openHome(c, nil)
 	if err != nil {
 		return err
 	}

@@ -53,7 +53,7 @@ func logAction(c *cli.Context) error {
 	if o.Action != "" && !slices.Contains(ca.Actions, o.Action) {
 		return usageHint("one of: "+strings.Join(ca.Actions, ", "), "--action %q is not a kind of event certmint records", o.Action)
 	}
-	s, err := ca.Open(c.String(homeFlag.Name), nil)
+	s, err := openHome(c, nil)
 	if err != nil {
 		return err
 	}

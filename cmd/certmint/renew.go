@@ -11,12 +11,14 @@ func renewCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "renew",
 		Usage:     "reissue a certificate with the same template, subject and SANs, and a new key",
-		ArgsUsage: "SERIAL",
-		Description: "Writes the new bundle under the same names into the original folder (or --out DIR).\n" +
+		ArgsUsage: "SERIAL | CN | --cert FILE",
+		Description: "SERIAL is hexadecimal, as `certmint list` prints it, or its first 8 or more hex digits; CN names\n" +
+			"the one valid certificate with that common name; --cert FILE names the certificate in a file.\n" +
+			"Writes the new bundle under the same names into the original folder (or --out DIR).\n" +
 			"The old files are only replaced with --force. --revoke-old revokes the old certificate as superseded.\n" +
 			"A revoked certificate is only renewed with --force: the new one takes its place.",
 		Flags: []cli.Flag{
-			homeFlag,
+			homeFlag, certTargetFlag,
 			&cli.StringFlag{Name: "out", Usage: "write the new bundle into `DIR` instead of the original folder"},
 			&cli.BoolFlag{Name: "revoke-old", Usage: "revoke the old certificate (reason superseded) once the new one is written"},
 			daysFlag,
@@ -30,23 +32,29 @@ func renewCommand() *cli.Command {
 }
 
 func renewAction(c *cli.Context) error {
-	if c.Args().Len() != 1 {
-		return usageHint("certmint renew 5D3F... (see `certmint list`); put flags before the serial", "renew takes one serial")
-	}
-	serial, err := ca.ParseSerial(c.Args().First())
+	arg, err := targetArg(c)
 	if err != nil {
-		return usageErrorf("%v", err)
+		return err
 	}
 	days, err := validityDays(c)
 	if err != nil {
 		return err
 	}
-	s, err := ca.Open(c.String(homeFlag.Name), caPassword(c, false).Resolve)
+	if c.String("out") != "" {
+		if err := prepareOut(c, c.String("out")); err != nil {
+			return err
+		}
+	}
+	s, err := openHome(c, caPassword(c, false).Resolve)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	req, old, err := s.RenewalRequest(c.Context, serial, c.String("out"))
+	target, err := findTarget(c, s, arg)
+	if err != nil {
+		return err
+	}
+	req, old, err := s.RenewalRequest(c.Context, target.Serial, c.String("out"))
 	if err != nil {
 		return err
 	}
@@ -56,8 +64,8 @@ func renewAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	if warning != "" {
-		output(c).warnf("%s", warning)
+	if !warning.IsZero() {
+		output(c).warnf("%s", namerFor(c).text(warning))
 	}
 	if err := s.CheckRequest(c.Context, req); err != nil {
 		return err

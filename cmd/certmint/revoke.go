@@ -1,12 +1,10 @@
 package main
 
 import (
-	"math/big"
 	"time"
 
 	"github.com/certmint/certmint/ca"
 	"github.com/certmint/certmint/crl"
-	"github.com/certmint/certmint/internal/certfile"
 	"github.com/certmint/certmint/internal/textsafe"
 	"github.com/urfave/cli/v2"
 )
@@ -15,13 +13,15 @@ func revokeCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "revoke",
 		Usage:     "mark a certificate revoked and republish the CRL",
-		ArgsUsage: "SERIAL | --cert FILE",
-		Description: "SERIAL is hexadecimal, as `certmint list` and `openssl x509 -serial` print it.\n" +
+		ArgsUsage: "SERIAL | CN | --cert FILE",
+		Description: "SERIAL is hexadecimal, as `certmint list` and `openssl x509 -serial` print it, or its first 8 or\n" +
+			"more hex digits when no other serial starts with them; CN names the one valid certificate with that\n" +
+			"common name (when several match, they are listed with their serials).\n" +
 			"Reasons (RFC 5280): unspecified, keyCompromise, caCompromise, affiliationChanged, superseded,\n" +
 			"cessationOfOperation, certificateHold, privilegeWithdrawn.",
 		Flags: []cli.Flag{
 			homeFlag,
-			&cli.StringFlag{Name: "cert", Usage: "revoke the certificate in `FILE` (.crt, .pem, .cer) instead of naming its serial"},
+			certTargetFlag,
 			&cli.StringFlag{Name: "reason", Value: "unspecified", Usage: "RFC 5280 revocation reason"},
 			&cli.BoolFlag{Name: "issuing-ca", Usage: "confirm that SERIAL is the issuing CA's own certificate: revoking it invalidates everything the CA issued, and the home issues nothing more"},
 			caPasswordFileFlag,
@@ -36,38 +36,24 @@ func revokeAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	var serial *big.Int
-	switch {
-	case c.IsSet("cert") && c.Args().Len() > 0:
-		return usageErrorf("give either SERIAL or --cert FILE, not both")
-	case c.Args().Len() > 1:
-		return usageHint("revoke one certificate per command, or put flags before the serial", "revoke takes one serial, got %d arguments", c.Args().Len())
-	case c.Args().Len() == 1:
-		if serial, err = ca.ParseSerial(c.Args().First()); err != nil {
-			return usageErrorf("%v", err)
-		}
-	case !c.IsSet("cert"):
-		return usageHint("certmint revoke 5D3F...   or   certmint revoke --cert host.crt", "which certificate? give its serial or --cert FILE")
+	arg, err := targetArg(c)
+	if err != nil {
+		return err
 	}
-	s, err := ca.Open(c.String(homeFlag.Name), caPassword(c, false).Resolve)
+	s, err := openHome(c, caPassword(c, false).Resolve)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	if c.IsSet("cert") {
-		certs, err := certfile.ReadCertificates(c.String("cert"))
-		if err != nil {
-			return err
-		}
-		if serial, err = s.SerialOfIssued(certs[0]); err != nil {
-			return err
-		}
+	rec, err := findTarget(c, s, arg)
+	if err != nil {
+		return err
 	}
 	revoke := s.Revoke
 	if c.Bool("issuing-ca") {
 		revoke = s.RevokeCA
 	}
-	res, err := revoke(c.Context, serial, reason, time.Now())
+	res, err := revoke(c.Context, rec.Serial, reason, time.Now())
 	if err != nil {
 		return err
 	}

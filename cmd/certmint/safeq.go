@@ -83,14 +83,14 @@ func safeqAction(c *cli.Context) error {
 	req.FriendlyName = friendly
 	req.Base = fsutil.SafeName(friendly)
 	req.PFXName = req.Base + ".pfx"
-	if err := checkOutDir(req.Out); err != nil {
+	if err := prepareOut(c, req.Out); err != nil {
 		return err
 	}
 
 	var store *ca.Store
 	if c.Bool("self-signed") {
 		// The script needs no CA; record the certificate when there is one.
-		if s, err := ca.Open(c.String(homeFlag.Name), nil); err == nil {
+		if s, err := openHome(c, nil); err == nil {
 			store = s
 			defer s.Close()
 		} else {

@@ -50,7 +50,7 @@ func signAction(c *cli.Context) error {
 	}
 	csr, err := ca.ParseCSR(data)
 	if err != nil {
-		return usageHint(hintFor(err), "--csr %s: %v", c.String("csr"), err)
+		return usageHint(hintFor(c, err), "--csr %s: %v", c.String("csr"), err)
 	}
 	req := ca.IssueRequest{Template: t, Out: c.String("out"), Base: c.String("name"), Force: c.Bool(forceFlag.Name)}
 	if req.Days, err = validityDays(c); err != nil {
@@ -61,10 +61,10 @@ func signAction(c *cli.Context) error {
 			return usageErrorf("--format: %v", err)
 		}
 	}
-	if err := checkOutDir(req.Out); err != nil {
+	if err := prepareOut(c, req.Out); err != nil {
 		return err
 	}
-	s, err := ca.Open(c.String(homeFlag.Name), caPassword(c, false).Resolve)
+	s, err := openHome(c, caPassword(c, false).Resolve)
 	if err != nil {
 		return err
 	}
@@ -77,7 +77,7 @@ func signAction(c *cli.Context) error {
 		// A SAN of the request breaks the rules of `issue --san`: the
 		// message quotes it escaped (%q); the fix is a new request.
 		hint := "make the request again with valid names"
-		if h := hintFor(err); h != "" {
+		if h := hintFor(c, err); h != "" {
 			hint = "make the request again (" + h + ")"
 		}
 		return usageHint(fmt.Sprintf("%s; `certmint csr --template %s --cn ... --san ...` makes one", hint, t.Name),

@@ -45,7 +45,7 @@ func statusAction(c *cli.Context) error {
 			return usageHint("e.g. --crl-warn 2d", "--crl-warn: %v", err)
 		}
 	}
-	s, err := ca.Open(c.String(homeFlag.Name), nil)
+	s, err := openHome(c, nil)
 	if err != nil {
 		return err
 	}

@@ -37,7 +37,7 @@ import (
 type LinkError struct {
 	Path string
 	Root string
-	Hint string // what to do; a default suited to --out when empty
+	Hint string // what to do; a default when empty
 }
 
 func (e *LinkError) Error() string {
@@ -52,7 +52,7 @@ func (e *LinkError) HintText() string {
 	if e.Hint != "" {
 		return e.Hint
 	}
-	return "nothing was written; remove it or choose another --out"
+	return "nothing was written; remove it or write somewhere else"
 }
 
 // Check reports whether certmint may write each path, a file or folder

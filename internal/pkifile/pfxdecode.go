@@ -41,11 +41,6 @@ func (e *WrongPasswordError) Error() string {
 	return fmt.Sprintf("the password does not open %s", e.What)
 }
 
-// HintText implements the CLI's hint interface.
-func (e *WrongPasswordError) HintText() string {
-	return "check CERTMINT_PASSWORD or the file given with --password-file (passwords are case-sensitive; a password file's first line is the password)"
-}
-
 // NoPasswordError says a file is encrypted and no password source was given.
 type NoPasswordError struct{ What string }
 

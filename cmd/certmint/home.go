@@ -1,0 +1,15 @@
+package main
+
+import (
+	"os"
+
+	"github.com/certmint/certmint/ca"
+	"github.com/urfave/cli/v2"
+)
+
+// openHome opens the CA home of --home. The URL of a shared CA's
+// PostgreSQL database, password included, comes from CERTMINT_DATABASE_URL:
+// the command line reads the environment, package ca does not.
+func openHome(c *cli.Context, password func() (string, error)) (*ca.Store, error) {
+	return ca.Open(c.String(homeFlag.Name), password, ca.WithDatabaseURL(os.Getenv(ca.DatabaseURLEnv)))
+}
