@@ -68,4 +68,3 @@ type AlreadyRevokedError struct {
 func (e *AlreadyRevokedError) Error() string {
 	return fmt.Sprintf("certificate %s was already revoked on %s (%s)", e.Serial, e.At.UTC().Format("2006-01-02 15:04 MST"), e.Reason)
 }
-
