@@ -103,11 +103,14 @@ func batchAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	s, err := ca.Open(c.String(homeFlag.Name), caPassword(c, false).Resolve)
+	s, err := openCA(c)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
+	if err := unlockCA(s); err != nil {
+		return err
+	}
 	formats := opts.Formats
 	if formats == nil {
 		formats = t.Output.Formats

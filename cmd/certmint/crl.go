@@ -3,7 +3,6 @@ package main
 import (
 	"time"
 
-	"github.com/certmint/certmint/ca"
 	"github.com/urfave/cli/v2"
 )
 
@@ -16,7 +15,7 @@ func crlCommand() *cli.Command {
 			if err := noArgs(c); err != nil {
 				return err
 			}
-			s, err := ca.Open(c.String(homeFlag.Name), caPassword(c, false).Resolve)
+			s, err := openCA(c)
 			if err != nil {
 				return err
 			}

@@ -44,6 +44,9 @@ func report(w io.Writer, err error) int {
 	if errors.As(err, &quiet) {
 		return 1
 	}
+	if reportInterrupted(w, err) {
+		return exitInterrupted
+	}
 	code := 1
 	var ue *usageError
 	var cue *ca.UsageError

@@ -41,7 +41,7 @@ func renewAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	s, err := ca.Open(c.String(homeFlag.Name), caPassword(c, false).Resolve)
+	s, err := openCA(c)
 	if err != nil {
 		return err
 	}
@@ -60,6 +60,9 @@ func renewAction(c *cli.Context) error {
 		output(c).warnf("%s", warning)
 	}
 	if err := s.CheckRequest(c.Context, req); err != nil {
+		return err
+	}
+	if err := unlockCA(s); err != nil {
 		return err
 	}
 	if err := resolveBundlePassword(c, &req); err != nil {

@@ -49,7 +49,7 @@ func revokeAction(c *cli.Context) error {
 	case !c.IsSet("cert"):
 		return usageHint("certmint revoke 5D3F...   or   certmint revoke --cert host.crt", "which certificate? give its serial or --cert FILE")
 	}
-	s, err := ca.Open(c.String(homeFlag.Name), caPassword(c, false).Resolve)
+	s, err := openCA(c)
 	if err != nil {
 		return err
 	}

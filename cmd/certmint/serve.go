@@ -48,7 +48,7 @@ func serveAction(c *cli.Context) error {
 	h := &crl.Handler{Dir: c.String("dir"), Prefix: c.String("prefix")}
 	var store *ca.Store
 	if h.Dir == "" || c.IsSet(homeFlag.Name) {
-		s, err := ca.Open(c.String(homeFlag.Name), caPassword(c, false).Resolve)
+		s, err := openCA(c)
 		if err != nil {
 			var nf *ca.NotFoundError
 			if errors.As(err, &nf) && h.Dir == "" {

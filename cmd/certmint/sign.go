@@ -64,7 +64,7 @@ func signAction(c *cli.Context) error {
 	if err := checkOutDir(req.Out); err != nil {
 		return err
 	}
-	s, err := ca.Open(c.String(homeFlag.Name), caPassword(c, false).Resolve)
+	s, err := openCA(c)
 	if err != nil {
 		return err
 	}
