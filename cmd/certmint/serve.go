@@ -141,7 +141,7 @@ func checkAddr(addr string) error {
 
 // nextDue is the earliest nextUpdate of the published CRLs.
 func nextDue(s *ca.Store) string {
-	r, err := s.Status(context.Background(), 0, 0, time.Now())
+	r, err := s.Status(context.Background(), ca.StatusOptions{Now: time.Now()})
 	if err != nil || len(r.CRLs) == 0 {
 		return "they expire"
 	}
