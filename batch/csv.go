@@ -3,6 +3,8 @@
 package batch
 
 import (
+	"bufio"
+	"bytes"
 	"crypto/x509/pkix"
 	"encoding/csv"
 	"errors"
@@ -11,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/certmint/certmint/internal/fsutil"
 	"github.com/certmint/certmint/internal/keys"
@@ -67,18 +70,33 @@ type Reader struct {
 }
 
 // HeaderError is a header the reader refuses: nothing is issued.
-type HeaderError struct{ Msg string }
+type HeaderError struct {
+	Msg  string
+	Hint string
+}
 
 func (e *HeaderError) Error() string { return "batch: " + e.Msg }
 
+// HintText implements the CLI's hint interface.
+func (e *HeaderError) HintText() string { return e.Hint }
+
 // NewReader reads the header. Unknown columns, a missing cn column and
-// repeated columns are errors; column names are case-insensitive.
+// repeated columns are errors; column names are case-insensitive. The
+// columns are separated by commas, or by semicolons (or tabs) when the
+// header has no comma: Excel saves "CSV" with ';' where the decimal mark
+// is a comma (most of Europe), and "Unicode text" with tabs.
 func NewReader(r io.Reader, t *templates.Template) (*Reader, error) {
+	head, r := firstLine(r)
 	lc := &lineLimit{r: r, line: 1}
 	cr := csv.NewReader(lc)
+	sep, sepLine := separator(head)
+	cr.Comma = sep
 	cr.FieldsPerRecord = -1
 	cr.TrimLeadingSpace = true
 	cr.ReuseRecord = true
+	if sepLine {
+		cr.Read() // "sep=;": read, so that line numbers stay those of the file
+	}
 	header, err := cr.Read()
 	if err != nil {
 		if errors.Is(err, io.EOF) {
@@ -100,7 +118,11 @@ func NewReader(r io.Reader, t *templates.Template) (*Reader, error) {
 		}
 	}
 	if len(unknown) > 0 {
-		return nil, &HeaderError{Msg: fmt.Sprintf("unknown column %s in the header (known: %s)", strings.Join(unknown, ", "), strings.Join(Columns, ", "))}
+		e := &HeaderError{Msg: fmt.Sprintf("unknown column %s in the header (known: %s)", strings.Join(unknown, ", "), strings.Join(Columns, ", "))}
+		if strings.ContainsAny(strings.Join(unknown, ""), ";\t") {
+			e.Hint = "separate the columns with commas, or with semicolons (or tabs) throughout: a header with both commas and semicolons is read as comma-separated"
+		}
+		return nil, e
 	}
 	if !rd.has("cn") {
 		return nil, &HeaderError{Msg: "the header has no cn column (known: " + strings.Join(Columns, ", ") + ")"}
@@ -171,6 +193,9 @@ func (r *Reader) parse(rec []string, line int) (*Row, error) {
 	if v := r.field(rec, "san"); v != "" {
 		names, err := san.ParseList(strings.Split(v, ";"))
 		if err != nil {
+			if h := hintOf(err); h != "" {
+				return nil, bad("san: %v (%s)", err, ColumnHint(h))
+			}
 			return nil, bad("san: %v", err)
 		}
 		row.SANs = names
@@ -213,11 +238,11 @@ func (r *Reader) parse(rec []string, line int) (*Row, error) {
 			if e.Rule == "subject.require" {
 				continue
 			}
-			// The hint names the row's inputs plainly (san=...), as the
-			// CSV's columns are named, never as command-line flags.
+			// The hint names the row's columns, never command-line flags:
+			// written as issue's flags, then rewritten by ColumnHint.
 			msg := e.Msg
 			if !e.Hint.IsZero() {
-				msg += " (" + e.Hint.String() + ")"
+				msg += " (" + ColumnHint(e.Hint.Render(flagStyle)) + ")"
 			}
 			return nil, bad("%s", msg)
 		}
@@ -247,4 +272,44 @@ func (l *lineLimit) Read(p []byte) (int, error) {
 		}
 	}
 	return n, err
+}
+
+// firstLine reads the header line of r (up to MaxLine bytes) and returns
+// it with a reader that yields all of r again, header included.
+func firstLine(r io.Reader) (string, io.Reader) {
+	br := bufio.NewReaderSize(r, MaxLine)
+	line, _ := br.ReadSlice('\n') // a longer line is lineLimit's error
+	line = bytes.Clone(line)
+	return string(line), io.MultiReader(bytes.NewReader(line), br)
+}
+
+// separator is the column separator of a CSV whose first line is head: a
+// comma, unless the header has none and has semicolons (or tabs). Excel
+// also reads and writes a first line "sep=;" that names it; sepLine says
+// head is that line.
+func separator(head string) (sep rune, sepLine bool) {
+	head = strings.TrimRight(strings.TrimPrefix(head, "\ufeff"), "\r\n")
+	if rest, ok := strings.CutPrefix(strings.ToLower(head), "sep="); ok && utf8.RuneCountInString(rest) == 1 {
+		if r, _ := utf8.DecodeRuneInString(rest); r == ',' || r == ';' || r == '\t' || r == '|' {
+			return r, true
+		}
+	}
+	switch {
+	case strings.Contains(head, ","):
+		return ',', false
+	case strings.Contains(head, ";"):
+		return ';', false
+	case strings.Contains(head, "\t"):
+		return '\t', false
+	}
+	return ',', false
+}
+
+// hintOf is the hint an error carries for the user, if any.
+func hintOf(err error) string {
+	var h interface{ HintText() string }
+	if errors.As(err, &h) {
+		return h.HintText()
+	}
+	return ""
 }

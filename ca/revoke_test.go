@@ -150,7 +150,7 @@ func TestRevokeIssuingCA(t *testing.T) {
 	if !errors.As(err, &ue) || ue.Problems[0].State != StateRevoked {
 		t.Fatalf("issue from a revoked CA: %v, want a *CAUnusableError", err)
 	}
-	st, err := s2.Status(ctx, 30*24*time.Hour, 0, time.Now())
+	st, err := s2.Status(ctx, StatusOptions{Warn: DefaultWarn, CAWarn: DefaultCAWarn, Now: time.Now()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -254,7 +254,7 @@ func TestListAndStatus(t *testing.T) {
 		t.Errorf("expired after 400 days: %d", len(n))
 	}
 
-	r, err := s.Status(ctx, 7*24*time.Hour, 0, now)
+	r, err := s.Status(ctx, StatusOptions{Warn: 7 * 24 * time.Hour, CAWarn: 7 * 24 * time.Hour, Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -262,19 +262,19 @@ func TestListAndStatus(t *testing.T) {
 		t.Errorf("fresh home: alert %v, counts %+v", r.Alert, r.Certs)
 	}
 	// Five days on, the 7-day issuing CRL is past half its life: alert.
-	r, _ = s.Status(ctx, 7*24*time.Hour, 0, now.Add(5*24*time.Hour))
+	r, _ = s.Status(ctx, StatusOptions{Warn: 7 * 24 * time.Hour, CAWarn: 7 * 24 * time.Hour, Now: now.Add(5 * 24 * time.Hour)})
 	if !r.Alert || r.CRLs[1].State != StateWarn {
 		t.Errorf("5 days later: alert %v, CRLs %+v", r.Alert, r.CRLs)
 	}
 	if !s.CRLDue(s.Issuing, now.Add(4*24*time.Hour)) || s.CRLDue(s.Issuing, now) {
 		t.Error("CRLDue does not switch at half-life")
 	}
-	r, _ = s.Status(ctx, 7*24*time.Hour, 0, now.Add(8*24*time.Hour))
+	r, _ = s.Status(ctx, StatusOptions{Warn: 7 * 24 * time.Hour, CAWarn: 7 * 24 * time.Hour, Now: now.Add(8 * 24 * time.Hour)})
 	if r.CRLs[1].State != StateExpired {
 		t.Errorf("8 days later the issuing CRL is %s, want expired", r.CRLs[1].State)
 	}
 	// Near the end of the issuing CA's life, its certificate alerts.
-	r, _ = s.Status(ctx, 30*24*time.Hour, 365*24*time.Hour, s.Issuing.Cert.NotAfter.Add(-10*24*time.Hour))
+	r, _ = s.Status(ctx, StatusOptions{Warn: 30 * 24 * time.Hour, CAWarn: 30 * 24 * time.Hour, CRLWarn: 365 * 24 * time.Hour, Now: s.Issuing.Cert.NotAfter.Add(-10 * 24 * time.Hour)})
 	if r.CAs[1].State != StateWarn {
 		t.Errorf("issuing CA 10 days before expiry: %s", r.CAs[1].State)
 	}

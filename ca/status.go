@@ -47,22 +47,47 @@ type CRLStatus struct {
 
 // CertCounts summarises the issued certificates.
 type CertCounts struct {
-	Valid    int       `json:"valid"`
-	Expiring int       `json:"expiring"` // valid, but inside the warning window
-	Expired  int       `json:"expired"`
-	Revoked  int       `json:"revoked"`
-	Soonest  []*Record `json:"-"`
+	Valid    int `json:"valid"`
+	Expiring int `json:"expiring"` // valid, inside the warning window, not renewed
+	// Renewed counts valid certificates inside the warning window that a
+	// later valid certificate renews (`certmint renew` without
+	// --revoke-old): nothing is left to do for them.
+	Renewed int       `json:"renewed"`
+	Expired int       `json:"expired"`
+	Revoked int       `json:"revoked"`
+	Soonest []*Record `json:"-"` // the expiring ones, soonest first
+}
+
+// Default warning windows of `certmint status`. An issued certificate is
+// renewed with one command, so a month is time enough; a CA certificate
+// needs a new CA and every device to trust it, so it gets a quarter.
+const (
+	DefaultWarn   = 30 * 24 * time.Hour
+	DefaultCAWarn = 90 * 24 * time.Hour
+)
+
+// StatusOptions are the warning windows of a status report.
+type StatusOptions struct {
+	Warn   time.Duration // issued certificates
+	CAWarn time.Duration // CA certificates
+	// CRLWarn is the window of every CRL; 0: the smaller of Warn and half
+	// the CRL's own lifetime.
+	CRLWarn time.Duration
+	Now     time.Time
 }
 
 // StatusReport is `certmint status`: CA certificates, CRLs and issued
-// certificates against a warning window.
+// certificates against their warning windows.
 type StatusReport struct {
-	Warn  time.Duration `json:"-"`
-	CAs   []CAStatus    `json:"cas"`
-	CRLs  []CRLStatus   `json:"crls"`
-	Certs CertCounts    `json:"certificates"`
-	// Alert is set when a CA certificate or a CRL is inside the warning
-	// window, expired or missing: what silently breaks every validator.
+	Warn   time.Duration `json:"-"`
+	CAWarn time.Duration `json:"-"`
+	CAs    []CAStatus    `json:"cas"`
+	CRLs   []CRLStatus   `json:"crls"`
+	Certs  CertCounts    `json:"certificates"`
+	// Alert is set when anything needs attention: a CA certificate or a
+	// CRL inside its warning window, expired or missing (what silently
+	// breaks every validator), or an issued certificate inside its window
+	// that was not renewed. `certmint status` exits 1 on it.
 	Alert bool `json:"alert"`
 }
 
@@ -76,20 +101,25 @@ func stateOf(end, now time.Time, warn time.Duration) string {
 	return StateOK
 }
 
-// Status builds the expiry report. CA and issued certificates are judged
-// against warn. A CRL is judged against crlWarn, or when crlWarn is 0
-// against the smaller of warn and half its own lifetime: a 7-day CRL that
-// was published today is fine, one past its half-life was not refreshed by
-// `certmint serve` or a scheduled `certmint crl`.
-func (s *Store) Status(ctx context.Context, warn, crlWarn time.Duration, now time.Time) (*StatusReport, error) {
-	r := &StatusReport{Warn: warn}
+// Status builds the expiry report. CA certificates are judged against
+// o.CAWarn, issued certificates against o.Warn. A CRL is judged against
+// o.CRLWarn, or when it is 0 against the smaller of o.Warn and half its own
+// lifetime: a 7-day CRL that was published today is fine, one past its
+// half-life was not refreshed by `certmint serve` or a scheduled
+// `certmint crl`.
+func (s *Store) Status(ctx context.Context, o StatusOptions) (*StatusReport, error) {
+	now, warn, crlWarn := o.Now, o.Warn, o.CRLWarn
+	if now.IsZero() {
+		now = time.Now()
+	}
+	r := &StatusReport{Warn: warn, CAWarn: o.CAWarn}
 	problems, err := s.CAProblems(ctx, now)
 	if err != nil {
 		return nil, err
 	}
 	for _, a := range s.Authorities() {
 		st := CAStatus{Slug: a.Slug, Subject: a.Cert.Subject.String(), NotAfter: a.Cert.NotAfter.UTC(),
-			DaysLeft: int(a.Cert.NotAfter.Sub(now).Hours() / 24), State: stateOf(a.Cert.NotAfter, now, warn)}
+			DaysLeft: int(a.Cert.NotAfter.Sub(now).Hours() / 24), State: stateOf(a.Cert.NotAfter, now, o.CAWarn)}
 		for _, p := range problems { // revoked or not yet valid wins over the expiry window
 			if p.Slug == a.Slug {
 				st.State, st.Problem = p.State, p.Why
@@ -108,20 +138,35 @@ func (s *Store) Status(ctx context.Context, warn, crlWarn time.Duration, now tim
 	if err != nil {
 		return nil, err
 	}
+	// A certificate that a valid one renews needs nothing more; the
+	// renewal records the serial it replaces (Metadata.Renews).
+	renewed := map[string]bool{}
+	for _, rec := range recs {
+		if rec.Meta.Renews != "" && rec.State(now) == "valid" {
+			renewed[rec.Meta.Renews] = true
+		}
+	}
 	for _, rec := range recs {
 		switch rec.State(now) {
 		case "revoked":
 			r.Certs.Revoked++
 		case "expired":
+			// Counted, never alerted on: an expired certificate stays in
+			// the database for good, and would page every day after.
 			r.Certs.Expired++
 		default:
 			r.Certs.Valid++
-			if rec.NotAfter.Sub(now) <= warn {
+			switch {
+			case rec.NotAfter.Sub(now) > warn:
+			case renewed[rec.SerialHex()]:
+				r.Certs.Renewed++
+			default:
 				r.Certs.Expiring++
 				r.Certs.Soonest = append(r.Certs.Soonest, rec)
 			}
 		}
 	}
+	r.Alert = r.Alert || r.Certs.Expiring > 0
 	return r, nil
 }
 

@@ -37,6 +37,12 @@ type Store struct {
 	password func() (string, error)
 	pwCache  string
 
+	// AskAgain, when set, is called after a CA password that does not
+	// decrypt the key, with the number of tries so far; true asks the
+	// password source once more. The CLI sets it when the password is
+	// typed at a prompt, where a typo should cost a retype, not the run.
+	AskAgain func(err error, tries int) bool
+
 	caCheck    sync.Once // checkCAsUsable, once per opened home
 	caCheckErr error
 }
@@ -138,29 +144,54 @@ func (s *Store) Authority(slug string) (*Authority, error) {
 }
 
 // WrongPasswordError says the CA password does not open a CA key.
-type WrongPasswordError struct{ Path string }
+type WrongPasswordError struct {
+	Path  string
+	Tries int // passwords tried, when more than one was asked for
+}
 
 func (e *WrongPasswordError) Error() string {
+	if e.Tries > 1 {
+		return fmt.Sprintf("the CA password does not decrypt %s (%d tries)", e.Path, e.Tries)
+	}
 	return fmt.Sprintf("the CA password does not decrypt %s", e.Path)
 }
 
 // Key decrypts and returns the CA's private key, asking for the password the
-// first time a key is needed.
+// first time a key is needed, and again while AskAgain allows after one
+// that does not decrypt it.
 func (s *Store) Key(a *Authority) (crypto.Signer, error) {
 	if a.key != nil {
 		return a.key, nil
 	}
-	if s.pwCache == "" {
+	var k crypto.Signer
+	var err error
+	if s.pwCache != "" {
+		k, err = readCAKey(a.KeyPath(), s.pwCache)
+	} else {
 		if s.password == nil {
 			return nil, errors.New("the CA key is needed but no CA password source was given")
 		}
-		pw, err := s.password()
-		if err != nil {
-			return nil, err
+		for tries := 1; ; tries++ {
+			var pw string
+			if pw, err = s.password(); err != nil {
+				return nil, err
+			}
+			k, err = readCAKey(a.KeyPath(), pw)
+			// Kept even when wrong, as the one answer: a later key is
+			// not asked for again after the last try.
+			s.pwCache = pw
+			var wrong *WrongPasswordError
+			if !errors.As(err, &wrong) {
+				break
+			}
+			if s.AskAgain == nil || !s.AskAgain(err, tries) {
+				if tries > 1 {
+					wrong.Tries = tries
+				}
+				break
+			}
 		}
-		s.pwCache = pw
 	}
-	k, err := readCAKey(a.KeyPath(), s.pwCache)
 	if err != nil {
 		return nil, err
 	}

@@ -4,8 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/certmint/certmint/internal/textsafe"
 	"io"
+
+	"github.com/certmint/certmint/internal/textsafe"
 
 	"github.com/urfave/cli/v2"
 )

@@ -13,7 +13,6 @@ import (
 
 	"github.com/certmint/certmint/batch"
 	"github.com/certmint/certmint/ca"
-	"github.com/certmint/certmint/internal/fsutil"
 	"github.com/certmint/certmint/internal/secret"
 	"github.com/certmint/certmint/internal/textsafe"
 	"github.com/certmint/certmint/templates"
@@ -29,15 +28,18 @@ func batchCommand() *cli.Command {
 		Description: "The CSV has a header; cn is required; optional columns: san (several separated by ';'),\n" +
 			"name (the bundle folder, default the CN), c, o, ou, st, l, days, password, and key (the row's\n" +
 			"key type, e.g. rsa:4096, one the template accepts; default: --key, else the template's).\n" +
+			"Columns are separated by commas, or by semicolons (Excel in many locales) or tabs when the\n" +
+			"header has no comma.\n" +
 			"Each row gets OUT/<name>/ with the template's files. Bad rows are reported with their line\n" +
-			"number and the others go on (unless --fail-fast); exit status 1 if any row failed. Rerunning\n" +
-			"the same command skips rows whose bundle is complete and redoes torn ones.",
+			"number and the others go on (unless --fail-fast); exit status 1 if any row failed. The summary\n" +
+			"counts every row once: issued, reissued, skipped, failed or not started (after Ctrl-C).\n" +
+			"Rerunning the same command skips rows whose bundle is complete and redoes torn ones.",
 		Flags: []cli.Flag{
 			homeFlag, templateFlag, keyFlag,
 			&cli.StringFlag{Name: "input", Aliases: []string{"i"}, Usage: "the CSV `FILE` (- for standard input)"},
 			&cli.IntFlag{Name: "jobs", Aliases: []string{"j"}, Value: runtime.NumCPU(), Usage: "parallel workers"},
 			outFlag,
-			&cli.BoolFlag{Name: "random-passwords", Usage: "a generated password per row, written to OUT/passwords.csv (0600), never printed"},
+			&cli.BoolFlag{Name: "random-passwords", Aliases: []string{"random-password"}, Usage: "a generated password per row, written to OUT/passwords.csv (0600), never printed"},
 			&cli.BoolFlag{Name: "fail-fast", Usage: "stop at the first bad row"},
 			&cli.StringFlag{Name: "format", Usage: "files to write instead of the template's: crt,key,pfx,chain,cer"},
 			passwordFileFlag, passwordFlag, caPasswordFileFlag,
@@ -50,7 +52,7 @@ func batchCommand() *cli.Command {
 type batchRowJSON struct {
 	Line    int      `json:"line"`
 	CN      string   `json:"cn"`
-	Status  string   `json:"status"` // issued, skipped, reissued, failed
+	Status  string   `json:"status"` // issued, skipped, reissued, failed, not_started
 	Serial  string   `json:"serial,omitempty"`
 	Files   []string `json:"files,omitempty"`
 	Error   string   `json:"error,omitempty"`
@@ -103,11 +105,14 @@ func batchAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	s, err := openHome(c, caPassword(c, false).Resolve)
+	s, err := openCA(c)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
+	if err := unlockCA(s); err != nil {
+		return err
+	}
 	formats := opts.Formats
 	if formats == nil {
 		formats = t.Output.Formats
@@ -135,67 +140,37 @@ func batchAction(c *cli.Context) error {
 			bar.ChangeMax(n)
 		}
 	}
-	var issued, skipped, redone, failed, interrupted atomic.Int64
-	var failures []string
+	var tally batchTally
 	start := time.Now()
 	failFast := c.Bool("fail-fast")
 	var stopReading atomic.Bool
 	var shortPW []string // lines whose password column is short
+	nextRow := rows.Next
+	var pipe *pipeRows
+	if !readsToEnd(in) {
+		pipe = newPipeRows(c.Context, rows.Next)
+		nextRow = pipe.next
+	}
 	read := func() (*batch.Row, error) {
 		if stopReading.Load() {
 			return nil, errFailFast
 		}
-		row, err := rows.Next()
+		row, err := nextRow()
 		if row != nil && needPW && row.Password != "" && secret.ShortWarning("", row.Password, minBundlePassword) != "" {
 			shortPW = append(shortPW, strconv.Itoa(row.Line))
 		}
 		return row, err
 	}
-	err = s.IssueBatch(c.Context, opts, read, func(r ca.BatchResult) {
-		j := batchRowJSON{Line: r.Row.Line, CN: r.Row.CN}
+	printRow := func(j batchRowJSON) {
 		where := fmt.Sprintf("line %d", j.Line)
 		if j.CN != "" {
 			where += " (" + textsafe.Quote(j.CN) + ")"
 		}
 		switch {
-		case r.Err != nil && errors.Is(r.Err, context.Canceled):
-			// Interrupted before it was signed: not a failure of the row;
-			// the rerun issues it.
-			interrupted.Add(1)
-			return
-		case r.Err != nil:
-			failed.Add(1)
-			j.Status, j.Error = "failed", r.Err.Error()
-			// What to change in the row, as the reader's own row errors say
-			// it (a required subject field is only found missing here).
-			var re *templates.RequestError
-			if errors.As(r.Err, &re) && !re.Hint.IsZero() {
-				j.Error += " (" + namerFor(c).text(re.Hint) + ")"
-			}
-			var le *fsutil.LinkError
-			if errors.As(r.Err, &le) {
-				j.Error += " (" + hintFor(c, le) + ")"
-			}
-			failures = append(failures, fmt.Sprintf("%s: %s", where, j.Error))
-			if failFast {
-				stopReading.Store(true)
-			}
-		case r.Skipped:
-			skipped.Add(1)
-			j.Status = "skipped"
-		default:
-			if r.Redone {
-				redone.Add(1)
-				j.Status = "reissued"
-			} else {
-				issued.Add(1)
-				j.Status = "issued"
-			}
-			j.Serial, j.Files = r.Issued.Serial, r.Issued.Files
-		}
-		switch {
 		case jsonOut:
 			o.json(j)
+		case j.Status == notStarted:
+			// Counted in the summary; a line each would bury the failures.
 		case bar != nil:
 			bar.Add(1)
 			if j.Status == "failed" {
@@ -209,11 +184,51 @@ func batchAction(c *cli.Context) error {
 				o.infof("line %d: %s %s %s", j.Line, j.Status, textsafe.Quote(j.CN), j.Serial)
 			}
 		}
+	}
+	err = s.IssueBatch(c.Context, opts, read, func(r ca.BatchResult) {
+		j := batchRowJSON{Line: r.Row.Line, CN: r.Row.CN}
+		switch {
+		case r.Err != nil && errors.Is(r.Err, context.Canceled):
+			// Interrupted before it was signed: not a failure of the row;
+			// the rerun issues it.
+			j.Status = notStarted
+		case r.Err != nil:
+			j.Status, j.Error = "failed", r.Err.Error()
+			// What to change in the row, in the CSV's terms: the reader's
+			// own row errors carry their hint already; a required subject
+			// field or a validity past the CA's is only found here.
+			if h := hintFor(c, r.Err); h != "" {
+				j.Error += " (" + batch.ColumnHint(h) + ")"
+			}
+			if failFast {
+				stopReading.Store(true)
+			}
+		case r.Skipped:
+			j.Status = "skipped"
+		default:
+			j.Status = "issued"
+			if r.Redone {
+				j.Status = "reissued"
+			}
+			j.Serial, j.Files = r.Issued.Serial, r.Issued.Files
+		}
+		tally.add(j.Status)
+		printRow(j)
 	})
 	if bar != nil {
 		bar.Finish()
 	}
 	elapsed := time.Since(start)
+	// Stopped before the end (Ctrl-C, --fail-fast): the rows never read
+	// are not started either, so the summary accounts for every row.
+	var unread string
+	if c.Context.Err() != nil || errors.Is(err, errFailFast) {
+		unread = tally.rest(rows, pipe, func(line int, cn string) {
+			printRow(batchRowJSON{Line: line, CN: cn, Status: notStarted})
+		})
+	}
+	// Ctrl-C after the last row changed nothing.
+	interrupted := c.Context.Err() != nil && (tally.notStarted > 0 || unread != "")
 	if len(shortPW) > 0 {
 		lines := "line " + shortPW[0]
 		if len(shortPW) > 1 {
@@ -222,31 +237,30 @@ func batchAction(c *cli.Context) error {
 		o.warnf("the password column has fewer than %d characters on %s; those passwords are used, but longer ones are much harder to guess",
 			minBundlePassword, lines)
 	}
-	done := issued.Load() + redone.Load()
+	done := tally.issued + tally.redone
 	// A batch stopped before its first row (the CA key did not open) has
 	// nothing to report but the error.
-	if err != nil && err != errFailFast && done+skipped.Load()+failed.Load() == 0 {
+	if err != nil && err != errFailFast && c.Context.Err() == nil && tally.rows() == 0 {
 		return err
 	}
 	if !jsonOut {
-		rate := ""
-		if done > 0 {
-			rate = fmt.Sprintf(", %.1f certificates/s", float64(done)/elapsed.Seconds())
-		}
-		o.infof("Batch %s: %d issued, %d reissued (torn), %d skipped (already complete), %d failed, in %s%s.",
-			opts.Out, issued.Load(), redone.Load(), skipped.Load(), failed.Load(), elapsed.Round(time.Millisecond), rate)
+		o.infof("%s", tally.summary(opts.Out, unread, elapsed))
 		if opts.RandomPasswords && done > 0 {
 			o.infof("Passwords: %s (0600; keep it safe, it is the only copy).", strings.TrimSuffix(opts.Out, "/")+"/"+ca.PasswordsFile)
 		}
 	}
-	if c.Context.Err() != nil {
-		return fmt.Errorf("interrupted after %d new bundles (%d rows were not done); run the same command again to finish", done, interrupted.Load())
+	if interrupted {
+		return fmt.Errorf("interrupted: %s; run the same command again to finish (it skips the rows already done)", tally.notDone(unread))
 	}
-	if err != nil && err != errFailFast {
+	if err != nil && err != errFailFast && c.Context.Err() == nil {
 		return err
 	}
-	if n := failed.Load(); n > 0 {
-		return fmt.Errorf("%d of %d rows failed (the others are done; fix the rows and run the same command again)", n, n+done+skipped.Load())
+	if tally.failed > 0 {
+		msg := fmt.Sprintf("%d of %d rows failed", tally.failed, tally.rows())
+		if errors.Is(err, errFailFast) {
+			return fmt.Errorf("%s; stopped there (--fail-fast): %s; fix the row and run the same command again", msg, tally.notDone(unread))
+		}
+		return fmt.Errorf("%s (the others are done; fix the rows and run the same command again)", msg)
 	}
 	return nil
 }

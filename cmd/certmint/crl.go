@@ -15,7 +15,7 @@ func crlCommand() *cli.Command {
 			if err := noArgs(c); err != nil {
 				return err
 			}
-			s, err := openHome(c, caPassword(c, false).Resolve)
+			s, err := openCA(c)
 			if err != nil {
 				return err
 			}

@@ -58,13 +58,15 @@ func doctorAction(c *cli.Context) error {
 	// The CA password is only needed to publish a CRL, so only asked for
 	// when repairing.
 	var password func() (string, error)
+	src := caPassword(c, false)
 	if o.Repair {
-		password = caPassword(c, false).Resolve
+		password = src.Resolve
 	}
 	s, err := openHome(c, password)
 	if err != nil {
 		return err
 	}
+	askCAAgain(c, s, src)
 	defer s.Close()
 	r, err := doctor.Run(c.Context, s, o)
 	if err != nil {

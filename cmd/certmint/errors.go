@@ -119,7 +119,10 @@ var errorTable = []errorKind{
 	kind[*ca.ExistsError](exitFailed, func(*ca.ExistsError, namer) string {
 		return "use the existing CA, or give another folder with --home"
 	}),
-	kind[*ca.WrongPasswordError](exitFailed, func(*ca.WrongPasswordError, namer) string {
+	kind[*ca.WrongPasswordError](exitFailed, func(e *ca.WrongPasswordError, _ namer) string {
+		if e.Tries > 1 { // typed at the prompt, and retyped
+			return "nothing was changed; the CA password is the one set at `certmint init`"
+		}
 		return "check CERTMINT_CA_PASSWORD or the file given with --ca-password-file"
 	}),
 	kind[*ca.CAUnusableError](exitFailed, own),
@@ -203,6 +206,9 @@ var errorTable = []errorKind{
 	kind[*fsutil.TooLargeError](exitFailed, nil),
 	kind[*fsutil.FolderError](exitUsage, nil),
 	kind[*secret.MissingError](exitFailed, own),
+	// Ctrl-C at a prompt is reported (and exits 130) before the table is
+	// read; Ctrl-D is a failure whose hint says how to give the password.
+	kind[*secret.PromptError](exitFailed, own),
 	kind[*pkifile.WrongPasswordError](exitFailed, func(*pkifile.WrongPasswordError, namer) string {
 		return "check CERTMINT_PASSWORD or the file given with --password-file (passwords are case-sensitive; a password file's first line is the password)"
 	}),
@@ -307,6 +313,9 @@ func report(w io.Writer, err error, cmd *cli.Command) int {
 	if errors.As(err, new(silent)) {
 		return code
 	}
+	if reportInterrupted(w, err) {
+		return exitInterrupted
+	}
 	// Messages quote the names they take from certificates, CSRs and CSV
 	// files; escaping each line (textsafe.Escape) is the guard for one
 	// quoted nowhere, so an error never drives the terminal and every line
@@ -364,6 +373,14 @@ func (n namer) name(in input.Name) string {
 		return string(in)
 	}
 	if n.cmd != nil {
+		// The flag's own name first: batch's --random-passwords also
+		// answers to --random-password, but is written as it is listed.
+		for _, a := range alts {
+			name := strings.TrimLeft(a, "-")
+			if f := findFlag(n.cmd, name); strings.HasPrefix(a, "-") && f != nil && f.Names()[0] == name {
+				return a
+			}
+		}
 		for _, a := range alts {
 			if strings.HasPrefix(a, "-") && findFlag(n.cmd, strings.TrimLeft(a, "-")) != nil {
 				return a

@@ -29,8 +29,9 @@ var (
 		Usage: "the .pfx / key password on the command line (visible to other users; prefer --password-file)",
 	}
 	randomPasswordFlag = &cli.BoolFlag{
-		Name:  "random-password",
-		Usage: "generate the .pfx / key password and write it to BASE.password (0600)",
+		Name:    "random-password",
+		Aliases: []string{"random-passwords"}, // batch's name for it
+		Usage:   "generate the .pfx / key password and write it to BASE.password (0600)",
 	}
 	forceFlag = &cli.BoolFlag{
 		Name:  "force",

@@ -139,12 +139,15 @@ func issueAction(c *cli.Context) error {
 // issueFromCA opens the home, refuses a bad request before asking for any
 // password, then issues and prints.
 func issueFromCA(c *cli.Context, req ca.IssueRequest) error {
-	s, err := openHome(c, caPassword(c, false).Resolve)
+	s, err := openCA(c)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
 	if err := s.CheckRequest(c.Context, req); err != nil {
+		return err
+	}
+	if err := unlockCA(s); err != nil {
 		return err
 	}
 	if err := resolveBundlePassword(c, &req); err != nil {

@@ -4,13 +4,14 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"github.com/certmint/certmint/internal/testkit"
 	"io"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/certmint/certmint/internal/testkit"
 )
 
 const caPW = "cli-test-ca-password"

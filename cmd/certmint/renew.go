@@ -45,7 +45,7 @@ func renewAction(c *cli.Context) error {
 			return err
 		}
 	}
-	s, err := openHome(c, caPassword(c, false).Resolve)
+	s, err := openCA(c)
 	if err != nil {
 		return err
 	}
@@ -68,6 +68,9 @@ func renewAction(c *cli.Context) error {
 		output(c).warnf("%s", namerFor(c).text(warning))
 	}
 	if err := s.CheckRequest(c.Context, req); err != nil {
+		return err
+	}
+	if err := unlockCA(s); err != nil {
 		return err
 	}
 	if err := resolveBundlePassword(c, &req); err != nil {

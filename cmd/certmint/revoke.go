@@ -40,7 +40,7 @@ func revokeAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	s, err := openHome(c, caPassword(c, false).Resolve)
+	s, err := openCA(c)
 	if err != nil {
 		return err
 	}

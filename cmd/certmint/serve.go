@@ -51,7 +51,7 @@ func serveAction(c *cli.Context) error {
 	h := &crl.Handler{Dir: c.String("dir"), Prefix: c.String("prefix")}
 	var store *ca.Store
 	if h.Dir == "" || c.IsSet(homeFlag.Name) {
-		s, err := openHome(c, caPassword(c, false).Resolve)
+		s, err := openCA(c)
 		if err != nil {
 			var nf *ca.NotFoundError
 			if errors.As(err, &nf) && h.Dir == "" {
@@ -150,7 +150,7 @@ func checkAddr(addr string) error {
 
 // nextDue is the earliest nextUpdate of the published CRLs.
 func nextDue(s *ca.Store) string {
-	r, err := s.Status(context.Background(), 0, 0, time.Now())
+	r, err := s.Status(context.Background(), ca.StatusOptions{Now: time.Now()})
 	if err != nil || len(r.CRLs) == 0 {
 		return "they expire"
 	}

@@ -64,7 +64,7 @@ func signAction(c *cli.Context) error {
 	if err := prepareOut(c, req.Out); err != nil {
 		return err
 	}
-	s, err := openHome(c, caPassword(c, false).Resolve)
+	s, err := openCA(c)
 	if err != nil {
 		return err
 	}

@@ -14,12 +14,18 @@ import (
 func statusCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "status",
-		Usage: "expiry report for the CA certificates, the CRLs and the issued certificates",
-		Description: "Exits with status 1 when a CA certificate or a CRL is inside the warning window, expired or\n" +
-			"missing, so a monitoring job can alert: an expired CRL breaks every validator at once.",
+		Usage: "expiry report for the CA certificates, the CRLs and the issued certificates; exit 1 when anything needs attention",
+		Description: "Exit status 1 when anything is inside its warning window, expired or missing: an issued\n" +
+			"certificate within --warn (30 days) of its end that was not renewed, a CA certificate within\n" +
+			"--ca-warn (90 days), a CRL past half its lifetime (or within --crl-warn). 0 when all is well.\n" +
+			"Expired and revoked issued certificates are counted but do not change the exit status.\n\n" +
+			"Let cron or a monitoring job page on the exit status, e.g. (mail goes out only on trouble):\n" +
+			"  30 2 * * *  certmint status --home /srv/certmint/pki >/dev/null || certmint status --home /srv/certmint/pki\n" +
+			"or check `\"alert\": true` in --json.",
 		Flags: []cli.Flag{
 			homeFlag,
-			&cli.StringFlag{Name: "warn", Value: "7d", Usage: "warning window `SPAN` for CA and issued certificates (7d, 2w, 48h)"},
+			&cli.StringFlag{Name: "warn", Value: "30d", Usage: "warning window `SPAN` for issued certificates (30d, 2w, 48h)"},
+			&cli.StringFlag{Name: "ca-warn", Value: "90d", Usage: "warning window `SPAN` for the CA certificates"},
 			&cli.StringFlag{Name: "crl-warn", Usage: "warning window `SPAN` for CRLs (default: the smaller of --warn and half the CRL's lifetime)"},
 			jsonFlag,
 		},
@@ -29,20 +35,32 @@ func statusCommand() *cli.Command {
 
 // errAlert makes status exit 1 without an error line of its own: the
 // report already says what is wrong.
-var errAlert = errors.New("a CA certificate or CRL needs attention")
+var errAlert = errors.New("something needs attention")
+
+// statusWindow reads a warning window flag.
+func statusWindow(c *cli.Context, name, example string) (time.Duration, error) {
+	d, err := templates.ParseDuration(c.String(name))
+	if err != nil {
+		return 0, usageHint("e.g. --"+name+" "+example, "--%s: %v", name, err)
+	}
+	return d, nil
+}
 
 func statusAction(c *cli.Context) error {
 	if err := noArgs(c); err != nil {
 		return err
 	}
-	warn, err := templates.ParseDuration(c.String("warn"))
-	if err != nil {
-		return usageHint("e.g. --warn 7d", "--warn: %v", err)
+	var opts ca.StatusOptions
+	var err error
+	if opts.Warn, err = statusWindow(c, "warn", "30d"); err != nil {
+		return err
 	}
-	var crlWarn time.Duration
+	if opts.CAWarn, err = statusWindow(c, "ca-warn", "90d"); err != nil {
+		return err
+	}
 	if c.IsSet("crl-warn") {
-		if crlWarn, err = templates.ParseDuration(c.String("crl-warn")); err != nil {
-			return usageHint("e.g. --crl-warn 2d", "--crl-warn: %v", err)
+		if opts.CRLWarn, err = statusWindow(c, "crl-warn", "2d"); err != nil {
+			return err
 		}
 	}
 	s, err := openHome(c, nil)
@@ -51,7 +69,8 @@ func statusAction(c *cli.Context) error {
 	}
 	defer s.Close()
 	now := time.Now()
-	r, err := s.Status(c.Context, warn, crlWarn, now)
+	opts.Now = now
+	r, err := s.Status(c.Context, opts)
 	if err != nil {
 		return err
 	}
@@ -61,39 +80,20 @@ func statusAction(c *cli.Context) error {
 			Serial   string `json:"serial"`
 			CN       string `json:"cn"`
 			NotAfter string `json:"not_after"`
+			DaysLeft int    `json:"days_left"`
 		}
-		var expiring []soon
+		expiring := []soon{}
 		for _, rec := range r.Certs.Soonest {
-			expiring = append(expiring, soon{rec.SerialHex(), rec.CN, rec.NotAfter.UTC().Format(time.RFC3339)})
+			expiring = append(expiring, soon{rec.SerialHex(), rec.CN, rec.NotAfter.UTC().Format(time.RFC3339), int(rec.NotAfter.Sub(now).Hours() / 24)})
 		}
 		if err := o.json(map[string]any{
-			"warn": templates.FormatDuration(warn), "cas": r.CAs, "crls": r.CRLs, "certificates": r.Certs, "expiring": expiring, "alert": r.Alert,
+			"warn": templates.FormatDuration(opts.Warn), "ca_warn": templates.FormatDuration(opts.CAWarn),
+			"cas": r.CAs, "crls": r.CRLs, "certificates": r.Certs, "expiring": expiring, "alert": r.Alert,
 		}); err != nil {
 			return err
 		}
 	} else {
-		mark := map[string]string{ca.StateOK: "ok     ", ca.StateWarn: "WARN   ", ca.StateExpired: "EXPIRED", ca.StateMissing: "MISSING"}
-		o.infof("CA certificates (warning window %s):", templates.FormatDuration(warn))
-		for _, a := range r.CAs {
-			o.infof("  %s %-28s expires %s (%d days)", mark[a.State], a.Slug, a.NotAfter.Format("2006-01-02"), a.DaysLeft)
-		}
-		o.infof("CRLs:")
-		for _, l := range r.CRLs {
-			if l.State == ca.StateMissing {
-				o.infof("  %s %-28s %s", mark[l.State], l.Slug, l.Error)
-				continue
-			}
-			o.infof("  %s %-28s number %d, %d revoked, next update %s (in %s; warning at %s)", mark[l.State], l.Slug, l.Number, l.Revoked,
-				l.NextUpdate.Format("2006-01-02 15:04 MST"), human(l.NextUpdate.Sub(now)), templates.FormatDuration(l.Window.Round(time.Minute)))
-		}
-		o.infof("Issued certificates: %d valid, %d expiring within %s, %d expired, %d revoked.",
-			r.Certs.Valid, r.Certs.Expiring, templates.FormatDuration(warn), r.Certs.Expired, r.Certs.Revoked)
-		for _, rec := range r.Certs.Soonest {
-			o.infof("  %s %s expires %s", rec.SerialHex(), textsafe.Quote(rec.CN), rec.NotAfter.Format("2006-01-02"))
-		}
-		if r.Alert {
-			o.infof("Run `certmint crl` to re-sign the CRLs (or keep `certmint serve` running with the CA password).")
-		}
+		printStatus(o, r, now)
 	}
 	if r.Alert {
 		return silent{errAlert}
@@ -101,15 +101,98 @@ func statusAction(c *cli.Context) error {
 	return nil
 }
 
+func printStatus(o out, r *ca.StatusReport, now time.Time) {
+	mark := map[string]string{ca.StateOK: "ok     ", ca.StateWarn: "WARN   ", ca.StateExpired: "EXPIRED", ca.StateMissing: "MISSING",
+		ca.StateRevoked: "REVOKED", ca.StateNotYetValid: "NOT YET"}
+	o.infof("CA certificates (warning %s before they expire):", spanWords(r.CAWarn))
+	caTrouble, crlTrouble := false, false
+	for _, a := range r.CAs {
+		line := fmt.Sprintf("  %s %-28s expires %s (%s)", mark[a.State], a.Slug, a.NotAfter.Format("2006-01-02"), whenWords(a.NotAfter, now))
+		if a.Problem != "" {
+			line += ": " + a.Problem
+		}
+		o.infof("%s", line)
+		caTrouble = caTrouble || a.State != ca.StateOK
+	}
+	o.infof("CRLs:")
+	for _, l := range r.CRLs {
+		crlTrouble = crlTrouble || l.State != ca.StateOK
+		if l.State == ca.StateMissing {
+			o.infof("  %s %-28s %s", mark[l.State], l.Slug, l.Error)
+			continue
+		}
+		o.infof("  %s %-28s number %d, %d revoked, next update %s (%s; warning %s before)", mark[l.State], l.Slug, l.Number, l.Revoked,
+			l.NextUpdate.Format("2006-01-02 15:04 MST"), whenWords(l.NextUpdate, now), spanWords(l.Window))
+	}
+	renewed := ""
+	if r.Certs.Renewed > 0 {
+		renewed = fmt.Sprintf(" (and %d already renewed)", r.Certs.Renewed)
+	}
+	o.infof("Issued certificates: %d valid, %d expiring within %s%s, %d expired, %d revoked.",
+		r.Certs.Valid, r.Certs.Expiring, spanWords(r.Warn), renewed, r.Certs.Expired, r.Certs.Revoked)
+	for _, rec := range r.Certs.Soonest {
+		o.infof("  WARN    %s %s expires %s (%s)", rec.SerialHex(), textsafe.Quote(rec.CN), rec.NotAfter.Format("2006-01-02"), whenWords(rec.NotAfter, now))
+	}
+	// What to do, for each kind of trouble.
+	if r.Certs.Expiring > 0 {
+		o.infof("Renew each expiring certificate with `certmint renew SERIAL` (add --revoke-old once the new one is installed).")
+	}
+	if crlTrouble {
+		o.infof("Run `certmint crl` to re-sign the CRLs (or keep `certmint serve` running with the CA password).")
+	}
+	if caTrouble {
+		o.infof("A CA certificate that expires or cannot be used takes every certificate it vouches for with it: plan its replacement now.")
+	}
+}
+
+// whenWords says when t is, from now, in words: "in 3 days", "in 5 hours",
+// "2 days ago". The date is printed beside it; this is the distance.
+func whenWords(t, now time.Time) string {
+	d := t.Sub(now)
+	switch {
+	case d >= time.Minute:
+		return "in " + unitWords(d)
+	case d > -time.Minute:
+		return "now"
+	}
+	return unitWords(-d) + " ago"
+}
+
+// unitWords is a duration in its largest whole unit: days from 2 days,
+// hours from 2 hours, else minutes, rounded down ("47 hours", not "1 day").
+func unitWords(d time.Duration) string {
+	switch {
+	case d >= 48*time.Hour:
+		return plural(int(d/(24*time.Hour)), "day")
+	case d >= 2*time.Hour:
+		return plural(int(d/time.Hour), "hour")
+	}
+	return plural(int(d/time.Minute), "minute")
+}
+
+// spanWords is a warning window in words, to the hour: "30 days",
+// "3 days 12 hours" (half of a 7-day CRL's life), "6 hours".
+func spanWords(d time.Duration) string {
+	days, hours := int(d/(24*time.Hour)), int(d%(24*time.Hour)/time.Hour)
+	switch {
+	case d <= 0:
+		return "0 minutes"
+	case days == 0 && hours == 0:
+		return plural(int(d/time.Minute), "minute")
+	case days == 0:
+		return plural(hours, "hour")
+	case hours == 0:
+		return plural(days, "day")
+	}
+	return plural(days, "day") + " " + plural(hours, "hour")
+}
+
+func plural(n int, unit string) string {
+	if n == 1 {
+		return "1 " + unit
+	}
+	return fmt.Sprintf("%d %ss", n, unit)
+}
+
 // silent is an error whose message was already shown; report prints nothing.
 type silent struct{ error }
-
-func human(d time.Duration) string {
-	if d < 0 {
-		return "the past"
-	}
-	if d >= 48*time.Hour {
-		return fmt.Sprintf("%d days", int(d.Hours()/24))
-	}
-	return d.Round(time.Minute).String()
-}

@@ -119,23 +119,71 @@ func (s Source) resolve() (string, error) {
 		}
 		prompt = terminalPrompt
 	}
-	pw, err := prompt(fmt.Sprintf("%s: ", capitalize(s.What)))
-	if err != nil {
-		return "", err
-	}
-	if pw == "" {
-		return "", fmt.Errorf("empty %s", s.What)
-	}
-	if s.Confirm {
-		again, err := prompt(fmt.Sprintf("%s again: ", capitalize(s.What)))
+	return s.promptFor(prompt)
+}
+
+// Tries is how many times a prompt asks for a password before it gives
+// up: an empty answer or two that do not match here, a CA password that
+// does not decrypt the key in the caller (Prompts says when to ask again).
+const Tries = 3
+
+// promptFor asks for the password, twice when it is new, and asks again
+// (up to Tries times) after an empty answer or a confirmation that does
+// not match: a typo costs a retype, not the run. Ctrl-C and Ctrl-D leave
+// at once with a *PromptError.
+func (s Source) promptFor(prompt func(string) (string, error)) (string, error) {
+	for try := 1; ; try++ {
+		pw, err := s.ask(prompt, capitalize(s.What)+": ")
 		if err != nil {
 			return "", err
 		}
-		if again != pw {
-			return "", fmt.Errorf("the two %ss do not match", s.What)
+		var problem string
+		switch {
+		case pw == "":
+			problem = fmt.Sprintf("empty %s", s.What)
+		case !s.Confirm:
+			return pw, nil
+		default:
+			again, err := s.ask(prompt, capitalize(s.What)+" again: ")
+			if err != nil {
+				return "", err
+			}
+			if again == pw {
+				return pw, nil
+			}
+			problem = fmt.Sprintf("the two %ss do not match", s.What)
 		}
+		if try == Tries {
+			return "", fmt.Errorf("%s (%d tries); nothing was changed", problem, Tries)
+		}
+		s.warn(fmt.Sprintf("%s; type it again (%d more %s)", problem, Tries-try, plural(Tries-try, "try", "tries")))
 	}
-	return pw, nil
+}
+
+// ask shows one prompt and turns Ctrl-C and Ctrl-D (or the end of the
+// input) into a *PromptError that names the password.
+func (s Source) ask(prompt func(string) (string, error), text string) (string, error) {
+	pw, err := prompt(text)
+	switch {
+	case errors.Is(err, ErrInterrupted):
+		return "", &PromptError{Src: s, Interrupted: true}
+	case errors.Is(err, io.EOF):
+		return "", &PromptError{Src: s}
+	}
+	return pw, err
+}
+
+// Prompts reports whether Resolve would ask on the terminal: no value,
+// file or environment variable gives the password. A password typed
+// there that turns out wrong may be asked again; one from a file may not.
+func (s Source) Prompts() bool {
+	if s.Value != "" || s.File != "" {
+		return false
+	}
+	if v, ok := os.LookupEnv(s.Env); s.Env != "" && ok && v != "" {
+		return false
+	}
+	return s.Prompt != nil || term.IsTerminal(int(os.Stdin.Fd()))
 }
 
 func (s Source) readFile() (string, error) {
@@ -169,17 +217,6 @@ func (s Source) warn(msg string) {
 	if s.Warn != nil {
 		s.Warn(msg)
 	}
-}
-
-func terminalPrompt(prompt string) (string, error) {
-	// Prompts go to stderr so stdout stays clean for --json.
-	fmt.Fprint(os.Stderr, prompt)
-	pw, err := term.ReadPassword(int(os.Stdin.Fd()))
-	fmt.Fprintln(os.Stderr)
-	if err != nil {
-		return "", fmt.Errorf("reading password: %w", err)
-	}
-	return string(pw), nil
 }
 
 // ReadLine is a Prompt that reads one line from r, for tests and pipes.
@@ -218,6 +255,13 @@ func capitalize(s string) string {
 		return s
 	}
 	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 func orDefault(s, def string) string {

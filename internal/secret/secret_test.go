@@ -2,6 +2,7 @@ package secret
 
 import (
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -19,6 +20,12 @@ func prompts(answers ...string) (func(string) (string, error), *[]string) {
 		}
 		a := answers[0]
 		answers = answers[1:]
+		switch a {
+		case "^C":
+			return "", ErrInterrupted
+		case "^D":
+			return "", io.EOF
+		}
 		return a, nil
 	}, &asked
 }
@@ -49,6 +56,8 @@ func TestResolve(t *testing.T) {
 		want      string
 		wantErr   string
 		missing   bool // want *MissingError
+		ctrlC     bool // want a *PromptError, Interrupted
+		ctrlD     bool // want a *PromptError, not Interrupted
 		wantWarn  string
 		wantAsked []string
 	}{
@@ -60,9 +69,17 @@ func TestResolve(t *testing.T) {
 		{name: "empty env is not a password", emptyEnv: true, answers: []string{"typed"}, want: "typed", wantAsked: []string{"Bundle password: "}},
 		{name: "prompt", answers: []string{"typed"}, want: "typed", wantAsked: []string{"Bundle password: "}},
 		{name: "prompt confirmed", confirm: true, answers: []string{"typed", "typed"}, want: "typed", wantAsked: []string{"Bundle password: ", "Bundle password again: "}},
-		{name: "prompt mismatch", confirm: true, answers: []string{"typed", "typo"}, wantErr: "the two bundle passwords do not match"},
-		{name: "prompt empty", answers: []string{""}, wantErr: "empty bundle password"},
-		{name: "prompt empty not confirmed", confirm: true, answers: []string{""}, wantErr: "empty bundle password", wantAsked: []string{"Bundle password: "}},
+		{name: "prompt mismatch asks again", confirm: true, answers: []string{"typed", "typo", "typed", "typed"}, want: "typed",
+			wantWarn:  "the two bundle passwords do not match; type it again (2 more tries)",
+			wantAsked: []string{"Bundle password: ", "Bundle password again: ", "Bundle password: ", "Bundle password again: "}},
+		{name: "prompt mismatch three times", confirm: true, answers: []string{"a", "b", "a", "b", "a", "b", "a", "a"},
+			wantErr: "the two bundle passwords do not match (3 tries); nothing was changed", wantWarn: "type it again (1 more try)"},
+		{name: "prompt empty asks again", answers: []string{"", "typed"}, want: "typed", wantWarn: "empty bundle password; type it again (2 more tries)"},
+		{name: "prompt empty three times", answers: []string{"", "", "", "typed"}, wantErr: "empty bundle password (3 tries)", wantWarn: "type it again (1 more try)"},
+		{name: "prompt empty not confirmed", confirm: true, answers: []string{"", "typed", "typed"}, want: "typed",
+			wantWarn: "empty bundle password", wantAsked: []string{"Bundle password: ", "Bundle password: ", "Bundle password again: "}},
+		{name: "Ctrl-C at the prompt", answers: []string{"^C"}, wantErr: "interrupted at the bundle password prompt; nothing was changed", ctrlC: true},
+		{name: "Ctrl-D at the confirmation", confirm: true, answers: []string{"typed", "^D"}, wantErr: "no bundle password typed (Ctrl-D); nothing was changed", ctrlD: true},
 		{name: "prompt error", answers: nil, wantErr: "no more answers"},
 		{name: "prompt error on confirm", confirm: true, answers: []string{"typed"}, wantErr: "no more answers"},
 		{name: "nothing and no terminal", noPrompt: true, missing: true, wantErr: "no bundle password given"},
@@ -95,6 +112,12 @@ func TestResolve(t *testing.T) {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("Resolve() = %q, %v; want error %q", got, err, tc.wantErr)
 				}
+				var pe *PromptError
+				if isPrompt := errors.As(err, &pe); isPrompt != (tc.ctrlC || tc.ctrlD) {
+					t.Errorf("error %T is PromptError: %v, want %v", err, isPrompt, tc.ctrlC || tc.ctrlD)
+				} else if isPrompt && pe.Interrupted != tc.ctrlC {
+					t.Errorf("PromptError.Interrupted = %v, want %v", pe.Interrupted, tc.ctrlC)
+				}
 				var me *MissingError
 				if isMissing := errors.As(err, &me); isMissing != tc.missing {
 					t.Errorf("error %T is MissingError: %v, want %v", err, isMissing, tc.missing)
@@ -114,7 +137,7 @@ func TestResolve(t *testing.T) {
 				t.Fatalf("Resolve() = %q, %v; want %q", got, err, tc.want)
 			}
 			if tc.wantWarn != "" {
-				if len(warnings) != 1 || !strings.Contains(warnings[0], tc.wantWarn) {
+				if !strings.Contains(strings.Join(warnings, "\n"), tc.wantWarn) {
 					t.Errorf("warnings = %q, want one containing %q", warnings, tc.wantWarn)
 				}
 			} else if len(warnings) != 0 {

@@ -1,0 +1,66 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/certmint/certmint/ca"
+	"github.com/certmint/certmint/internal/secret"
+	"github.com/urfave/cli/v2"
+)
+
+// exitInterrupted is the exit status after Ctrl-C at a prompt: 128 + SIGINT,
+// what a shell reports for a command that Ctrl-C stopped.
+const exitInterrupted = 130
+
+// openCA opens the CA home with the CA password from caPassword. A
+// password typed at the prompt that does not decrypt the CA key is asked
+// again, up to secret.Tries times in all; one from a file or the
+// environment is not (it would be the same again).
+func openCA(c *cli.Context) (*ca.Store, error) {
+	src := caPassword(c, false)
+	s, err := openHome(c, src.Resolve)
+	if err != nil {
+		return nil, err
+	}
+	askCAAgain(c, s, src)
+	return s, nil
+}
+
+// askCAAgain lets s ask again for a CA password typed at the prompt.
+func askCAAgain(c *cli.Context, s *ca.Store, src secret.Source) {
+	o := output(c)
+	s.AskAgain = func(_ error, tries int) bool {
+		if tries >= secret.Tries || !src.Prompts() {
+			return false
+		}
+		left := secret.Tries - tries
+		more := "tries"
+		if left == 1 {
+			more = "try"
+		}
+		// Without the key's path: the prompt is about the password.
+		fmt.Fprintf(o.stderr, "certmint: the CA password does not decrypt the CA key; type it again (%d more %s)\n", left, more)
+		return true
+	}
+}
+
+// unlockCA decrypts the issuing CA's key now, so that a command which also
+// needs a bundle password asks for the CA password first: a typo in it is
+// retyped at once, not after the bundle password was typed twice.
+func unlockCA(s *ca.Store) error {
+	_, err := s.Key(s.Issuing)
+	return err
+}
+
+// reportInterrupted prints a prompt left with Ctrl-C and says whether err
+// was one: it is the user's choice, not an error, and exits 130.
+func reportInterrupted(w io.Writer, err error) bool {
+	var pe *secret.PromptError
+	if !errors.As(err, &pe) || !pe.Interrupted {
+		return false
+	}
+	fmt.Fprintf(w, "certmint: %s\n", pe.Error())
+	return true
+}
