@@ -105,6 +105,7 @@ func TestPostgres(t *testing.T) {
 		{"RevokeIssuingCA", TestRevokeIssuingCA},
 		{"Renew", TestRenew},
 		{"ListAndStatus", TestListAndStatus},
+		{"StatusAlerts", TestStatusAlerts},
 		{"PublishCRLNumbersIncrease", TestPublishCRLNumbersIncrease},
 		{"PublishCRLConcurrent", TestPublishCRLConcurrent},
 		{"IssueConcurrent", TestIssueConcurrent},

@@ -134,36 +134,33 @@ func (s *Store) Status(ctx context.Context, o StatusOptions) (*StatusReport, err
 	for _, c := range r.CRLs {
 		r.Alert = r.Alert || c.State != StateOK
 	}
-	recs, err := s.List(ctx, ListOptions{Now: now})
+	// Counted by the database, and only the certificates inside the
+	// window read: a home may hold 100,000.
+	counts, err := s.DB.Count(ctx, now, now.Add(warn))
 	if err != nil {
 		return nil, err
 	}
-	// A certificate that a valid one renews needs nothing more; the
-	// renewal records the serial it replaces (Metadata.Renews).
-	renewed := map[string]bool{}
-	for _, rec := range recs {
-		if rec.Meta.Renews != "" && rec.State(now) == "valid" {
-			renewed[rec.Meta.Renews] = true
+	r.Certs.Valid, r.Certs.Expired, r.Certs.Revoked = counts.Valid, counts.Expired, counts.Revoked
+	// Expired ones are counted, never alerted on: an expired certificate
+	// stays in the database for good, and would page every day after.
+	if counts.Expiring > 0 {
+		soon, err := s.List(ctx, ListOptions{Expiring: warn, Now: now})
+		if err != nil {
+			return nil, err
 		}
-	}
-	for _, rec := range recs {
-		switch rec.State(now) {
-		case "revoked":
-			r.Certs.Revoked++
-		case "expired":
-			// Counted, never alerted on: an expired certificate stays in
-			// the database for good, and would page every day after.
-			r.Certs.Expired++
-		default:
-			r.Certs.Valid++
-			switch {
-			case rec.NotAfter.Sub(now) > warn:
-			case renewed[rec.SerialHex()]:
+		// A certificate that a valid one renews needs nothing more; the
+		// renewal records the serial it replaces (Metadata.Renews).
+		renewed, err := s.DB.RenewedSerials(ctx, now)
+		if err != nil {
+			return nil, err
+		}
+		for _, rec := range soon {
+			if renewed[rec.SerialHex()] {
 				r.Certs.Renewed++
-			default:
-				r.Certs.Expiring++
-				r.Certs.Soonest = append(r.Certs.Soonest, rec)
+				continue
 			}
+			r.Certs.Expiring++
+			r.Certs.Soonest = append(r.Certs.Soonest, rec)
 		}
 	}
 	r.Alert = r.Alert || r.Certs.Expiring > 0

@@ -468,6 +468,35 @@ func (db *DB) Count(ctx context.Context, now, warnBefore time.Time) (Counts, err
 	return c, nil
 }
 
+// RenewedSerials returns the serials (uppercase hex) that valid
+// certificates renew (Metadata.Renews): status counts a certificate in its
+// warning window as done when one of them names it. Only the rows that
+// name one are decoded.
+func (db *DB) RenewedSerials(ctx context.Context, now time.Time) (map[string]bool, error) {
+	q := `SELECT json_extract(metadata, '$.renews') FROM certificates
+		WHERE status = 'good' AND expiry > ? AND instr(metadata, '"renews"') > 0`
+	if db.postgres {
+		q = `SELECT metadata->>'renews' FROM certificates
+		WHERE status = 'good' AND expiry > ? AND (metadata->>'renews') IS NOT NULL`
+	}
+	rows, err := db.x.QueryContext(ctx, db.x.Rebind(q), now.UTC())
+	if err != nil {
+		return nil, fmt.Errorf("issuance database: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]bool{}
+	for rows.Next() {
+		var serial sql.NullString
+		if err := rows.Scan(&serial); err != nil {
+			return nil, fmt.Errorf("issuance database: %w", err)
+		}
+		if serial.String != "" {
+			out[strings.ToUpper(serial.String)] = true
+		}
+	}
+	return out, rows.Err()
+}
+
 // ValidSerialForCN returns the serial of a good, unexpired certificate of
 // the template whose CN is cn, compared without case (DNS names, RFC
 // 4343), or nil.
