@@ -385,17 +385,15 @@ func (db *DB) List(ctx context.Context, f ListFilter) ([]*Record, error) {
 	}
 	q := `SELECT ` + cols + ` FROM certificates WHERE 1 = 1`
 	var args []any
-	template := `json_extract(metadata, '$.template')`
-	if db.postgres {
-		template = `(metadata->>'template')`
-	}
 	if !f.IncludeCAs {
-		q += ` AND COALESCE(` + template + `, '') <> ?`
-		args = append(args, IssuingCATemplate)
+		c, a := db.templateIsNot(IssuingCATemplate)
+		q += ` AND ` + c
+		args = append(args, a...)
 	}
 	if f.Template != "" {
-		q += ` AND ` + template + ` = ?`
-		args = append(args, f.Template)
+		c, a := db.templateIs(f.Template)
+		q += ` AND ` + c
+		args = append(args, a...)
 	}
 	now := f.Now.UTC()
 	switch f.State {
@@ -440,6 +438,28 @@ func (db *DB) List(ctx context.Context, f ListFilter) ([]*Record, error) {
 	return out, rows.Err()
 }
 
+// templateIs is the condition that a record's template is name, and its
+// arguments. On SQLite the metadata is JSON text: json_extract parses it,
+// which over 100,000 rows costs a quarter of a second, so rows whose text
+// does not even contain the quoted name are passed over first.
+func (db *DB) templateIs(name string) (string, []any) {
+	if db.postgres {
+		return `(metadata->>'template') = ?`, []any{name}
+	}
+	quoted, _ := json.Marshal(name)
+	return `instr(metadata, ?) > 0 AND json_extract(metadata, '$.template') = ?`, []any{string(quoted), name}
+}
+
+// templateIsNot is the condition that a record's template is not name (or
+// it has none).
+func (db *DB) templateIsNot(name string) (string, []any) {
+	if db.postgres {
+		return `COALESCE(metadata->>'template', '') <> ?`, []any{name}
+	}
+	quoted, _ := json.Marshal(name)
+	return `(metadata IS NULL OR instr(metadata, ?) = 0 OR COALESCE(json_extract(metadata, '$.template'), '') <> ?)`, []any{string(quoted), name}
+}
+
 // Counts are the end-entity records by state.
 type Counts struct {
 	Valid, Expiring, Expired, Revoked int
@@ -449,19 +469,16 @@ type Counts struct {
 // are the valid ones that end before warnBefore. One aggregate query, not
 // a read of every row.
 func (db *DB) Count(ctx context.Context, now, warnBefore time.Time) (Counts, error) {
-	template := `json_extract(metadata, '$.template')`
-	if db.postgres {
-		template = `(metadata->>'template')`
-	}
+	notCA, notCAArgs := db.templateIsNot(IssuingCATemplate)
 	q := db.x.Rebind(`SELECT
 		COALESCE(SUM(CASE WHEN status = 'good' AND expiry > ? THEN 1 ELSE 0 END), 0),
 		COALESCE(SUM(CASE WHEN status = 'good' AND expiry > ? AND expiry <= ? THEN 1 ELSE 0 END), 0),
 		COALESCE(SUM(CASE WHEN status = 'good' AND expiry <= ? THEN 1 ELSE 0 END), 0),
 		COALESCE(SUM(CASE WHEN status = 'revoked' THEN 1 ELSE 0 END), 0)
-		FROM certificates WHERE COALESCE(` + template + `, '') <> ?`)
+		FROM certificates WHERE ` + notCA)
 	var c Counts
 	n, w := now.UTC(), warnBefore.UTC()
-	err := db.x.QueryRowxContext(ctx, q, n, n, w, n, IssuingCATemplate).Scan(&c.Valid, &c.Expiring, &c.Expired, &c.Revoked)
+	err := db.x.QueryRowxContext(ctx, q, append([]any{n, n, w, n}, notCAArgs...)...).Scan(&c.Valid, &c.Expiring, &c.Expired, &c.Revoked)
 	if err != nil {
 		return c, fmt.Errorf("issuance database: counting certificates: %w", err)
 	}
