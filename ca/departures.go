@@ -34,6 +34,7 @@ func (e *RequirementError) HintText() string { return e.Hint }
 // with a CSR's requester, so the key files are not expected.
 func departures(req IssueRequest, formats []templates.Format, days int, signing bool) (warnings []string, err error) {
 	t := req.Template
+	formats = templates.WithImplied(formats) // an installer brings its .pfx
 	depart := func(rule, what, hint string, forced bool) error {
 		c := t.Rule(rule)
 		if c.Level == templates.Requirement && !forced {

@@ -36,7 +36,7 @@ func (s *Store) SignCSR(ctx context.Context, req IssueRequest, csr *x509.Certifi
 		}
 	}
 	for _, f := range req.Formats {
-		if f == templates.FormatKey || f == templates.FormatPFX {
+		if f.NeedsKey() {
 			return nil, &UsageError{Msg: fmt.Sprintf("--format %s needs the private key, which stays with the requester", f),
 				Hint: "use --format crt,chain,cer"}
 		}
