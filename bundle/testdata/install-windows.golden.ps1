@@ -120,7 +120,10 @@ if (Test-InStore -Store 'My' -Thumbprint $Pfx.Thumbprint) {
     if ($leaf.Count -eq 0) {
         throw ('{0} does not hold the certificate this script was written for (thumbprint {1}). Nothing was imported from it.' -f $file, $Pfx.Thumbprint)
     }
-    $null = Import-PfxCertificate -FilePath $file -CertStoreLocation $where -Password $password
+    # Exportable, as 1E asks of the certificate of a workgroup device: "For
+    # workgroup and non-Windows devices, the private key must be
+    # exportable." (The key is in the .pfx next to this script anyway.)
+    $null = Import-PfxCertificate -FilePath $file -CertStoreLocation $where -Password $password -Exportable
     if (-not (Test-InStore -Store 'My' -Thumbprint $Pfx.Thumbprint)) {
         throw ('Import-PfxCertificate did not put the {0} into {1}' -f $what, $where)
     }

@@ -90,6 +90,19 @@ func TestCLIInstallers(t *testing.T) {
 		t.Error("the renewal did not rewrite the profile with its password")
 	}
 
+	// batch: the installer brings its .pfx, whose password is the bundle
+	// password; every row gets both files.
+	fleet := t.TempDir()
+	hosts := writeFile(t, t.TempDir(), "hosts.csv", "cn\nlx-01\nlx-02\n", 0o644)
+	if code, _, stderr := runCLI(t, "batch", "--home", home, "--template", "1e-client-workgroup", "--input", hosts, "--format", "install-linux", "--out", fleet); code != 0 {
+		t.Fatalf("batch --format install-linux: exit %d: %s", code, stderr)
+	}
+	for _, f := range []string{"lx-01/lx-01.pfx", "lx-01/lx-01-install-linux.sh", "lx-02/lx-02.pfx", "lx-02/lx-02-install-linux.sh"} {
+		if _, err := os.Stat(filepath.Join(fleet, f)); err != nil {
+			t.Errorf("batch: %v", err)
+		}
+	}
+
 	csr := csrFile(t, t.TempDir(), "w.csr", mustECKey(t), "W709", "W709")
 	existing := t.TempDir()
 	writeFile(t, existing, "W703-install.ps1", "mine", 0o644)
