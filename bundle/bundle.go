@@ -46,12 +46,20 @@ type Options struct {
 	WritePassword bool
 	// Note selects the install note of the "note" format.
 	Note templates.NoteKind
+	// ProfileSigner, when set, signs the mobileconfig format's profile
+	// into BASE.signed.mobileconfig as well.
+	ProfileSigner *ProfileSigner
+	// ProfilePassword puts Password into the profile's PKCS#12 payload
+	// (Apple recommends leaving it out: the device then asks for it).
+	ProfilePassword bool
 }
 
-// NeedsPassword reports whether the formats need a bundle password.
+// NeedsPassword reports whether the formats need a bundle password: a
+// .pfx (asked for or implied by an installer), the profile's PKCS#12, an
+// encrypted key.
 func NeedsPassword(formats []templates.Format, encryptKey bool) bool {
-	for _, f := range formats {
-		if f == templates.FormatPFX || (f == templates.FormatKey && encryptKey) {
+	for _, f := range templates.WithImplied(formats) {
+		if f == templates.FormatPFX || f == templates.FormatMobileconfig || (f == templates.FormatKey && encryptKey) {
 			return true
 		}
 	}
@@ -59,16 +67,17 @@ func NeedsPassword(formats []templates.Format, encryptKey bool) bool {
 }
 
 // Build returns the files of the bundle, in the order of templates.AllFormats.
+// An installer brings the files it imports (templates.WithImplied).
 func Build(o Options) ([]fsutil.File, error) {
 	if o.Leaf == nil {
 		return nil, errors.New("bundle: no certificate")
 	}
 	want := map[templates.Format]bool{}
-	for _, f := range o.Formats {
+	for _, f := range templates.WithImplied(o.Formats) {
 		want[f] = true
 	}
-	if (want[templates.FormatKey] || want[templates.FormatPFX]) && o.Key == nil {
-		return nil, errors.New("bundle: the key and .pfx formats need the private key")
+	if (want[templates.FormatKey] || want[templates.FormatPFX] || want[templates.FormatMobileconfig]) && o.Key == nil {
+		return nil, errors.New("bundle: the key, .pfx and profile formats need the private key")
 	}
 	if NeedsPassword(o.Formats, o.EncryptKey) && o.Password == "" {
 		return nil, errors.New("bundle: a password is needed for the .pfx or the encrypted key")
@@ -120,6 +129,12 @@ func Build(o Options) ([]fsutil.File, error) {
 				return nil, err
 			}
 			files = append(files, fsutil.File{Path: path(noteName(o.Base)), Data: []byte(text), Mode: fsutil.ModePublic})
+		default:
+			fs, err := installer(f, o, path)
+			if err != nil {
+				return nil, err
+			}
+			files = append(files, fs...)
 		}
 	}
 	if o.WritePassword && o.Password != "" {

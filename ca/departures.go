@@ -35,6 +35,7 @@ func (e *RequirementError) Message() input.Text {
 // with a CSR's requester, so the key files are not expected.
 func departures(req IssueRequest, formats []templates.Format, days int, signing bool) (warnings []input.Text, err error) {
 	t := req.Template
+	formats = templates.WithImplied(formats) // an installer brings its .pfx
 	depart := func(rule string, what, hint input.Text, forced bool) error {
 		c := t.Rule(rule)
 		if c.Level == templates.Requirement && !forced {

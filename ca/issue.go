@@ -51,6 +51,11 @@ type IssueRequest struct {
 	// Key is the leaf key to generate, within what the template accepts
 	// (key.allowed_*); zero: the template's key.
 	Key keys.Spec
+	// ProfileSigner signs the mobileconfig format's profile too
+	// (BASE.signed.mobileconfig); ProfilePassword puts the bundle password
+	// in the profile. See ca/installers.go.
+	ProfileSigner   *bundle.ProfileSigner
+	ProfilePassword bool
 	// Renews is the serial (hex) of the certificate this one replaces.
 	Renews   string
 	renewing *Record
@@ -181,6 +186,11 @@ func planRequest(req IssueRequest, home *Config, needPassword bool) (*plan, erro
 	p := &plan{req: req, formats: req.Formats}
 	if p.formats == nil {
 		p.formats = t.Output.Formats
+	}
+	// An installer brings the files it imports (the .pfx, the .cer files).
+	p.formats = templates.WithImplied(p.formats)
+	if err := checkInstallers(req, p.formats); err != nil {
+		return nil, err
 	}
 	if p.sans, err = resolveSANs(t, req.Subject.CommonName, req.SANs); err != nil {
 		return nil, err
@@ -361,6 +371,7 @@ func (s *Store) release(ctx context.Context, p *plan, key crypto.Signer, cert *x
 		Password: req.Password, EncryptKey: req.encryptKey(),
 		PFX: req.pfxEncryption(), FriendlyName: req.FriendlyName, PFXName: req.PFXName,
 		WritePassword: req.WritePassword, Note: req.Template.Output.Note,
+		ProfileSigner: req.ProfileSigner, ProfilePassword: req.ProfilePassword,
 	})
 	if err != nil {
 		return nil, err
@@ -381,7 +392,7 @@ func (s *Store) release(ctx context.Context, p *plan, key crypto.Signer, cert *x
 	}
 	meta := Metadata{Template: req.Template.Name, Subject: cert.Subject.String(), Files: paths,
 		Base: p.base, FriendlyName: req.FriendlyName, PFXName: req.PFXName, Renews: req.Renews,
-		PFX: string(req.PFX), NoCDP: req.NoCDP, EncryptKey: req.EncryptKey}
+		PFX: string(req.PFX), NoCDP: req.NoCDP, EncryptKey: req.EncryptKey, ProfilePassword: req.ProfilePassword}
 	if out, err := filepath.Abs(req.Out); err == nil {
 		meta.Out = out
 	}
@@ -487,6 +498,10 @@ func precheckNames(p *plan) []string {
 			add(p.base + "-chain.pem")
 		case templates.FormatNote:
 			add(p.base + "-install.txt")
+		default:
+			for _, n := range installerNames(p, f) {
+				add(n)
+			}
 		}
 	}
 	if p.req.WritePassword {

@@ -51,6 +51,7 @@ func (s *Store) RenewalRequest(ctx context.Context, serial *big.Int, out string)
 		Template: t, Subject: subject, SANs: names,
 		Out: old.Meta.Out, Base: old.Meta.Base, FriendlyName: old.Meta.FriendlyName, PFXName: old.Meta.PFXName,
 		Renews: old.SerialHex(), PFX: templates.PFXEncryption(old.Meta.PFX), NoCDP: old.Meta.NoCDP, EncryptKey: old.Meta.EncryptKey,
+		ProfilePassword: old.Meta.ProfilePassword,
 	}
 	// The new key is of the old one's type and size (an administrator who
 	// chose --key rsa:4096 keeps it), unless the template no longer accepts

@@ -36,7 +36,7 @@ func (s *Store) SignCSR(ctx context.Context, req IssueRequest, csr *x509.Certifi
 		}
 	}
 	for _, f := range req.Formats {
-		if f == templates.FormatKey || f == templates.FormatPFX {
+		if f.NeedsKey() {
 			return nil, &UsageError{Msg: input.Textf("%s needs the private key, which stays with the requester", input.Val(input.Format, f)),
 				Hint: input.Textf("use %s", input.Val(input.Format, "crt,chain,cer"))}
 		}

@@ -929,8 +929,9 @@ func (d *doctor) checkUnrecorded() error {
 	return nil
 }
 
-// secretExt are the bundle files that hold a key or a password.
-var secretExt = []string{".key", ".pfx", ".p12", ".password"}
+// secretExt are the bundle files that hold a key or a password (a
+// .mobileconfig holds the encrypted .pfx).
+var secretExt = []string{".key", ".pfx", ".p12", ".password", ".mobileconfig"}
 
 func (d *doctor) checkSecretModes() error {
 	for _, dir := range d.folders {

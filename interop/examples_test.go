@@ -24,14 +24,20 @@ var exampleRuns = []exampleRun{
 			"pki/certmint.toml", "pki/public/acme-lab-issuing-ca.crl", "pki/public/acme-lab-root-ca.crt",
 			"switch/tachyon.acme.local.pfx", "switch/tachyon.acme.local.crt", "switch/tachyon.acme.local.key",
 			"windows-domain/W701.ACME.LOCAL.pfx", "windows-domain/acme-lab-root-ca.cer", "windows-domain/acme-lab-issuing-ca.cer",
-			"windows-workgroup/W702.pfx", "linux/ubuntu-01.pfx",
+			"windows-workgroup/W702.pfx", "windows-workgroup/W702-install.ps1",
+			"linux/ubuntu-01.pfx", "linux/ubuntu-01-install-linux.sh", "linux/device/1E-client/ubuntu-01.pfx",
 			"macos/MAC01.local.pfx", "macos/MAC01.local-install.txt", "macos/acme-lab-root-ca.cer", "macos/acme-lab-issuing-ca.cer",
+			"macos/MAC01.local-install-macos.sh", "macos/MAC01.local.mobileconfig",
 			"code-signing/ACME Instruction Signing.pfx",
 		},
 		stdout: []string{
 			// The install note is shown.
 			"security add-trusted-cert -d -r trustRoot -k /Library/Keychains/System.keychain 'acme-lab-root-ca.cer'",
 			"security import 'MAC01.local.pfx' -k /Library/Keychains/System.keychain -t agg -f pkcs12",
+			// The installers: the Linux one run twice, the others checked.
+			"ok: sh linux/ubuntu-01-install-linux.sh FOLDER: installed, 0600; run again: Already present: certificate 'ubuntu-01'",
+			"powershell.exe -ExecutionPolicy Bypass -File .\\W702-install.ps1",
+			"ok: macos/MAC01.local.mobileconfig: root, issuing CA and identity payloads",
 			"== where the files are",
 			"All 1E lab certificates verified with openssl.",
 		},

@@ -60,6 +60,9 @@ type Metadata struct {
 	PFX        string `json:"pfx,omitempty"`         // "legacy" or "modern" when --pfx was given
 	NoCDP      bool   `json:"no_cdp,omitempty"`      // --no-cdp
 	EncryptKey bool   `json:"encrypt_key,omitempty"` // --encrypt-key
+	// ProfilePassword: the bundle password is in the .mobileconfig
+	// (--profile-password).
+	ProfilePassword bool `json:"profile_password,omitempty"`
 }
 
 // IssuingCATemplate is the template name recorded for the issuing CA's

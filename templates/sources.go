@@ -378,6 +378,8 @@ func (t *Template) Evaluates(rule string) bool {
 		return len(t.Output.Required) > 0
 	case "output.pfx_encryption", "output.pfx_chain":
 		return t.HasFormat(FormatPFX)
+	case "output.optional":
+		return len(t.Output.Optional) > 0
 	}
 	return slices.Contains(RuleKeys, rule)
 }
@@ -393,6 +395,6 @@ var RuleKeys = []string{
 	"san.require", "san.require_dns", "san.cn_in_san", "san.allow_dns", "san.allow_wildcard", "san.allow_ip", "san.allow_email", "san.allow_uri",
 	"revocation.crl_distribution_point", "revocation.aia",
 	"allow_self_signed", "unique_cn",
-	"output.required", "output.pfx_encryption", "output.pfx_chain",
+	"output.required", "output.optional", "output.pfx_encryption", "output.pfx_chain",
 	"validation", "validation.chain", "validation.key", "validation.expiry", "validation.revocation",
 }

@@ -157,7 +157,11 @@ type OutputRules struct {
 	Formats []Format `toml:"formats"`
 	// Required are the files --format may not leave out (004: "each
 	// CA-signed certificate contains a .key file and a .crt file").
-	Required      []Format      `toml:"required"`
+	Required []Format `toml:"required"`
+	// Optional are formats the template offers beyond the default set:
+	// the installers that fit its devices (install-windows for a Windows
+	// PC). Advice, never a requirement: --format asks for them.
+	Optional      []Format      `toml:"optional"`
 	PFXEncryption PFXEncryption `toml:"pfx_encryption"`
 	// Note is the install note the "note" format writes.
 	Note NoteKind `toml:"note"`

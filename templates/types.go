@@ -250,7 +250,8 @@ const (
 )
 
 // AllFormats lists every format in the order files are written and shown.
-var AllFormats = []Format{FormatCRT, FormatKey, FormatPFX, FormatChain, FormatCER, FormatNote}
+var AllFormats = []Format{FormatCRT, FormatKey, FormatPFX, FormatChain, FormatCER, FormatNote,
+	FormatInstallWindows, FormatInstallMacOS, FormatInstallLinux, FormatMobileconfig}
 
 func (f *Format) UnmarshalText(b []byte) error {
 	for _, k := range AllFormats {

@@ -201,6 +201,7 @@ func (t *Template) validate() ErrorList {
 	if t.Output.Note == NoteMacOS1E && !t.HasFormat(FormatPFX) {
 		bad("output.note", "the macOS note imports the .pfx; add \"pfx\" to output.formats")
 	}
+	t.validateInstallers(bad)
 
 	// lint: each exemption is reported at its own [[lint.exempt]] entry.
 	exLines := arrayTableLines(t.src, "lint.exempt")

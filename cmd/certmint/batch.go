@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/certmint/certmint/batch"
+	"github.com/certmint/certmint/bundle"
 	"github.com/certmint/certmint/ca"
 	"github.com/certmint/certmint/internal/secret"
 	"github.com/certmint/certmint/internal/textsafe"
@@ -117,10 +118,8 @@ func batchAction(c *cli.Context) error {
 	if formats == nil {
 		formats = t.Output.Formats
 	}
-	needPW := false
-	for _, f := range formats {
-		needPW = needPW || f == templates.FormatPFX || (f == templates.FormatKey && t.Key.Encrypt)
-	}
+	// A .pfx, one an installer brings, a profile's PKCS#12, an encrypted key.
+	needPW := bundle.NeedsPassword(formats, t.Key.Encrypt)
 	if needPW && !opts.RandomPasswords {
 		pw := bundlePassword(c)
 		pw.Alternatives = "--password-file FILE or --random-passwords"

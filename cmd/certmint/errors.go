@@ -349,6 +349,7 @@ var inputFlags = map[input.Name][]string{
 	input.Template: {"--template"}, input.CN: {"--cn"}, input.SAN: {"--san"}, input.Subject: {"--subject"},
 	input.Days: {"--days"}, input.Key: {"--key"}, input.Format: {"--format"}, input.FileName: {"--name"},
 	input.Out: {"--out"}, input.Force: {"--force"}, input.NoCDP: {"--no-cdp"}, input.PFX: {"--pfx"},
+	input.SignProfile: {"--sign-profile"}, input.ProfilePassword: {"--profile-password"},
 	input.PasswordEnv: {"CERTMINT_PASSWORD"}, input.PasswordFile: {"--password-file"},
 	input.RandomPassword: {"--random-password", "--random-passwords"},
 	input.Home:           {"--home"}, input.CAPassword: {"--ca-password-file"}, input.CAPasswordEnv: {"CERTMINT_CA_PASSWORD"},

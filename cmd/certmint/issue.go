@@ -20,13 +20,14 @@ func issueCommand() *cli.Command {
 			"The .pfx password comes from CERTMINT_PASSWORD, --password-file, --random-password or a prompt.",
 		Flags: []cli.Flag{
 			homeFlag, templateFlag, cnFlag, sanFlag, subjectFlag, keyFlag, outFlag, nameFlag,
-			&cli.StringFlag{Name: "format", Usage: "comma-separated files to write instead of the template's: crt,key,pfx,chain,cer"},
+			&cli.StringFlag{Name: "format", Usage: "comma-separated files to write instead of the template's: crt,key,pfx,chain,cer,note, or the installers install-windows,install-macos,install-linux,mobileconfig (a script brings the .pfx and .cer files it imports)"},
 			&cli.StringFlag{Name: "friendly-name", Usage: "PKCS#12 friendlyName shown by Windows and macOS (default: the CN)"},
 			daysFlag,
 			exampleFlag,
 			&cli.BoolFlag{Name: "no-cdp", Usage: "leave out the CRL distribution point, where the template's document allows it (Defender for IoT, for sites that run without certificate validation)"},
 			&cli.StringFlag{Name: "pfx", Usage: "PKCS#12 flavour instead of the template's: modern (AES-256, SHA-256 MAC) or legacy (3DES, SHA-1 MAC: macOS, Windows before 1709)"},
 			&cli.BoolFlag{Name: "encrypt-key", Usage: "encrypt BASE.key with the bundle password"},
+			signProfileFlag, profilePasswordFlag,
 			forceFlag,
 			jsonFlag,
 			passwordFileFlag, randomPasswordFlag, passwordFlag,
@@ -100,6 +101,9 @@ func issueRequest(c *cli.Context) (ca.IssueRequest, error) {
 		if err := req.PFX.UnmarshalText([]byte(c.String("pfx"))); err != nil {
 			return req, usageErrorf("--pfx: %v", err)
 		}
+	}
+	if err := installerOptions(c, &req); err != nil {
+		return req, err
 	}
 	return req, nil
 }

@@ -26,6 +26,7 @@ func renewCommand() *cli.Command {
 			jsonFlag,
 			passwordFileFlag, randomPasswordFlag, passwordFlag,
 			caPasswordFileFlag,
+			signProfileFlag,
 		},
 		Action: renewAction,
 	}
@@ -59,6 +60,9 @@ func renewAction(c *cli.Context) error {
 		return err
 	}
 	req.Force, req.Days = c.Bool(forceFlag.Name), days
+	if err := installerOptions(c, &req); err != nil {
+		return err
+	}
 	// Refused before any password is asked.
 	warning, err := ca.CheckRenewable(old, req.Force)
 	if err != nil {

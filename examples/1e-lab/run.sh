@@ -63,22 +63,40 @@ pfx_holds windows-domain/W701.ACME.LOCAL.pfx 3
 
 step "workgroup Windows PC (1e-client-workgroup): CN = the host name as hostname prints it"
 mkdir -p windows-workgroup
-"$certmint" issue --template 1e-client-workgroup --cn W702 --out windows-workgroup
+# install-windows, offered by the template: W702-install.ps1 imports the .pfx and both CAs on the PC.
+"$certmint" issue --template 1e-client-workgroup --cn W702 --format pfx,crt,chain,cer,install-windows --out windows-workgroup
 verify windows-workgroup/W702.crt sslclient
 shows windows-workgroup/W702.crt "Subject: CN = W702" "DNS:W702" "TLS Web Client Authentication" \
   "Digital Signature, Key Encipherment" "URI:$cdp"
 pfx_holds windows-workgroup/W702.pfx 3
+ps1=windows-workgroup/W702-install.ps1
+for want in "#Requires -RunAsAdministrator" "Import-PfxCertificate" "Store = 'Root'" "Store = 'CA'" \
+  "Thumbprint = '$(openssl x509 -in windows-workgroup/W702.crt -noout -fingerprint -sha1 | sed 's/.*=//; s/://g')'"; do
+  grep -qF -- "$want" "$ps1" || fail "$ps1 lacks: $want"
+done
+ok "$ps1: the .pfx into LocalMachine\\My, the root into Root, the issuing CA into CA, by thumbprint; on W702, as Administrator:"
+echo "   powershell.exe -ExecutionPolicy Bypass -File .\\W702-install.ps1"
 
 step "Linux device (1e-client-workgroup): the .pfx goes into the 1E Client's folders"
 mkdir -p linux
-"$certmint" issue --template 1e-client-workgroup --cn ubuntu-01 --out linux
+# install-linux, offered by the template: a script that copies the .pfx into the client's folder.
+"$certmint" issue --template 1e-client-workgroup --cn ubuntu-01 --format pfx,crt,chain,cer,install-linux --out linux
 verify linux/ubuntu-01.crt sslclient
 shows linux/ubuntu-01.crt "Subject: CN = ubuntu-01" "DNS:ubuntu-01" "TLS Web Client Authentication" "URI:$cdp"
 pfx_holds linux/ubuntu-01.pfx 3
+# Run it here against a stand-in for the 1E Client's folder, twice: the second run finds the file.
+mkdir -p linux/device/1E-client
+out=$(sh linux/ubuntu-01-install-linux.sh linux/device/1E-client) || fail "ubuntu-01-install-linux.sh: $out"
+grep -q "^Installed: " <<<"$out" || fail "ubuntu-01-install-linux.sh did not install: $out"
+out=$(sh linux/ubuntu-01-install-linux.sh linux/device/1E-client) || fail "ubuntu-01-install-linux.sh (again): $out"
+grep -q "^Already present: " <<<"$out" || fail "ubuntu-01-install-linux.sh, run again, did not find the .pfx: $out"
+cmp -s linux/ubuntu-01.pfx linux/device/1E-client/ubuntu-01.pfx || fail "the installed .pfx differs from the bundle's"
+ok "sh linux/ubuntu-01-install-linux.sh FOLDER: installed, 0600; run again: $(head -1 <<<"$out")"
 
 step "Mac (1e-client-macos): CN exactly as typed, a .pfx that security import reads, one .cer per CA"
 mkdir -p macos
-"$certmint" issue --template 1e-client-macos --cn MAC01.local --out macos
+# install-macos and mobileconfig, offered by the template, beside its default files.
+"$certmint" issue --template 1e-client-macos --cn MAC01.local --format pfx,crt,cer,note,install-macos,mobileconfig --out macos
 verify macos/MAC01.local.crt sslclient
 shows macos/MAC01.local.crt "Subject: CN = MAC01.local" "DNS:MAC01.local" "TLS Web Client Authentication" "URI:$cdp"
 pfx_holds macos/MAC01.local.pfx 3
@@ -102,6 +120,20 @@ grep -qF "security import 'MAC01.local.pfx' -k /Library/Keychains/System.keychai
 grep -qF -- "-T '/Library/Application Support/1E/Client/1E.Client'" "$note" || fail "$note does not give the 1E Client access to the key"
 echo "   the install note to follow on the Mac ($note):"
 sed 's/^/   | /' "$note"
+script=macos/MAC01.local-install-macos.sh
+bash -n "$script" || fail "$script does not parse"
+for want in "security add-trusted-cert -d -r trustRoot -k \"\$KEYCHAIN\" \"\$file\"" \
+  "security import \"\$here/\$PFX_FILE\" -k \"\$KEYCHAIN\" -t agg -f pkcs12 -P \"\$password\" -T \"\$CLIENT\"" \
+  "CN='MAC01.local'"; do
+  grep -qF -- "$want" "$script" || fail "$script lacks: $want"
+done
+ok "$script: the same commands, after checking the Mac's host name is MAC01.local; on the Mac: sudo bash ./MAC01.local-install-macos.sh"
+profile=macos/MAC01.local.mobileconfig
+for want in "<string>com.apple.security.root</string>" "<string>com.apple.security.pkcs1</string>" \
+  "<string>com.apple.security.pkcs12</string>" "<string>System</string>" "<string>local.acme.pki.certmint.MAC01.local</string>"; do
+  grep -qF -- "$want" "$profile" || fail "$profile lacks: $want"
+done
+ok "$profile: root, issuing CA and identity payloads, System scope, for an MDM (the device asks for the .pfx password)"
 
 step "code signing for custom instructions (1e-code-signing): SHA256RSA, one .pfx for TIMS"
 mkdir -p code-signing
@@ -150,8 +182,11 @@ cat <<EOF
   windows-domain/W701.ACME.LOCAL.pfx   W701: Local Computer > Personal (Import-PfxCertificate -CertStoreLocation Cert:\\LocalMachine\\My)
   windows-domain/*.cer                 every Windows device: the root in Trusted Root CAs, the issuing CA in Intermediate CAs (or by Group Policy)
   windows-workgroup/W702.pfx           W702: Local Computer > Personal, and the two .cer files as above
-  linux/ubuntu-01.pfx                  ubuntu-01: the 1E Client's installation folders ("the client requires the certificate exists as a .pfx file")
-  macos/MAC01.local.pfx, macos/*.cer   MAC01.local: follow macos/MAC01.local-install.txt (security add-trusted-cert, security import)
+  windows-workgroup/W702-install.ps1   or run it on W702 as Administrator: it imports the .pfx and the .cer files next to it
+  linux/ubuntu-01.pfx                  ubuntu-01: the 1E Client's installation folders ("the client requires the certificate exists as a .pfx file"):
+                                       sudo sh ./ubuntu-01-install-linux.sh FOLDER copies it there
+  macos/MAC01.local.pfx, macos/*.cer   MAC01.local: follow macos/MAC01.local-install.txt (security add-trusted-cert, security import),
+                                       or sudo bash ./MAC01.local-install-macos.sh, or give macos/MAC01.local.mobileconfig to the MDM
   code-signing/ACME Instruction Signing.pfx
                                        the TIMS user's Personal store; register the certificate in your 1E license
   pki/public/                          serve at http://pki.acme.local (see examples/publish); every certificate names $cdp

@@ -34,6 +34,9 @@ const (
 	PasswordEnv    Name = "password-env"
 	PasswordFile   Name = "password-file"
 	RandomPassword Name = "random-password"
+	// A configuration profile (the mobileconfig format).
+	SignProfile     Name = "sign-profile"
+	ProfilePassword Name = "profile-password"
 
 	// The CA.
 	Home          Name = "home"
@@ -69,7 +72,7 @@ const (
 var Names = []Name{Template, CN, SAN, Subject, Days, Key, Format, FileName, Out, Force, NoCDP, PFX, PasswordEnv, PasswordFile,
 	RandomPassword, Home, CAPassword, CAPasswordEnv, IssuingCA, Status, RootCN, IssuingCN, RootDays, IssuingDays,
 	IssuingKey, Country, State, Locality, Org, OU, DatabaseURL, DatabaseEnv, In, To, NoKeys, NoCerts, KeyFile, Chain,
-	Legacy, FriendlyName}
+	Legacy, FriendlyName, SignProfile, ProfilePassword}
 
 // Ref is an input in a message, with the value given or proposed for it.
 type Ref struct {
