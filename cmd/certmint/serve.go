@@ -26,7 +26,8 @@ func serveCommand() *cli.Command {
 			"--ca-password-file) it re-signs each CRL when half its lifetime has passed. Its index page lists\n" +
 			"the root, then the CAs under it, with thumbprints and CRL state, and links each CA's .crt, .cer\n" +
 			"(base64), -chain.pem, .crl and .crl.pem; the .cer and -chain.pem are made from the .crt files.\n" +
-			"It warns when it listens on another host or port than the base URL names.",
+			"It warns when it listens on another host or port than the base URL names.\n" +
+			"With --metrics it serves Prometheus metrics at /metrics (or on --metrics-addr): see the README.",
 		Flags: []cli.Flag{
 			homeFlag,
 			&cli.StringFlag{Name: "addr", Value: "127.0.0.1:8080", Usage: "listen `ADDRESS` (use :80 to serve the CDP on every interface)"},
@@ -35,6 +36,8 @@ func serveCommand() *cli.Command {
 			&cli.DurationFlag{Name: "check-every", Value: time.Minute, Usage: "how often to check whether a CRL needs re-signing"},
 			&cli.BoolFlag{Name: "quiet", Usage: "no access log"},
 			caPasswordFileFlag,
+			metricsFlag,
+			metricsAddrFlag,
 		},
 		Action: serveAction,
 	}
@@ -45,6 +48,9 @@ func serveAction(c *cli.Context) error {
 		return err
 	}
 	if err := checkAddr(c.String("addr")); err != nil {
+		return err
+	}
+	if err := checkMetricsFlags(c); err != nil {
 		return err
 	}
 	o := output(c)
@@ -98,6 +104,12 @@ func serveAction(c *cli.Context) error {
 	for _, w := range crl.ListenWarnings(h.BaseURL, h.Listen, h.Prefix) {
 		o.warnf("%s", w)
 	}
+	sm, err := setupMetrics(c, o, h, store)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer sm.close()
 
 	if store != nil && c.String("dir") == "" {
 		// Re-signing needs both CA keys; without the password the folder is
@@ -115,10 +127,11 @@ func serveAction(c *cli.Context) error {
 		}
 	}
 
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second}
+	srv := &http.Server{Handler: sm.handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second}
 	fmt.Fprintf(o.stderr, "certmint: serving %s at http://%s%s/ (Ctrl-C stops)\n", filepath.Clean(h.Dir), ln.Addr(), h.Prefix)
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ln) }()
+	sm.serve(errc)
 	select {
 	case err := <-errc:
 		return err
@@ -127,7 +140,7 @@ func serveAction(c *cli.Context) error {
 	// Graceful shutdown: finish the responses in flight.
 	shutdownCtx, stop := context.WithTimeout(context.Background(), 5*time.Second)
 	defer stop()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
+	if err := errors.Join(srv.Shutdown(shutdownCtx), sm.shutdown(shutdownCtx)); err != nil {
 		return err
 	}
 	fmt.Fprintln(o.stderr, "certmint: stopped")
