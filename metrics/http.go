@@ -3,6 +3,7 @@ package metrics
 import (
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -66,9 +67,13 @@ func (m *Metrics) Instrument(next http.Handler) http.Handler {
 }
 
 // Handler serves the metrics in the Prometheus text format (or what the
-// scraper's Accept header asks for).
+// scraper's Accept header asks for). A scrape counts certificates in the
+// database (a full scan: ~0.1 to 0.4 s for 100,000 of them on SQLite), so
+// at most two run at once, whoever sends them (503 beyond); one that
+// takes longer than a scraper waits (10 s by default) is answered 503.
 func (m *Metrics) Handler() http.Handler {
-	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg, ErrorLog: m})
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg, ErrorLog: m,
+		MaxRequestsInFlight: 2, Timeout: 10 * time.Second})
 }
 
 // Mux serves the metrics at /metrics and everything else with site,

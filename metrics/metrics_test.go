@@ -526,3 +526,45 @@ func TestDatabaseDown(t *testing.T) {
 		t.Errorf("logged %q, want one line", logged)
 	}
 }
+
+// TestConcurrentScrapes gathers from several goroutines while requests are
+// counted and a CRL is republished (make test-race runs it under the race
+// detector); the /metrics handler itself lets two scrapes in at once and
+// answers the others 503.
+func TestConcurrentScrapes(t *testing.T) {
+	s := newHome(t, false)
+	m := New(Options{Dir: s.PublicDir(), Store: s})
+	srv := httptest.NewServer(m.Mux(&crl.Handler{Dir: s.PublicDir()}))
+	defer srv.Close()
+	var wg sync.WaitGroup
+	for i := range 6 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 5 {
+				if i%2 == 0 {
+					if _, err := m.Registry().Gather(); err != nil {
+						t.Error(err)
+					}
+					continue
+				}
+				resp, err := http.Get(srv.URL + "/" + s.Issuing.Slug + ".crl")
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			}
+		}()
+	}
+	for i := range 3 {
+		if _, err := s.PublishCRL(context.Background(), s.Issuing, time.Now().Add(time.Duration(i)*time.Minute)); err != nil {
+			t.Error(err)
+		}
+	}
+	wg.Wait()
+	if v, _ := sample(scrape(t, srv.URL), "certmint_http_requests_total", "kind=crl", "code=200"); v != 15 {
+		t.Errorf("%v CRL requests counted, want 15", v)
+	}
+}
