@@ -54,7 +54,7 @@ func setupMetrics(c *cli.Context, o out, h *crl.Handler, store *ca.Store) (*serv
 		what = " (no CA home: requests and the served CRLs and CA certificates only, no certificate counts)"
 	}
 	if addr == "" {
-		fmt.Fprintf(o.stderr, "certmint: Prometheus metrics at %s%s\n", metrics.Path, what)
+		fmt.Fprintf(o.stderr, "certmint: Prometheus metrics at http://%s%s%s\n", h.Listen, metrics.Path, what)
 		return &serveMetrics{handler: m.Mux(h)}, nil
 	}
 	ln, err := net.Listen("tcp", addr)

@@ -96,8 +96,8 @@ func TestServeMetrics(t *testing.T) {
 		t.Fatalf("revoke: %s", stderr)
 	}
 	base, stderr := startServe(t, "--home", home, "--metrics")
-	if !strings.Contains(stderr.String(), "Prometheus metrics at /metrics") {
-		t.Errorf("serve does not say where the metrics are:\n%s", stderr)
+	if m := metricsAtRe.FindStringSubmatch(stderr.String()); m == nil || m[1] != base+"/metrics" {
+		t.Errorf("serve does not say the metrics are at %s/metrics:\n%s", base, stderr)
 	}
 	root, issuing := "cli-root-ca", "cli-issuing-ca"
 	for path, want := range map[string]int{"/" + issuing + ".crl": 200, "/" + root + ".crt": 200, "/": 200, "/missing.crl": 404} {
