@@ -40,6 +40,10 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	fixtureHome = filepath.Join(dir, "pki")
+	// The fixture is SQLite; a CERTMINT_DATABASE_URL given for
+	// BenchmarkScrapeScale's home on PostgreSQL is for that home only.
+	dbURL, dbURLSet := os.LookupEnv(ca.DatabaseURLEnv)
+	os.Unsetenv(ca.DatabaseURLEnv)
 	s, err := ca.Init(context.Background(), ca.InitOptions{
 		Home: fixtureHome, RootCN: "Metrics Root CA", IssuingCN: "Metrics Issuing CA",
 		BaseURL: "http://pki.metrics.test/pki", Org: "Test Org", Country: "US",
@@ -54,6 +58,9 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	s.Close()
+	if dbURLSet {
+		os.Setenv(ca.DatabaseURLEnv, dbURL)
+	}
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
