@@ -26,8 +26,7 @@ func serveCommand() *cli.Command {
 			"--ca-password-file) it re-signs each CRL when half its lifetime has passed. Its index page lists\n" +
 			"the root, then the CAs under it, with thumbprints and CRL state, and links each CA's .crt, .cer\n" +
 			"(base64), -chain.pem, .crl and .crl.pem; the .cer and -chain.pem are made from the .crt files.\n" +
-			"It warns when it listens on another host or port than the base URL names.\n" +
-			"With --metrics it serves Prometheus metrics at /metrics (or on --metrics-addr): see the README.",
+			"It warns when it listens on another host or port than the base URL names.",
 		Flags: []cli.Flag{
 			homeFlag,
 			&cli.StringFlag{Name: "addr", Value: "127.0.0.1:8080", Usage: "listen `ADDRESS` (use :80 to serve the CDP on every interface)"},
@@ -97,6 +96,12 @@ func serveAction(c *cli.Context) error {
 	if err != nil {
 		return fmt.Errorf("cannot listen on %s: %w", c.String("addr"), err)
 	}
+	sm, err := setupMetrics(c, o, h, store, ln.Addr().String())
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer sm.close()
 	ctx, cancel := context.WithCancel(c.Context)
 	defer cancel()
 	// The index page shows these too; here they reach whoever starts it.
@@ -104,12 +109,6 @@ func serveAction(c *cli.Context) error {
 	for _, w := range crl.ListenWarnings(h.BaseURL, h.Listen, h.Prefix) {
 		o.warnf("%s", w)
 	}
-	sm, err := setupMetrics(c, o, h, store)
-	if err != nil {
-		ln.Close()
-		return err
-	}
-	defer sm.close()
 
 	if store != nil && c.String("dir") == "" {
 		// Re-signing needs both CA keys; without the password the folder is
@@ -127,8 +126,9 @@ func serveAction(c *cli.Context) error {
 		}
 	}
 
-	srv := &http.Server{Handler: sm.handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second}
 	fmt.Fprintf(o.stderr, "certmint: serving %s at http://%s%s/ (Ctrl-C stops)\n", filepath.Clean(h.Dir), ln.Addr(), h.Prefix)
+	srv.Handler = sm.wrap(srv.Handler) // --metrics: requests counted, /metrics beside the files
 	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ln) }()
 	sm.serve(errc)

@@ -21,13 +21,24 @@ var (
 		Usage: "serve the metrics on this `ADDRESS` instead of --addr, e.g. 127.0.0.1:8081 when --addr is public (implies --metrics)"}
 )
 
-// serveMetrics is what --metrics adds to serve: the handler for --addr
-// (the site, counted, with /metrics unless --metrics-addr moves it), and
-// the server of --metrics-addr, already listening, or nil.
+// serveMetrics is what --metrics adds to serve: the metrics (nil without
+// --metrics), and the server of --metrics-addr, already listening, or nil.
 type serveMetrics struct {
-	handler http.Handler
-	srv     *http.Server
-	ln      net.Listener
+	m   *metrics.Metrics
+	srv *http.Server
+	ln  net.Listener
+}
+
+// wrap is the handler for --addr: site, its requests counted, with
+// /metrics beside it unless --metrics-addr moved the metrics away.
+func (sm *serveMetrics) wrap(site http.Handler) http.Handler {
+	switch {
+	case sm.m == nil:
+		return site
+	case sm.srv != nil:
+		return sm.m.Instrument(site)
+	}
+	return sm.m.Mux(site)
 }
 
 // checkMetricsFlags refuses a bad --metrics-addr before anything is opened.
@@ -38,14 +49,14 @@ func checkMetricsFlags(c *cli.Context) error {
 	return nil
 }
 
-// setupMetrics wires the metrics around the site handler h when --metrics
-// or --metrics-addr is given; store is nil when serving --dir without a
-// home, which leaves only the request counters and what the served files
-// say.
-func setupMetrics(c *cli.Context, o out, h *crl.Handler, store *ca.Store) (*serveMetrics, error) {
+// setupMetrics makes the metrics of the folder h serves when --metrics or
+// --metrics-addr is given, and listens on --metrics-addr; listen is
+// --addr's listener. store is nil when serving --dir without a home,
+// which leaves only the request counters and what the served files say.
+func setupMetrics(c *cli.Context, o out, h *crl.Handler, store *ca.Store, listen string) (*serveMetrics, error) {
 	addr := c.String(metricsAddrFlag.Name)
 	if !c.Bool(metricsFlag.Name) && addr == "" {
-		return &serveMetrics{handler: h}, nil
+		return &serveMetrics{}, nil
 	}
 	m := metrics.New(metrics.Options{Dir: h.Dir, Prefix: h.Prefix, Store: store, Version: version,
 		Logf: func(f string, args ...any) { o.warnf(f, args...) }})
@@ -54,8 +65,8 @@ func setupMetrics(c *cli.Context, o out, h *crl.Handler, store *ca.Store) (*serv
 		what = " (no CA home: requests and the served CRLs and CA certificates only, no certificate counts)"
 	}
 	if addr == "" {
-		fmt.Fprintf(o.stderr, "certmint: Prometheus metrics at http://%s%s%s\n", h.Listen, metrics.Path, what)
-		return &serveMetrics{handler: m.Mux(h)}, nil
+		fmt.Fprintf(o.stderr, "certmint: Prometheus metrics at http://%s%s%s\n", listen, metrics.Path, what)
+		return &serveMetrics{m: m}, nil
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -65,7 +76,7 @@ func setupMetrics(c *cli.Context, o out, h *crl.Handler, store *ca.Store) (*serv
 	mux.Handle(metrics.Path, m.Handler())
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second}
 	fmt.Fprintf(o.stderr, "certmint: Prometheus metrics at http://%s%s%s\n", ln.Addr(), metrics.Path, what)
-	return &serveMetrics{handler: m.Instrument(h), srv: srv, ln: ln}, nil
+	return &serveMetrics{m: m, srv: srv, ln: ln}, nil
 }
 
 // checkAddrFlag is checkAddr for another flag than --addr.
