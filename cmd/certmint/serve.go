@@ -35,6 +35,8 @@ func serveCommand() *cli.Command {
 			&cli.DurationFlag{Name: "check-every", Value: time.Minute, Usage: "how often to check whether a CRL needs re-signing"},
 			&cli.BoolFlag{Name: "quiet", Usage: "no access log"},
 			caPasswordFileFlag,
+			metricsFlag,
+			metricsAddrFlag,
 		},
 		Action: serveAction,
 	}
@@ -45,6 +47,9 @@ func serveAction(c *cli.Context) error {
 		return err
 	}
 	if err := checkAddr(c.String("addr")); err != nil {
+		return err
+	}
+	if err := checkMetricsFlags(c); err != nil {
 		return err
 	}
 	o := output(c)
@@ -91,6 +96,12 @@ func serveAction(c *cli.Context) error {
 	if err != nil {
 		return fmt.Errorf("cannot listen on %s: %w", c.String("addr"), err)
 	}
+	sm, err := setupMetrics(c, o, h, store, ln.Addr().String())
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer sm.close()
 	ctx, cancel := context.WithCancel(c.Context)
 	defer cancel()
 	// The index page shows these too; here they reach whoever starts it.
@@ -117,8 +128,10 @@ func serveAction(c *cli.Context) error {
 
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second}
 	fmt.Fprintf(o.stderr, "certmint: serving %s at http://%s%s/ (Ctrl-C stops)\n", filepath.Clean(h.Dir), ln.Addr(), h.Prefix)
-	errc := make(chan error, 1)
+	srv.Handler = sm.wrap(srv.Handler) // --metrics: requests counted, /metrics beside the files
+	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ln) }()
+	sm.serve(errc)
 	select {
 	case err := <-errc:
 		return err
@@ -127,7 +140,7 @@ func serveAction(c *cli.Context) error {
 	// Graceful shutdown: finish the responses in flight.
 	shutdownCtx, stop := context.WithTimeout(context.Background(), 5*time.Second)
 	defer stop()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
+	if err := errors.Join(srv.Shutdown(shutdownCtx), sm.shutdown(shutdownCtx)); err != nil {
 		return err
 	}
 	fmt.Fprintln(o.stderr, "certmint: stopped")
