@@ -50,6 +50,8 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			inspectCommand(),
 			convertCommand(),
 			exportCACommand(),
+			completionCommand(),
+			completeCommand(),
 		},
 		// Without it urfave/cli answers a mistyped command with "No help
 		// topic for ..." and exit status 1.
