@@ -51,6 +51,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			convertCommand(),
 			exportCACommand(),
 			completionCommand(),
+			manCommand(),
 			completeCommand(),
 		},
 		// Without it urfave/cli answers a mistyped command with "No help
