@@ -31,9 +31,10 @@ import (
 //
 // urfave/cli v2's own protocol (EnableBashCompletion, a trailing
 // --generate-bash-completion) is not used: it completes no flag values
-// (`--template <Tab>` offers nothing), reads os.Args instead of the
-// arguments it is given, and ships no fish script that completes values
-// and only a PowerShell script that completes the first word.
+// (`--template <Tab>` offers nothing) and reads os.Args instead of the
+// arguments it is given; its ToFishCompletion writes static rules (no
+// template names), and its PowerShell script runs the word being typed
+// rather than the command line.
 //
 // The answer is one candidate a line, "value<TAB>description" (the
 // description may be empty), then a last line ":DIRECTIVE" saying what the
