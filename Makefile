@@ -8,7 +8,7 @@ BIN      := bin/certmint
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -s -w -X main.version=$(VERSION)
 
-.PHONY: all build test test-race test-postgres test-short stress fuzz demo bench release lint fmt vet clean
+.PHONY: all build test test-race test-postgres test-short stress fuzz demo bench release man lint fmt vet clean
 
 all: build
 
@@ -93,6 +93,12 @@ release:
 		GOOS=$$os GOARCH=$$arch $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $$out ./cmd/certmint || exit 1; \
 	done
 	@cd dist && sha256sum certmint-$(VERSION)-* > SHA256SUMS-$(VERSION) && cat SHA256SUMS-$(VERSION)
+
+# The manual page, dist/certmint.1, written by certmint from the same command
+# definitions as --help (install: cp dist/certmint.1 /usr/local/share/man/man1/).
+man: build
+	@mkdir -p dist
+	$(BIN) man > dist/certmint.1
 
 lint: fmt vet
 

@@ -113,6 +113,8 @@ var docRuns = map[string]docRun{
 			{"certmint db migrate --to 'postgres://certmint@db.contoso.com/certmint?sslmode=verify-full'",
 				`cd "$DOCS_SCRATCH/work" && unset CERTMINT_DATABASE_URL && certmint db migrate --to "$DOCS_PG_URL2"`},
 			{"make demo", `"$DOCS_REPO/scripts/demo.sh" "$DOCS_BIN" "$DOCS_SCRATCH/demo"`},
+			// The man page goes where an administrator installs it system-wide.
+			{"/usr/local/share/man/man1", `"$DOCS_SCRATCH/man/man1"`},
 		},
 		notRun: map[string]string{
 			"make test": "it is this test suite",

@@ -51,6 +51,9 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			inspectCommand(),
 			convertCommand(),
 			exportCACommand(),
+			completionCommand(),
+			manCommand(),
+			completeCommand(),
 		},
 		// Without it urfave/cli answers a mistyped command with "No help
 		// topic for ..." and exit status 1.
