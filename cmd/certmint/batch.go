@@ -41,7 +41,7 @@ func batchCommand() *cli.Command {
 			&cli.BoolFlag{Name: "fail-fast", Usage: "stop at the first bad row"},
 			&cli.StringFlag{Name: "format", Usage: "files to write instead of the template's: crt,key,pfx,chain,cer"},
 			passwordFileFlag, passwordFlag, caPasswordFileFlag,
-			jsonFlag,
+			jsonFlag, dryRunFlag,
 		},
 		Action: batchAction,
 	}
@@ -108,6 +108,9 @@ func batchAction(c *cli.Context) error {
 		return err
 	}
 	defer s.Close()
+	if c.Bool(dryRunFlag.Name) {
+		return batchDryRun(c, s, opts, rows.Next, warnings)
+	}
 	formats := opts.Formats
 	if formats == nil {
 		formats = t.Output.Formats
