@@ -366,38 +366,36 @@ type RowPreview struct {
 	Err       error    // fail: the error the real run would report for the row
 }
 
-// BatchPreview is what a batch would do.
+// BatchPreview is what a batch would do: PreviewBatch checks the batch as
+// a whole, Run judges its rows.
 type BatchPreview struct {
-	Rows     []RowPreview // in the order of the input
-	Out      string       // absolute
+	Out      string // absolute
 	MakesOut bool
 	// PasswordsFile is OUT/passwords.csv, which generated passwords would
 	// be appended to (made 0600 if missing); "" without random passwords.
 	PasswordsFile string
-	// NeedsPassword: some row would use the batch's password (its files
-	// need one, it has no password column value, and passwords are not
-	// generated).
-	NeedsPassword bool
+	// After Run: how many rows would get each action; whether any row's
+	// files need a bundle password (FilesNeedPassword), and whether some
+	// such row would use the batch's password: no password column, and
+	// passwords not generated (NeedsPassword).
+	counts            map[BatchAction]int
+	FilesNeedPassword bool
+	NeedsPassword     bool
+
+	s         *Store
+	opts      BatchOptions
+	passwords map[string]bool     // rows passwords.csv has a password for
+	leftovers map[string][]string // staged folders of interrupted runs
 }
 
-// Count returns how many rows would get action a.
-func (b *BatchPreview) Count(a BatchAction) int {
-	n := 0
-	for _, r := range b.Rows {
-		if r.Action == a {
-			n++
-		}
-	}
-	return n
-}
+// Count returns how many rows Run found would get action a.
+func (b *BatchPreview) Count(a BatchAction) int { return b.counts[a] }
 
-// PreviewBatch is IssueBatch without its effects: every row read from next
-// is judged as IssueBatch would judge it (skipped when its bundle is
-// complete, issued again when torn, its failure as the real run would
-// report it), and previewed on opts.Jobs workers. The batch password is
-// not needed. A *batch.RowError from next is a failed row; any other error
-// stops the reading and is returned.
-func (s *Store) PreviewBatch(ctx context.Context, opts BatchOptions, next func() (*batch.Row, error)) (*BatchPreview, error) {
+// PreviewBatch is IssueBatch without its effects, for the batch as a whole:
+// the same refusals before any row is read (a key the template does not
+// accept, a passwords.csv that is a link). The batch password is not
+// needed. Run then judges the rows.
+func (s *Store) PreviewBatch(opts BatchOptions) (*BatchPreview, error) {
 	if opts.Jobs < 1 {
 		opts.Jobs = 1
 	}
@@ -411,11 +409,10 @@ func (s *Store) PreviewBatch(ctx context.Context, opts BatchOptions, next func()
 	if err != nil {
 		return nil, err
 	}
-	bp := &BatchPreview{Out: out}
+	bp := &BatchPreview{Out: out, counts: map[BatchAction]int{}, s: s, opts: opts, passwords: map[string]bool{}}
 	if _, err := os.Stat(opts.Out); errors.Is(err, fs.ErrNotExist) {
 		bp.MakesOut = true
 	}
-	passwords := map[string]bool{}
 	if opts.RandomPasswords {
 		path := filepath.Join(opts.Out, PasswordsFile)
 		// A link is refused, as openPasswords refuses it.
@@ -423,58 +420,82 @@ func (s *Store) PreviewBatch(ctx context.Context, opts BatchOptions, next func()
 			return nil, err
 		}
 		if data, err := os.ReadFile(path); err == nil {
-			passwords = passwordNames(data)
+			bp.passwords = passwordNames(data)
 		}
 		bp.PasswordsFile = filepath.Join(out, PasswordsFile)
 	}
-	leftovers := stagedFolders(opts.Out)
-	for ctx.Err() == nil {
-		row, err := next()
-		if err != nil {
-			var re *batch.RowError
-			if errors.As(err, &re) {
-				bp.Rows = append(bp.Rows, RowPreview{Row: &batch.Row{Line: re.Line, CN: re.CN}, Action: BatchFail, Err: re.Err})
-				continue
-			}
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			return nil, err
-		}
-		bp.Rows = append(bp.Rows, RowPreview{Row: row})
+	bp.leftovers = stagedFolders(opts.Out)
+	return bp, nil
+}
+
+// Run judges every row read from next as IssueBatch would (skipped when
+// its bundle is complete, issued again when torn, its failure as the real
+// run would report it), previewing rows on the batch's workers, and calls
+// report once per row, in the input's order, from one goroutine. Rows are
+// streamed: a batch of any size is previewed in bounded memory. next
+// returns io.EOF at the end; a *batch.RowError is a failed row; any other
+// error stops the reading and is returned.
+func (b *BatchPreview) Run(ctx context.Context, next func() (*batch.Row, error), report func(RowPreview)) error {
+	// Each row gets a slot, queued in the input's order before a worker
+	// fills it; the queue's length bounds the rows in flight.
+	type slot struct {
+		rp   RowPreview
+		done chan struct{}
 	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	// The rows are independent: preview them on the workers, each into
-	// its own slot.
-	work := make(chan int)
+	queue := make(chan *slot, b.opts.Jobs*4)
+	work := make(chan *slot)
 	var wg sync.WaitGroup
-	for range opts.Jobs {
+	for range b.opts.Jobs {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := range work {
-				bp.Rows[i] = s.previewRow(ctx, opts, bp.Rows[i].Row, passwords, leftovers)
+			for sl := range work {
+				sl.rp = b.s.previewRow(ctx, b.opts, sl.rp.Row, b.passwords, b.leftovers)
+				close(sl.done)
 			}
 		}()
 	}
-	for i, r := range bp.Rows {
-		if r.Action == "" {
-			work <- i
+	var readErr error
+	go func() {
+		defer close(queue)
+		defer close(work)
+		for ctx.Err() == nil {
+			row, err := next()
+			if err != nil {
+				var re *batch.RowError
+				if errors.As(err, &re) {
+					sl := &slot{rp: RowPreview{Row: &batch.Row{Line: re.Line, CN: re.CN}, Action: BatchFail, Err: re.Err}, done: make(chan struct{})}
+					close(sl.done)
+					queue <- sl
+					continue
+				}
+				if !errors.Is(err, io.EOF) {
+					readErr = err
+				}
+				return
+			}
+			sl := &slot{rp: RowPreview{Row: row}, done: make(chan struct{})}
+			queue <- sl
+			work <- sl
 		}
+	}()
+	for sl := range queue {
+		<-sl.done
+		rp := sl.rp
+		b.counts[rp.Action]++
+		if pv := rp.Preview; pv != nil && pv.NeedsPassword {
+			b.FilesNeedPassword = true
+			if rp.Row.Password == "" && !b.opts.RandomPasswords {
+				b.NeedsPassword = true
+			}
+		}
+		report(rp)
 	}
-	close(work)
 	wg.Wait()
-	if err := ctx.Err(); err != nil {
-		return nil, err
+	if readErr != nil {
+		return readErr
 	}
-	for _, r := range bp.Rows {
-		if r.Preview != nil && r.Preview.NeedsPassword && r.Row.Password == "" && !opts.RandomPasswords {
-			bp.NeedsPassword = true
-		}
-	}
-	return bp, nil
+	return ctx.Err()
 }
 
 // previewRow judges one row as prepareBatchRow does, without its effects.

@@ -7,12 +7,14 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 
+	"github.com/certmint/certmint/batch"
 	"github.com/certmint/certmint/internal/keys"
 	"github.com/certmint/certmint/internal/testkit"
 	"github.com/certmint/certmint/san"
@@ -250,5 +252,58 @@ func TestPreviewRefusals(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(out, "new")); err == nil {
 		t.Error("the preview made the folder")
+	}
+}
+
+// TestPreviewBatchOrder: rows are reported once each, in the input's
+// order, however many workers judge them, bad rows in their place; and the
+// preview changes nothing.
+func TestPreviewBatchOrder(t *testing.T) {
+	unlocked := false
+	s := lockedHome(t, fixtureHome, &unlocked)
+	tm := ecdsaTemplate(t, "fast", "crt", "key")
+	var csv strings.Builder
+	csv.WriteString("cn,san\n")
+	for i := range 40 {
+		if i%7 == 3 {
+			fmt.Fprintf(&csv, "bad%d.example.com,IP:999.0.0.%d\n", i, i)
+		} else {
+			fmt.Fprintf(&csv, "h%d.example.com,\n", i)
+		}
+	}
+	rd, err := batch.NewReader(strings.NewReader(csv.String()), tm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "out")
+	before := homeSnapshot(t, s) + snapshot(t, filepath.Dir(out))
+	bp, err := s.PreviewBatch(BatchOptions{Template: tm, Out: out, Jobs: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []int
+	err = bp.Run(context.Background(), rd.Next, func(r RowPreview) {
+		lines = append(lines, r.Row.Line)
+		bad := strings.HasPrefix(r.Row.CN, "bad")
+		if bad != (r.Action == BatchFail) || (r.Preview == nil) != bad {
+			t.Errorf("line %d (%s): %s, preview %v, err %v", r.Row.Line, r.Row.CN, r.Action, r.Preview != nil, r.Err)
+		}
+		if !bad && r.Preview.Cert.Subject.CommonName != r.Row.CN {
+			t.Errorf("line %d: the preview of %s", r.Row.Line, r.Preview.Cert.Subject.CommonName)
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, l := range lines {
+		if l != i+2 {
+			t.Fatalf("reported lines %v, want 2 to 41 in order", lines)
+		}
+	}
+	if len(lines) != 40 || bp.Count(BatchFail) != 6 || bp.Count(BatchIssue) != 34 || !bp.MakesOut {
+		t.Errorf("%d rows, %d fail, %d issue, makes out %v", len(lines), bp.Count(BatchFail), bp.Count(BatchIssue), bp.MakesOut)
+	}
+	if after := homeSnapshot(t, s) + snapshot(t, filepath.Dir(out)); after != before {
+		t.Error("the batch preview changed the home or the folder")
 	}
 }

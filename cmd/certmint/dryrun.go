@@ -1,8 +1,10 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -413,19 +415,22 @@ type batchTotalsJSON struct {
 	Fail    int `json:"fail"`
 }
 
-// batchPreviewJSON is batch's --dry-run --json document.
+// batchPreviewJSON is batch's --dry-run --json document, written in three
+// parts so that its rows stream: this head, "rows", then batchTailJSON.
 type batchPreviewJSON struct {
-	SchemaVersion int               `json:"schema_version"`
-	DryRun        bool              `json:"dry_run"`
-	Command       string            `json:"command"`
-	Template      string            `json:"template"`
-	Out           string            `json:"out"`
-	OutCreated    bool              `json:"out_created"`
-	PasswordsFile string            `json:"passwords_file"`
-	Passwords     passwordsJSON     `json:"passwords"`
-	Warnings      []string          `json:"warnings"`
-	Rows          []batchRowJSONDry `json:"rows"`
-	Totals        batchTotalsJSON   `json:"totals"`
+	SchemaVersion int      `json:"schema_version"`
+	DryRun        bool     `json:"dry_run"`
+	Command       string   `json:"command"`
+	Template      string   `json:"template"`
+	Out           string   `json:"out"`
+	OutCreated    bool     `json:"out_created"`
+	Warnings      []string `json:"warnings"`
+}
+
+type batchTailJSON struct {
+	Totals        batchTotalsJSON `json:"totals"`
+	Passwords     passwordsJSON   `json:"passwords"`
+	PasswordsFile string          `json:"passwords_file"` // "" unless passwords would be generated
 }
 
 // batchRowError writes a failed row's error as the real batch does: the
@@ -443,46 +448,33 @@ func batchRowError(c *cli.Context, err error) string {
 	return msg
 }
 
-// batchDryRun previews a batch: one block per row, failures reported as
-// the real run reports them, then the totals. Its exit status is the real
-// run's: 1 when any row would fail.
+// batchDryRun previews a batch: one block per row as it is judged,
+// failures reported as the real run reports them, then the totals. Its
+// exit status is the real run's: 1 when any row would fail.
 func batchDryRun(c *cli.Context, s *ca.Store, opts ca.BatchOptions, next func() (*batch.Row, error), warnings []input.Text) error {
-	bp, err := s.PreviewBatch(c.Context, opts, next)
+	bp, err := s.PreviewBatch(opts)
 	if err != nil {
 		return err
 	}
 	o := output(c)
+	jsonOut := c.Bool(jsonFlag.Name)
 	var pw passwordsJSON
 	pw.CA, pw.caWords = caPasswordFrom(c)
-	switch {
-	case !anyNeedsPassword(bp):
-		pw.Bundle = fromNone
-	case opts.RandomPasswords:
-		pw.Bundle = fromRandom
-	case !bp.NeedsPassword:
-		pw.Bundle = fromColumn
-	default:
-		pw.Bundle, pw.bundleWords = bundlePasswordFrom(c, true, false, "")
-		// What the real run's batch password would be refused for, without
-		// asking for it.
-		src := bundlePassword(c)
-		src.Prompt = wouldAsk
-		if _, err := src.Resolve(); err != nil && !errors.Is(err, errWouldAsk) {
+	var report func(ca.RowPreview)
+	if jsonOut {
+		head := batchPreviewJSON{SchemaVersion: dryRunSchemaVersion, DryRun: true, Command: "batch", Template: opts.Template.Name,
+			Out: bp.Out, OutCreated: bp.MakesOut, Warnings: []string{}}
+		for _, w := range warnings {
+			head.Warnings = append(head.Warnings, namerFor(c).text(w))
+		}
+		// {head..., "rows":[row, ...], tail...}
+		h, err := jsonPart(head)
+		if err != nil {
 			return err
 		}
-	}
-	totals := batchTotalsJSON{Rows: len(bp.Rows), Issue: bp.Count(ca.BatchIssue), Reissue: bp.Count(ca.BatchReissue),
-		Skip: bp.Count(ca.BatchSkip), Fail: bp.Count(ca.BatchFail)}
-	if c.Bool(jsonFlag.Name) {
-		doc := batchPreviewJSON{SchemaVersion: dryRunSchemaVersion, DryRun: true, Command: "batch", Template: opts.Template.Name,
-			Out: bp.Out, OutCreated: bp.MakesOut, Passwords: pw, Warnings: []string{}, Rows: []batchRowJSONDry{}, Totals: totals}
-		for _, w := range warnings {
-			doc.Warnings = append(doc.Warnings, namerFor(c).text(w))
-		}
-		if pw.Bundle == fromRandom {
-			doc.PasswordsFile = bp.PasswordsFile
-		}
-		for _, r := range bp.Rows {
+		io.WriteString(o.stdout, strings.TrimSuffix(h, "}")+`,"rows":[`)
+		first := true
+		report = func(r ca.RowPreview) {
 			j := batchRowJSONDry{Line: r.Row.Line, CN: r.Row.CN, Action: string(r.Action), Recovered: r.Recovered}
 			if r.Err != nil {
 				j.Error = batchRowError(c, r.Err)
@@ -491,10 +483,15 @@ func batchDryRun(c *cli.Context, s *ca.Store, opts ca.BatchOptions, next func() 
 				cj := certJSON(c, r.Preview, pw)
 				j.Certificate = &cj
 			}
-			doc.Rows = append(doc.Rows, j)
-		}
-		if err := o.json(doc); err != nil {
-			return err
+			row, err := jsonPart(j)
+			if err != nil {
+				row = "null" // a row's strings always marshal
+			}
+			if !first {
+				row = "," + row
+			}
+			first = false
+			io.WriteString(o.stdout, row)
 		}
 	} else {
 		o.infof("Dry run: nothing was signed, recorded or written.")
@@ -503,7 +500,7 @@ func batchDryRun(c *cli.Context, s *ca.Store, opts ca.BatchOptions, next func() 
 			where += " (a new folder, 0700)"
 		}
 		o.infof("Batch of %s certificates into %s:", opts.Template.Name, where)
-		for _, r := range bp.Rows {
+		report = func(r ca.RowPreview) {
 			at := fmt.Sprintf("line %d", r.Row.Line)
 			if r.Row.CN != "" {
 				at += " (" + textsafe.Quote(r.Row.CN) + ")"
@@ -528,6 +525,40 @@ func batchDryRun(c *cli.Context, s *ca.Store, opts ca.BatchOptions, next func() 
 				printFiles(c, "  ", r.Preview)
 			}
 		}
+	}
+	if err := bp.Run(c.Context, next, report); err != nil {
+		return err
+	}
+	switch {
+	case !bp.FilesNeedPassword:
+		pw.Bundle = fromNone
+	case opts.RandomPasswords:
+		pw.Bundle = fromRandom
+	case !bp.NeedsPassword:
+		pw.Bundle = fromColumn
+	default:
+		pw.Bundle, pw.bundleWords = bundlePasswordFrom(c, true, false, "")
+		// What the real run's batch password would be refused for, without
+		// asking for it.
+		src := bundlePassword(c)
+		src.Prompt = wouldAsk
+		if _, err := src.Resolve(); err != nil && !errors.Is(err, errWouldAsk) {
+			return err
+		}
+	}
+	totals := batchTotalsJSON{Rows: bp.Count(ca.BatchIssue) + bp.Count(ca.BatchReissue) + bp.Count(ca.BatchSkip) + bp.Count(ca.BatchFail),
+		Issue: bp.Count(ca.BatchIssue), Reissue: bp.Count(ca.BatchReissue), Skip: bp.Count(ca.BatchSkip), Fail: bp.Count(ca.BatchFail)}
+	if jsonOut {
+		tail := batchTailJSON{Totals: totals, Passwords: pw}
+		if pw.Bundle == fromRandom {
+			tail.PasswordsFile = bp.PasswordsFile
+		}
+		t, err := jsonPart(tail)
+		if err != nil {
+			return err
+		}
+		io.WriteString(o.stdout, "],"+strings.TrimPrefix(t, "{")+"\n")
+	} else {
 		o.infof("Totals: %d rows: %d to issue, %d to issue again (torn), %d to skip (complete), %d would fail.",
 			totals.Rows, totals.Issue, totals.Reissue, totals.Skip, totals.Fail)
 		o.infof("The real run would also:")
@@ -546,12 +577,9 @@ func batchDryRun(c *cli.Context, s *ca.Store, opts ca.BatchOptions, next func() 
 	return nil
 }
 
-// anyNeedsPassword: some row's files need a password.
-func anyNeedsPassword(bp *ca.BatchPreview) bool {
-	for _, r := range bp.Rows {
-		if r.Preview != nil && r.Preview.NeedsPassword {
-			return true
-		}
-	}
-	return false
+// jsonPart is v as out.json writes it (textsafe.JSON escapes what
+// encoding/json leaves raw), for a document written in parts as it streams.
+func jsonPart(v any) (string, error) {
+	b, err := json.Marshal(v)
+	return string(textsafe.JSON(b)), err
 }
