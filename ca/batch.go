@@ -233,13 +233,8 @@ func (s *Store) prepareBatchRow(opts BatchOptions, j *batchJob, hasPassword func
 		j.result.Err = err
 		return
 	}
-	p, err := s.plan(context.Background(), req, true)
+	p, err := s.rowPlan(req, true)
 	if err != nil {
-		// A subject field is given in a column here, not with --subject.
-		var re *templates.RequestError
-		if errors.As(err, &re) && re.Rule == "subject.require" {
-			re.Hint = s.Config.subjectHint(req.Template, req.Subject, true)
-		}
 		j.result.Err = err
 		return
 	}
@@ -273,6 +268,17 @@ func (s *Store) prepareBatchRow(opts BatchOptions, j *batchJob, hasPassword func
 		abs, _ := filepath.Abs(f.Path)
 		j.paths = append(j.paths, abs)
 	}
+}
+
+// rowPlan plans a row's request; a subject field is given in a column
+// here, not with a flag, and the hint says so.
+func (s *Store) rowPlan(req IssueRequest, needPassword bool) (*plan, error) {
+	p, err := s.plan(context.Background(), req, needPassword)
+	var re *templates.RequestError
+	if errors.As(err, &re) && re.Rule == "subject.require" {
+		re.Hint = s.Config.subjectHint(req.Template, req.Subject, true)
+	}
+	return p, err
 }
 
 // recordBatch records prepared rows in short transactions, then moves
@@ -437,9 +443,24 @@ func stagedFolders(out string) map[string][]string {
 // in the database, so issuing the row again would orphan it. It reports
 // whether the row is now complete.
 func (s *Store) recoverStaged(req IssueRequest, candidates []string) bool {
+	dir, rec := s.recoverableStaged(req, candidates)
+	if dir == "" {
+		return false
+	}
+	fsutil.Remove(filepath.Dir(req.Out), req.Out) // only an empty folder
+	if fsutil.Rename(filepath.Dir(req.Out), dir, req.Out) == nil {
+		s.released(rec)
+		return true
+	}
+	return false
+}
+
+// recoverableStaged finds, without changing anything, the staged folder
+// recoverStaged would move into place, and its record; "" when none.
+func (s *Store) recoverableStaged(req IssueRequest, candidates []string) (string, *Record) {
 	p, err := planRequest(req, s.Config, false)
 	if err != nil || !slices.Contains(p.formats, templates.FormatCRT) {
-		return false
+		return "", nil
 	}
 	for _, dir := range candidates {
 		// A folder the kill caught while it was being written may hold a
@@ -461,16 +482,11 @@ func (s *Store) recoverStaged(req IssueRequest, candidates []string) bool {
 			_, err := os.Stat(filepath.Join(dir, filepath.Base(f)))
 			complete = complete && err == nil
 		}
-		if !complete {
-			continue
-		}
-		fsutil.Remove(filepath.Dir(req.Out), req.Out) // only an empty folder
-		if fsutil.Rename(filepath.Dir(req.Out), dir, req.Out) == nil {
-			s.released(rec)
-			return true
+		if complete {
+			return dir, rec
 		}
 	}
-	return false
+	return "", nil
 }
 
 type bundleState int
@@ -487,9 +503,19 @@ const (
 // needPassword is set when the row's generated password is missing from
 // passwords.csv, which makes the bundle useless.
 func (s *Store) bundleStatus(req IssueRequest, needPassword bool) bundleState {
+	state, placed := s.bundleState(req, needPassword)
+	if placed != nil {
+		s.released(placed) // placed by a run killed before it marked it
+	}
+	return state
+}
+
+// bundleState is bundleStatus without a change: placed is the record of a
+// complete bundle, for bundleStatus to mark released.
+func (s *Store) bundleState(req IssueRequest, needPassword bool) (state bundleState, placed *Record) {
 	p, err := planRequest(req, s.Config, false)
 	if err != nil {
-		return bundleAbsent
+		return bundleAbsent, nil
 	}
 	files := precheckNames(p)
 	present := 0
@@ -501,12 +527,12 @@ func (s *Store) bundleStatus(req IssueRequest, needPassword bool) bundleState {
 	temps, _ := filepath.Glob(filepath.Join(req.Out, fsutil.TempPrefix+"*"))
 	switch {
 	case present == 0 && len(temps) == 0:
-		return bundleAbsent
+		return bundleAbsent, nil
 	case present < len(files) || needPassword:
 		// Partial, or only the leftovers of an interrupted attempt: redo
 		// it; the new folder replaces the old one whole, leftovers
 		// included (fsutil.StagedFolder.Commit).
-		return bundleTorn
+		return bundleTorn, nil
 	}
 	// Every file is there. A temporary file beside them does not make the
 	// bundle torn: each file was placed whole by a rename, so a leftover
@@ -516,29 +542,28 @@ func (s *Store) bundleStatus(req IssueRequest, needPassword bool) bundleState {
 	if _, err := os.Stat(crt); err != nil {
 		// No .crt in the formats: the bundle is complete as far as the
 		// files go; trust the rest.
-		return bundleComplete
+		return bundleComplete, nil
 	}
 	certs, err := certfile.ReadCertificates(crt)
 	if err != nil || certs[0].CheckSignatureFrom(s.Issuing.Cert) != nil || certs[0].Subject.CommonName != req.Subject.CommonName {
-		return bundleTorn
+		return bundleTorn, nil
 	}
 	// A plain .key must belong to the .crt: a bundle of two attempts is
 	// torn even when every file is there.
 	if slices.Contains(p.formats, templates.FormatKey) && !req.encryptKey() {
 		data, err := os.ReadFile(filepath.Join(req.Out, p.base+".key"))
 		if err != nil {
-			return bundleTorn
+			return bundleTorn, nil
 		}
 		if k, err := keys.ParsePEM(data, ""); err != nil || !keys.Match(k, certs[0].PublicKey) {
-			return bundleTorn
+			return bundleTorn, nil
 		}
 	}
 	rec, err := s.Lookup(context.Background(), certs[0].SerialNumber)
 	if err != nil || rec.Status != "good" {
-		return bundleTorn
+		return bundleTorn, nil
 	}
-	s.released(rec) // placed by a run killed before it marked it
-	return bundleComplete
+	return bundleComplete, rec
 }
 
 // released marks a recorded certificate whose bundle is complete released,
@@ -575,20 +600,7 @@ func openPasswords(opts BatchOptions) (*passwordFile, error) {
 	if errors.Is(err, fs.ErrNotExist) {
 		return pf, nil // created with the first password
 	}
-	// Line by line, skipping what does not parse: a line torn by a crash
-	// (power loss mid-append) must not hide every other row's password,
-	// which would make the rerun reissue every complete bundle.
-	rd := csv.NewReader(strings.NewReader(string(data)))
-	rd.FieldsPerRecord = -1
-	for first := true; ; first = false {
-		r, err := rd.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err == nil && len(r) == 4 && !first {
-			pf.names[textsafe.CSVValue(r[0])] = true
-		}
-	}
+	pf.names = passwordNames(data)
 	// An existing file (a rerun) is opened now, so a file that cannot be
 	// appended to stops the batch before anything is issued.
 	if err := pf.open(); err != nil {
@@ -618,6 +630,26 @@ func (p *passwordFile) open() error {
 		p.w.Write([]string{"name", "cn", "serial", "password"})
 	}
 	return nil
+}
+
+// passwordNames are the rows a passwords.csv holds a password for. Line by
+// line, skipping what does not parse: a line torn by a crash (power loss
+// mid-append) must not hide every other row's password, which would make
+// the rerun reissue every complete bundle.
+func passwordNames(data []byte) map[string]bool {
+	names := map[string]bool{}
+	rd := csv.NewReader(strings.NewReader(string(data)))
+	rd.FieldsPerRecord = -1
+	for first := true; ; first = false {
+		r, err := rd.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err == nil && len(r) == 4 && !first {
+			names[textsafe.CSVValue(r[0])] = true
+		}
+	}
+	return names
 }
 
 func (p *passwordFile) has(name string) bool {

@@ -513,15 +513,42 @@ func precheckNames(p *plan) []string {
 // signKey has the issuing CA sign a CSR for key under the template's
 // profile, and lints the result.
 func (s *Store) signKey(p *plan, key crypto.Signer, caKey crypto.Signer) (*x509.Certificate, []Finding, error) {
-	csr, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{Subject: p.req.Subject}, key)
+	csrPEM, err := keyRequest(p, key)
 	if err != nil {
-		return nil, nil, fmt.Errorf("creating the request: %w", err)
+		return nil, nil, err
 	}
-	csrPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: csr})
 	return s.signCSR(p, csrPEM, caKey)
 }
 
+// keyRequest is the CSR issuance makes for a new key: the subject only;
+// the profile and the checked SANs supply everything else.
+func keyRequest(p *plan, key crypto.Signer) ([]byte, error) {
+	csr, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{Subject: p.req.Subject}, key)
+	if err != nil {
+		return nil, fmt.Errorf("creating the request: %w", err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: csr}), nil
+}
+
+// signCSR has the issuing CA sign a CSR under the plan, and lints the
+// result: a *LintError when zlint finds an error.
 func (s *Store) signCSR(p *plan, csrPEM []byte, caKey crypto.Signer) (*x509.Certificate, []Finding, error) {
+	cert, err := s.signAs(p, csrPEM, s.Issuing.Cert, caKey)
+	if err != nil {
+		return nil, nil, err
+	}
+	findings, err := lintGate(cert.Raw, p.req.Template)
+	if err != nil {
+		return nil, findings, err
+	}
+	return cert, findings, nil
+}
+
+// signAs builds and signs the certificate of a CSR under the plan with
+// cfssl's local signer, as caCert with caKey: the issuing CA, or the
+// stand-in of a dry run (Preview), which must get the very same
+// certificate but for its serial and signature.
+func (s *Store) signAs(p *plan, csrPEM []byte, caCert *x509.Certificate, caKey crypto.Signer) (*x509.Certificate, error) {
 	t := p.req.Template
 	o := profileOptions{Validity: p.validity, NoCDP: p.req.NoCDP}
 	if block, _ := pem.Decode(csrPEM); block != nil {
@@ -531,35 +558,27 @@ func (s *Store) signCSR(p *plan, csrPEM []byte, caKey crypto.Signer) (*x509.Cert
 	}
 	prof, err := s.leafProfile(t, s.Issuing, o)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	sg, err := newSigner(s.Issuing.Cert, caKey, t, prof)
+	sg, err := newSigner(caCert, caKey, t, prof)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	exts, err := sanExtension(p.req.Subject, p.sans)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	sr := signRequest(csrPEM, exts, s.Issuing.Slug)
 	sr.Subject = cfsslSubject(p.req.Subject)
 	out, err := sg.Sign(sr)
 	if err != nil {
-		return nil, nil, fmt.Errorf("signing: %w", err)
+		return nil, fmt.Errorf("signing: %w", err)
 	}
 	block, _ := pem.Decode(out)
 	if block == nil {
-		return nil, nil, errors.New("signing: the signer returned no certificate")
+		return nil, errors.New("signing: the signer returned no certificate")
 	}
-	cert, err := x509.ParseCertificate(block.Bytes)
-	if err != nil {
-		return nil, nil, err
-	}
-	findings, err := lintGate(cert.Raw, t)
-	if err != nil {
-		return nil, findings, err
-	}
-	return cert, findings, nil
+	return x509.ParseCertificate(block.Bytes)
 }
 
 func (s *Store) bundleChain() []bundle.CA {

@@ -64,13 +64,14 @@ func (s *Store) RenewalRequest(ctx context.Context, serial *big.Int, out string)
 	if len(cert.CRLDistributionPoints) == 0 && t.Revocation.CRLDistributionPoint {
 		req.NoCDP = true
 	}
-	if out != "" {
-		req.Out = out
-	}
 	if req.Out == "" {
 		req.Out = "."
 	}
-	if st, err := os.Stat(req.Out); err != nil || !st.IsDir() {
+	// A folder given instead is the caller's to make (or, for a dry run, to
+	// report as one the real run makes); the original one must be there.
+	if out != "" {
+		req.Out = out
+	} else if st, err := os.Stat(req.Out); err != nil || !st.IsDir() {
 		return IssueRequest{}, nil, usageErrorf(input.Textf("give %s", input.Val(input.Out, "DIR")), "the original folder %s of %s is gone", req.Out, old.SerialHex())
 	}
 	for _, f := range old.Meta.Formats {

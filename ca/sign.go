@@ -18,6 +18,25 @@ import (
 // certificate files can be written (crt, chain, cer): the key stays with
 // whoever made the request.
 func (s *Store) SignCSR(ctx context.Context, req IssueRequest, csr *x509.CertificateRequest) (*Issued, error) {
+	req, err := csrRequest(req, csr)
+	if err != nil {
+		return nil, err
+	}
+	p, caKey, err := s.ready(ctx, req, false)
+	if err != nil {
+		return nil, err
+	}
+	cert, findings, err := s.signCSR(p, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: csr.Raw}), caKey)
+	if err != nil {
+		return nil, err
+	}
+	return s.release(ctx, p, nil, cert, findings, "sign")
+}
+
+// csrRequest completes req with what an external request proposes (its
+// subject fields, SANs and key, to be checked like typed ones) and the
+// files signing can write; SignCSR and PreviewCSR share it.
+func csrRequest(req IssueRequest, csr *x509.CertificateRequest) (IssueRequest, error) {
 	t := req.Template
 	req.Subject = pkix.Name{
 		CommonName: csr.Subject.CommonName, Country: csr.Subject.Country, Province: csr.Subject.Province,
@@ -37,20 +56,9 @@ func (s *Store) SignCSR(ctx context.Context, req IssueRequest, csr *x509.Certifi
 	}
 	for _, f := range req.Formats {
 		if f.NeedsKey() {
-			return nil, &UsageError{Msg: input.Textf("%s needs the private key, which stays with the requester", input.Val(input.Format, f)),
+			return req, &UsageError{Msg: input.Textf("%s needs the private key, which stays with the requester", input.Val(input.Format, f)),
 				Hint: input.Textf("use %s", input.Val(input.Format, "crt,chain,cer"))}
 		}
 	}
-	if err := checkKeyAllowed(t, csr.PublicKey); err != nil {
-		return nil, err
-	}
-	p, caKey, err := s.ready(ctx, req, false)
-	if err != nil {
-		return nil, err
-	}
-	cert, findings, err := s.signCSR(p, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: csr.Raw}), caKey)
-	if err != nil {
-		return nil, err
-	}
-	return s.release(ctx, p, nil, cert, findings, "sign")
+	return req, checkKeyAllowed(t, csr.PublicKey)
 }

@@ -44,7 +44,7 @@ func batchCommand() *cli.Command {
 			&cli.BoolFlag{Name: "fail-fast", Usage: "stop at the first bad row"},
 			&cli.StringFlag{Name: "format", Usage: "files to write instead of the template's: crt,key,pfx,chain,cer"},
 			passwordFileFlag, passwordFlag, caPasswordFileFlag,
-			jsonFlag,
+			jsonFlag, dryRunFlag,
 		},
 		Action: batchAction,
 	}
@@ -111,6 +111,9 @@ func batchAction(c *cli.Context) error {
 		return err
 	}
 	defer s.Close()
+	if c.Bool(dryRunFlag.Name) {
+		return batchDryRun(c, s, opts, rows.Next, warnings)
+	}
 	if err := unlockCA(s); err != nil {
 		return err
 	}
@@ -192,13 +195,7 @@ func batchAction(c *cli.Context) error {
 			// the rerun issues it.
 			j.Status = notStarted
 		case r.Err != nil:
-			j.Status, j.Error = "failed", r.Err.Error()
-			// What to change in the row, in the CSV's terms: the reader's
-			// own row errors carry their hint already; a required subject
-			// field or a validity past the CA's is only found here.
-			if h := hintFor(c, r.Err); h != "" {
-				j.Error += " (" + batch.ColumnHint(h) + ")"
-			}
+			j.Status, j.Error = "failed", batchRowError(c, r.Err)
 			if failFast {
 				stopReading.Store(true)
 			}

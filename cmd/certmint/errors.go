@@ -130,6 +130,7 @@ var errorTable = []errorKind{
 		return "if that is what you mean (the CA's key is compromised, or the CA is retired), confirm with --issuing-ca"
 	}),
 	kind[*ca.LintError](exitFailed, own),
+	kind[*ca.WouldRefuseError](exitFailed, own),
 	kind[*ca.AlreadyRevokedError](exitFailed, func(*ca.AlreadyRevokedError, namer) string {
 		return "nothing to do; `certmint crl` republishes the CRLs if they are out of date"
 	}),

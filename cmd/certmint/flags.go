@@ -44,7 +44,7 @@ var (
 	outFlag      = &cli.StringFlag{Name: "out", Value: ".", Usage: "output `DIR`"}
 	daysFlag     = &cli.IntFlag{Name: "days", Usage: "validity in days (default: the template's)"}
 	nameFlag     = &cli.StringFlag{Name: "name", Usage: "file base `NAME` (default: the CN)"}
-	exampleFlag  = &cli.BoolFlag{Name: "example", Usage: "use the template's example request (its [example] CN, SANs and subject) to see what it produces"}
+	exampleFlag  = &cli.BoolFlag{Name: "example", Usage: "fill in the template's example CN, SANs and subject (its [example] table) instead of --cn, --san and --subject"}
 	keyFlag      = &cli.StringFlag{Name: "key", Usage: "the new key `TYPE`, one the template accepts: rsa:2048, rsa:3072, rsa:4096, ecdsa:P-256 or ecdsa:P-384 (default: the template's)"}
 	jsonFlag     = &cli.BoolFlag{
 		Name:  "json",

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"time"
 
 	"github.com/certmint/certmint/ca"
@@ -17,13 +18,16 @@ func issueCommand() *cli.Command {
 		Usage: "make a new key and certificate from a template and write its bundle files",
 		Description: "Writes the template's files into --out (default: the current folder), named after the CN\n" +
 			"or --name: BASE.crt, BASE.key, BASE.pfx, BASE-chain.pem and one <ca>.cer per CA.\n" +
-			"The .pfx password comes from CERTMINT_PASSWORD, --password-file, --random-password or a prompt.",
+			"The .pfx password comes from CERTMINT_PASSWORD, --password-file, --random-password or a prompt.\n" +
+			"--dry-run prints what would be issued and written, and signs, records and writes nothing.\n" +
+			"--example fills in the template's example names: `--example --dry-run` shows what a template\n" +
+			"produces; --example alone issues (and records) a real certificate with those names.",
 		Flags: []cli.Flag{
 			homeFlag, templateFlag, cnFlag, sanFlag, subjectFlag, keyFlag, outFlag, nameFlag,
 			&cli.StringFlag{Name: "format", Usage: "comma-separated files to write instead of the template's: crt,key,pfx,chain,cer,note, or the installers install-windows,install-macos,install-linux,mobileconfig (a script brings the .pfx and .cer files it imports)"},
 			&cli.StringFlag{Name: "friendly-name", Usage: "PKCS#12 friendlyName shown by Windows and macOS (default: the CN)"},
 			daysFlag,
-			exampleFlag,
+			exampleFlag, dryRunFlag,
 			&cli.BoolFlag{Name: "no-cdp", Usage: "leave out the CRL distribution point, where the template's document allows it (Defender for IoT, for sites that run without certificate validation)"},
 			&cli.StringFlag{Name: "pfx", Usage: "PKCS#12 flavour instead of the template's: modern (AES-256, SHA-256 MAC) or legacy (3DES, SHA-1 MAC: macOS, Windows before 1709)"},
 			&cli.BoolFlag{Name: "encrypt-key", Usage: "encrypt BASE.key with the bundle password"},
@@ -56,7 +60,8 @@ func issueRequest(c *cli.Context) (ca.IssueRequest, error) {
 	}
 	if c.Bool("example") {
 		if c.IsSet("cn") || c.IsSet("san") || c.IsSet("subject") {
-			return req, usageErrorf("--example issues the template's own example; it cannot be combined with --cn, --san or --subject")
+			return req, usageHint("give either --example or your own --cn, --san and --subject",
+				"--example fills in the template's example CN, SANs and subject; it cannot be combined with --cn, --san or --subject")
 		}
 		if t.Example.CN == "" {
 			return req, usageErrorf("template %q has no [example]", t.Name)
@@ -124,7 +129,14 @@ func resolveBundlePassword(c *cli.Context, req *ca.IssueRequest) error {
 		req.Password, req.WritePassword = pw, true
 		return nil
 	}
-	pw, err := bundlePassword(c).Resolve()
+	src := bundlePassword(c)
+	if c.Bool(dryRunFlag.Name) {
+		src.Prompt = wouldAsk // the preview needs no password, and says the real run asks
+	}
+	pw, err := src.Resolve()
+	if errors.Is(err, errWouldAsk) {
+		return nil
+	}
 	if err != nil {
 		return err
 	}
@@ -148,6 +160,9 @@ func issueFromCA(c *cli.Context, req ca.IssueRequest) error {
 		return err
 	}
 	defer s.Close()
+	if c.Bool(dryRunFlag.Name) {
+		return issueDryRun(c, s, req)
+	}
 	if err := s.CheckRequest(c.Context, req); err != nil {
 		return err
 	}

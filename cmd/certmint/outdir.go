@@ -17,8 +17,12 @@ const createdKey = "certmint.created-dirs"
 // prepareOut makes sure dir (the --out of a command that writes into a
 // folder) is a folder: it is made when missing, with its missing parents,
 // mode 0700 (it will hold private keys and .pfx files); a file there is a
-// usage error.
+// usage error. A dry run (--dry-run) only checks that the real run could
+// make it.
 func prepareOut(c *cli.Context, dir string) error {
+	if c.Bool(dryRunFlag.Name) {
+		return checkOutDryRun(dir)
+	}
 	st, err := os.Stat(dir)
 	switch {
 	case err == nil && st.IsDir():

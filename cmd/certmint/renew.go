@@ -23,7 +23,7 @@ func renewCommand() *cli.Command {
 			&cli.BoolFlag{Name: "revoke-old", Usage: "revoke the old certificate (reason superseded) once the new one is written"},
 			daysFlag,
 			&cli.BoolFlag{Name: forceFlag.Name, Usage: "replace existing files, and renew a certificate that was revoked"},
-			jsonFlag,
+			jsonFlag, dryRunFlag,
 			passwordFileFlag, randomPasswordFlag, passwordFlag,
 			caPasswordFileFlag,
 			signProfileFlag,
@@ -70,6 +70,9 @@ func renewAction(c *cli.Context) error {
 	}
 	if !warning.IsZero() {
 		output(c).warnf("%s", namerFor(c).text(warning))
+	}
+	if c.Bool(dryRunFlag.Name) {
+		return renewDryRun(c, s, req, old)
 	}
 	if err := s.CheckRequest(c.Context, req); err != nil {
 		return err

@@ -27,7 +27,7 @@ func signCommand() *cli.Command {
 			outFlag, nameFlag,
 			&cli.StringFlag{Name: "format", Usage: "files to write: crt,chain,cer"},
 			daysFlag,
-			forceFlag, jsonFlag, caPasswordFileFlag,
+			forceFlag, jsonFlag, caPasswordFileFlag, dryRunFlag,
 		},
 		Action: signAction,
 	}
@@ -69,7 +69,13 @@ func signAction(c *cli.Context) error {
 		return err
 	}
 	defer s.Close()
-	res, err := s.SignCSR(c.Context, req, csr)
+	var res *ca.Issued
+	var pv *ca.Preview
+	if c.Bool(dryRunFlag.Name) {
+		pv, err = s.PreviewCSR(c.Context, req, csr)
+	} else {
+		res, err = s.SignCSR(c.Context, req, csr)
+	}
 	var re *templates.RequestError
 	var se *san.Error
 	var ce *san.CountError
@@ -92,6 +98,9 @@ func signAction(c *cli.Context) error {
 	}
 	if err != nil {
 		return err
+	}
+	if pv != nil {
+		return printPreview(c, "sign", pv, previewPasswords(c, pv), nil)
 	}
 	return printIssued(c, res)
 }
