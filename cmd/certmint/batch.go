@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -45,16 +46,6 @@ func batchCommand() *cli.Command {
 		},
 		Action: batchAction,
 	}
-}
-
-type batchRowJSON struct {
-	Line    int      `json:"line"`
-	CN      string   `json:"cn"`
-	Status  string   `json:"status"` // issued, skipped, reissued, failed
-	Serial  string   `json:"serial,omitempty"`
-	Files   []string `json:"files,omitempty"`
-	Error   string   `json:"error,omitempty"`
-	Elapsed float64  `json:"elapsed_seconds,omitempty"`
 }
 
 func batchAction(c *cli.Context) error {
@@ -137,6 +128,7 @@ func batchAction(c *cli.Context) error {
 	}
 	var issued, skipped, redone, failed, interrupted atomic.Int64
 	var failures []string
+	var jsonRows []batchRowJSON // --json: printed as one document at the end
 	start := time.Now()
 	failFast := c.Bool("fail-fast")
 	var stopReading atomic.Bool
@@ -195,7 +187,7 @@ func batchAction(c *cli.Context) error {
 		}
 		switch {
 		case jsonOut:
-			o.json(j)
+			jsonRows = append(jsonRows, j)
 		case bar != nil:
 			bar.Add(1)
 			if j.Status == "failed" {
@@ -228,7 +220,16 @@ func batchAction(c *cli.Context) error {
 	if err != nil && err != errFailFast && done+skipped.Load()+failed.Load() == 0 {
 		return err
 	}
-	if !jsonOut {
+	if jsonOut {
+		j := batchJSON{header: newHeader(), Template: t.Name, Out: abs(opts.Out), Rows: jsonRows, Issued: issued.Load(), Reissued: redone.Load(),
+			Skipped: skipped.Load(), Failed: failed.Load(), Interrupted: interrupted.Load(), ElapsedSeconds: elapsed.Seconds()}
+		if opts.RandomPasswords && done > 0 {
+			j.PasswordsFile = abs(filepath.Join(opts.Out, ca.PasswordsFile))
+		}
+		if err := o.json(j.inLineOrder()); err != nil {
+			return err
+		}
+	} else {
 		rate := ""
 		if done > 0 {
 			rate = fmt.Sprintf(", %.1f certificates/s", float64(done)/elapsed.Seconds())

@@ -57,18 +57,7 @@ func statusAction(c *cli.Context) error {
 	}
 	o := output(c)
 	if c.Bool(jsonFlag.Name) {
-		type soon struct {
-			Serial   string `json:"serial"`
-			CN       string `json:"cn"`
-			NotAfter string `json:"not_after"`
-		}
-		var expiring []soon
-		for _, rec := range r.Certs.Soonest {
-			expiring = append(expiring, soon{rec.SerialHex(), rec.CN, rec.NotAfter.UTC().Format(time.RFC3339)})
-		}
-		if err := o.json(map[string]any{
-			"warn": templates.FormatDuration(warn), "cas": r.CAs, "crls": r.CRLs, "certificates": r.Certs, "expiring": expiring, "alert": r.Alert,
-		}); err != nil {
+		if err := o.json(newStatusJSON(r, warn)); err != nil {
 			return err
 		}
 	} else {
