@@ -10,7 +10,9 @@ import (
 	"crypto/x509"
 	"time"
 
+	"github.com/certmint/certmint/internal/jsonout"
 	"github.com/certmint/certmint/internal/pkifile"
+	"github.com/certmint/certmint/san"
 	"github.com/certmint/certmint/templates"
 )
 
@@ -66,8 +68,9 @@ const (
 	DefenderUnreachable = "The CRL (Certificate Revocation List) location is not reachable. Verify the URL can be accessed from this appliance"
 )
 
-// SchemaVersion is the version of the JSON a Report encodes to.
-const SchemaVersion = 2
+// SchemaVersion is the version of the JSON a Report encodes to: the one
+// version of every certmint --json document (internal/jsonout).
+const SchemaVersion = jsonout.SchemaVersion
 
 // Report is every finding for one certificate against one template.
 type Report struct {
@@ -75,6 +78,7 @@ type Report struct {
 	Template      string    `json:"template"`
 	Subject       string    `json:"subject"`
 	Serial        string    `json:"serial"`
+	SANs          []string  `json:"sans"` // "DNS:x", "IP:y", "email:z", "URI:u"
 	Findings      []Finding `json:"findings"`
 	// OK: every requirement is met (advice may not be).
 	OK bool `json:"ok"`
@@ -134,9 +138,14 @@ func Run(t *templates.Template, in Input) *Report {
 	if in.Now.IsZero() {
 		in.Now = time.Now()
 	}
-	r := &Report{SchemaVersion: SchemaVersion, Template: t.Name, Subject: in.Leaf.Subject.String(), Serial: serialHex(in.Leaf)}
+	r := &Report{SchemaVersion: SchemaVersion, Template: t.Name, Subject: in.Leaf.Subject.String(), Serial: serialHex(in.Leaf),
+		SANs: jsonout.List(san.Strings(san.FromCertificate(in.Leaf))), Findings: []Finding{}}
 	r.Findings = append(r.Findings, requirements(t, in)...)
 	r.Findings = append(r.Findings, validation(t, in)...)
+	for i := range r.Findings {
+		// A validation step cites no document: [] in the JSON, not null.
+		r.Findings[i].Citations = jsonout.List(r.Findings[i].Citations)
+	}
 	r.OK = len(r.Failed()) == 0
 	return r
 }

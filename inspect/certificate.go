@@ -13,12 +13,11 @@ import (
 	"encoding/asn1"
 	"fmt"
 	"math/big"
-	"net"
-	"net/url"
 	"strings"
 	"time"
 
 	"github.com/certmint/certmint/internal/pkifile"
+	"github.com/certmint/certmint/san"
 	"golang.org/x/crypto/cryptobyte"
 	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
 )
@@ -211,7 +210,10 @@ func selfSigned(c *x509.Certificate) bool {
 func describeCert(c *x509.Certificate, index int, now time.Time) Certificate {
 	sha1sum := sha1.Sum(c.Raw)
 	sha256sum := sha256.Sum256(c.Raw)
+	std, other := sans(san.FromCertificate(c), c.Extensions)
 	d := Certificate{
+		SANs:                  std,
+		OtherSANs:             other,
 		Index:                 index,
 		Subject:               c.Subject.String(),
 		Issuer:                c.Issuer.String(),
@@ -221,7 +223,6 @@ func describeCert(c *x509.Certificate, index int, now time.Time) Certificate {
 		NotAfter:              timeString(c.NotAfter),
 		Validity:              validity(c.NotBefore, c.NotAfter, now),
 		SelfSigned:            selfSigned(c),
-		SANs:                  sans(c.DNSNames, c.IPAddresses, c.EmailAddresses, c.URIs, c.Extensions),
 		CRLDistributionPoints: nonNil(c.CRLDistributionPoints),
 		OCSP:                  nonNil(c.OCSPServer),
 		CAIssuers:             nonNil(c.IssuingCertificateURL),
@@ -329,22 +330,18 @@ func parseEKU(ext pkix.Extension) *ExtKeyUsage {
 	return e
 }
 
-// sans groups the subject alternative names Go parses and adds the kinds it
-// does not (otherName such as a Windows UPN, directoryName, registeredID).
-func sans(dns []string, ips []net.IP, emails []string, uris []*url.URL, exts []pkix.Extension) SANs {
-	s := SANs{DNS: nonNil(dns), IP: []string{}, Email: nonNil(emails), URI: []string{}, Other: []string{}}
-	for _, ip := range ips {
-		s.IP = append(s.IP, ip.String())
-	}
-	for _, u := range uris {
-		s.URI = append(s.URI, u.String())
-	}
+// sans writes the subject alternative names Go parses as certmint writes
+// SANs everywhere ("DNS:x", "IP:y", "email:z", "URI:u"), and reads apart
+// the kinds it does not parse (otherName such as a Windows UPN,
+// directoryName, registeredID).
+func sans(names []san.Name, exts []pkix.Extension) (std, other []string) {
+	std, other = nonNil(san.Strings(names)), []string{}
 	for _, ext := range exts {
 		if ext.Id.Equal(oidSAN) {
-			s.Other = append(s.Other, otherNames(ext.Value)...)
+			other = append(other, otherNames(ext.Value)...)
 		}
 	}
-	return s
+	return std, other
 }
 
 // otherNames walks GeneralNames (RFC 5280 4.2.1.6) for the kinds Go skips.

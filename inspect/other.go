@@ -9,12 +9,15 @@ import (
 
 	"github.com/certmint/certmint/crl"
 	"github.com/certmint/certmint/internal/pkifile"
+	"github.com/certmint/certmint/san"
 )
 
 func describeCSR(csr *x509.CertificateRequest) CSR {
+	std, other := sans(san.FromRequest(csr), csr.Extensions)
 	d := CSR{
 		Subject:             csr.Subject.String(),
-		SANs:                sans(csr.DNSNames, csr.IPAddresses, csr.EmailAddresses, csr.URIs, csr.Extensions),
+		SANs:                std,
+		OtherSANs:           other,
 		PublicKey:           describePublicKey(csr.PublicKey, csr.RawSubjectPublicKeyInfo, csr.PublicKeyAlgorithm),
 		SignatureAlgorithm:  csr.SignatureAlgorithm.String(),
 		RequestedExtensions: []Extension{},

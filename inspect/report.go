@@ -1,20 +1,26 @@
 package inspect
 
-import "github.com/certmint/certmint/internal/pkifile"
+import (
+	"github.com/certmint/certmint/internal/jsonout"
+	"github.com/certmint/certmint/internal/pkifile"
+)
 
-// SchemaVersion is the version of the JSON below. It changes only when a
+// SchemaVersion is the version of the JSON below, the one version of every
+// certmint --json document (internal/jsonout). It changes only when a
 // field is removed or changes meaning; new fields may appear at any time.
-const SchemaVersion = 1
+// Version 2 made "sans" a list of "DNS:x", "IP:y", "email:z", "URI:u" (it
+// was an object of lists by kind) and added "other_sans".
+const SchemaVersion = jsonout.SchemaVersion
 
 // Report is what `certmint inspect --json` prints: one JSON object.
 //
-// The schema (version 1). Every list is present ([] when empty); an object
+// The schema (version 2). Every list is present ([] when empty); an object
 // that does not apply is null. Times are RFC 3339 in UTC; serials are
 // upper-case hex as `openssl x509 -serial` and certmint print them;
 // fingerprints and key identifiers are colon-separated upper-case hex.
 //
 //	{
-//	  "schema_version": 1,
+//	  "schema_version": 2,
 //	  "file": "server.pfx",
 //	  "kind": "certificate" | "chain" | "csr" | "crl" | "key" | "pkcs12" | "mixed",
 //	  "encoding": "PEM" | "DER",
@@ -34,7 +40,8 @@ const SchemaVersion = 1
 //	  "self_signed": false,
 //	  "issuer_index": 2 | null,            // the certificate of the same file that signed this one
 //	                                       // (null for one link of a cross-signing cycle)
-//	  "sans": SANs,
+//	  "sans": ["DNS:www.example.com", "IP:10.0.0.5", "email:a@example.com", "URI:https://example.com/x"],
+//	  "other_sans": ["UPN:user@example.com", "otherName:1.2.3.4", "DirName:CN=x", "RID:1.2.3", ...],
 //	  "key_usage": {"critical": true, "names": ["digitalSignature", ...]} | null,
 //	  "ext_key_usage": {"critical": false, "names": ["serverAuth", ...], "oids": ["1.3.6.1.5.5.7.3.1", ...]} | null,
 //	  "basic_constraints": {"critical": true, "ca": false, "max_path_len": 0 | null} | null,
@@ -46,7 +53,9 @@ const SchemaVersion = 1
 //	  "sha1_fingerprint": "...", "sha256_fingerprint": "...",
 //	  "other_extensions": [{"oid": "...", "name": "...", "critical": false}] }
 //
-// SANs: {"dns": [...], "ip": [...], "email": [...], "uri": [...], "other": ["UPN:user@example.com", ...]}
+// "sans" are the names crypto/x509 reads, written as certmint writes SANs
+// everywhere (DNS names, then IP addresses, email addresses and URIs, each
+// in certificate order); "other_sans" the kinds it does not read.
 //
 // PublicKey: {"type": "RSA"|"ECDSA"|"Ed25519", "bits": 2048, "curve": "P-256" | "",
 // "spki_sha256": "..."}: spki_sha256 is the SHA-256 of the SubjectPublicKeyInfo,
@@ -56,7 +65,7 @@ const SchemaVersion = 1
 // "encrypted": bool, "encryption": Algorithm | null, "public_key": PublicKey,
 // "matches_certificate": 1 | null}: the certificate of the file with the same public key.
 //
-// CSR: {"subject", "sans", "public_key", "signature_algorithm",
+// CSR: {"subject", "sans", "other_sans", "public_key", "signature_algorithm",
 // "signature_valid": bool, "signature_error": "", "key_usage", "ext_key_usage",
 // "basic_constraints", "requested_extensions": [{"oid", "name", "critical"}]}
 //
@@ -110,7 +119,8 @@ type Certificate struct {
 	Validity              Validity          `json:"validity"`
 	SelfSigned            bool              `json:"self_signed"`
 	IssuerIndex           *int              `json:"issuer_index"`
-	SANs                  SANs              `json:"sans"`
+	SANs                  []string          `json:"sans"`
+	OtherSANs             []string          `json:"other_sans"`
 	KeyUsage              *KeyUsage         `json:"key_usage"`
 	ExtKeyUsage           *ExtKeyUsage      `json:"ext_key_usage"`
 	BasicConstraints      *BasicConstraints `json:"basic_constraints"`
@@ -146,19 +156,6 @@ const (
 	StatusCurrent  = "current" // a CRL before its nextUpdate
 	StatusNoUpdate = "no next update"
 )
-
-// SANs are the subject alternative names by kind.
-type SANs struct {
-	DNS   []string `json:"dns"`
-	IP    []string `json:"ip"`
-	Email []string `json:"email"`
-	URI   []string `json:"uri"`
-	Other []string `json:"other"`
-}
-
-func (s SANs) empty() bool {
-	return len(s.DNS)+len(s.IP)+len(s.Email)+len(s.URI)+len(s.Other) == 0
-}
 
 // KeyUsage is the key usage extension.
 type KeyUsage struct {
@@ -207,7 +204,8 @@ type Key struct {
 // CSR is a certificate signing request.
 type CSR struct {
 	Subject             string            `json:"subject"`
-	SANs                SANs              `json:"sans"`
+	SANs                []string          `json:"sans"`
+	OtherSANs           []string          `json:"other_sans"`
 	PublicKey           PublicKey         `json:"public_key"`
 	SignatureAlgorithm  string            `json:"signature_algorithm"`
 	SignatureValid      bool              `json:"signature_valid"`

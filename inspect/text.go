@@ -194,15 +194,23 @@ func validityText(v Validity) string {
 	return v.Text
 }
 
-func sanLines(s SANs) []string {
+// sanLines is one line per kind of name: "DNS: a, b", "IP: ...", then
+// "other: ..." for the kinds crypto/x509 does not read.
+func sanLines(names, other []string) []string {
 	var out []string
-	for _, g := range []struct {
-		kind string
-		list []string
-	}{{"DNS", s.DNS}, {"IP", s.IP}, {"email", s.Email}, {"URI", s.URI}, {"other", s.Other}} {
-		if len(g.list) > 0 {
-			out = append(out, g.kind+": "+textsafe.Join(g.list, ", "))
+	for _, kind := range []string{"DNS", "IP", "email", "URI"} {
+		var values []string
+		for _, n := range names {
+			if k, v, _ := strings.Cut(n, ":"); k == kind {
+				values = append(values, v)
+			}
 		}
+		if len(values) > 0 {
+			out = append(out, kind+": "+textsafe.Join(values, ", "))
+		}
+	}
+	if len(other) > 0 {
+		out = append(out, "other: "+textsafe.Join(other, ", "))
 	}
 	return out
 }
@@ -278,7 +286,7 @@ func (t *textWriter) certificate(c Certificate, numbered bool) {
 	t.field(in, "Serial", c.Serial)
 	t.field(in, "Valid from", textTime(c.NotBefore))
 	t.field(in, "Valid until", textTime(c.NotAfter)+" ("+validityText(c.Validity)+")")
-	t.field(in, "Subject alt. names", sanLines(c.SANs)...)
+	t.field(in, "Subject alt. names", sanLines(c.SANs, c.OtherSANs)...)
 	t.field(in, "Key usage", keyUsageText(c.KeyUsage))
 	t.field(in, "Extended key usage", extKeyUsageText(c.ExtKeyUsage))
 	t.field(in, "Basic constraints", basicConstraintsText(c.BasicConstraints))
@@ -316,7 +324,7 @@ func (t *textWriter) csr(c CSR) {
 	t.line("Certificate request")
 	const in = "  "
 	t.field(in, "Subject", name(c.Subject))
-	t.field(in, "Subject alt. names", sanLines(c.SANs)...)
+	t.field(in, "Subject alt. names", sanLines(c.SANs, c.OtherSANs)...)
 	t.field(in, "Public key", publicKeyText(c.PublicKey))
 	t.field(in, "Public key SHA-256", c.PublicKey.SPKISHA256)
 	t.field(in, "Signature algorithm", c.SignatureAlgorithm)

@@ -1,7 +1,6 @@
 package interop
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -11,6 +10,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/certmint/certmint/internal/testkit"
 )
@@ -65,12 +65,8 @@ func TestBatchCSV(t *testing.T) {
 		}
 	}
 	cmd.Env = append(cmd.Env, certmintEnv(h.Home)...)
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -81,25 +77,39 @@ func TestBatchCSV(t *testing.T) {
 		Serial string `json:"serial"`
 		Error  string `json:"error"`
 	}
-	first := map[string]row{} // cn -> issued in the first run
-	sc := bufio.NewScanner(stdout)
+	type report struct {
+		Rows []row `json:"rows"`
+	}
+	// --json prints one document when the batch ends, interrupted or not:
+	// the progress is read from the bundle folders, each of which appears
+	// complete, in one rename.
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
 	interrupted := false
-	for sc.Scan() {
-		var r row
-		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
-			t.Fatalf("batch --json line %q: %v", sc.Text(), err)
+running:
+	for {
+		select {
+		case err = <-exited:
+			break running
+		case <-time.After(10 * time.Millisecond):
 		}
-		if r.Status == "issued" {
-			first[r.CN] = r
-		}
-		if len(first) >= good/3 && !interrupted {
+		if !interrupted && bundleFolders(t, filepath.Join(dir, "out")) >= good/3 {
 			cmd.Process.Signal(syscall.SIGINT)
 			interrupted = true
 		}
 	}
-	err = cmd.Wait()
 	if !interrupted || err == nil {
 		t.Fatalf("first run: interrupted %v, exit %v\n%s", interrupted, err, stderr.String())
+	}
+	var firstRun report
+	if err := json.Unmarshal(stdout.Bytes(), &firstRun); err != nil {
+		t.Fatalf("first run: batch --json printed %q: %v", stdout.String(), err)
+	}
+	first := map[string]row{} // cn -> issued in the first run
+	for _, r := range firstRun.Rows {
+		if r.Status == "issued" {
+			first[r.CN] = r
+		}
 	}
 	if len(first) >= good {
 		t.Fatalf("the interruption came too late: %d rows already done", len(first))
@@ -112,11 +122,11 @@ func TestBatchCSV(t *testing.T) {
 	}
 	serials := map[string]string{}
 	var errs []row
-	for _, l := range strings.Split(strings.TrimSpace(r.Stdout), "\n") {
-		var x row
-		if err := json.Unmarshal([]byte(l), &x); err != nil {
-			t.Fatalf("rerun --json line %q: %v", l, err)
-		}
+	var rerun report
+	if err := json.Unmarshal([]byte(r.Stdout), &rerun); err != nil {
+		t.Fatalf("rerun: batch --json printed %q: %v", r.Stdout, err)
+	}
+	for _, x := range rerun.Rows {
 		switch x.Status {
 		case "skipped":
 			if _, ok := first[x.CN]; !ok {
@@ -171,4 +181,21 @@ func TestBatchCSV(t *testing.T) {
 	for name, p := range latest {
 		mustTool(t, "pkcs12 "+name, "openssl", "pkcs12", "-info", "-noout", "-in", filepath.Join(dir, "out", name, name+".pfx"), "-passin", "pass:"+p)
 	}
+}
+
+// bundleFolders counts the bundle folders in place in a batch's OUT (its
+// staging folders are hidden).
+func bundleFolders(t *testing.T, out string) int {
+	t.Helper()
+	ents, err := os.ReadDir(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, e := range ents {
+		if e.IsDir() && !strings.HasPrefix(e.Name(), ".") {
+			n++
+		}
+	}
+	return n
 }

@@ -699,14 +699,17 @@ func TestOpenSSLRepublishedCRL(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("certmint crl --json: exit status %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
-	var rows []struct {
-		CA     string `json:"ca"`
-		Number int    `json:"number"`
-		Path   string `json:"path"`
+	var doc struct {
+		CRLs []struct {
+			CA     string `json:"ca"`
+			Number int    `json:"number"`
+			Path   string `json:"path"`
+		} `json:"crls"`
 	}
-	if err := json.Unmarshal([]byte(stdout), &rows); err != nil {
+	if err := json.Unmarshal([]byte(stdout), &doc); err != nil {
 		t.Fatalf("certmint crl --json printed no JSON: %v\n%s", err, stdout)
 	}
+	rows := doc.CRLs
 	if len(rows) != 2 {
 		t.Errorf("certmint crl --json lists %d CRLs, want 2 (root, issuing):\n%s", len(rows), stdout)
 	}

@@ -101,11 +101,13 @@ func TestOversizedInputs(t *testing.T) {
 	}
 	count := func() int {
 		stdout, _, code := runIn(t, h.Home, "list", "--json")
-		var rows []json.RawMessage
-		if code != 0 || json.Unmarshal([]byte(stdout), &rows) != nil {
+		var doc struct {
+			Certificates []json.RawMessage `json:"certificates"`
+		}
+		if code != 0 || json.Unmarshal([]byte(stdout), &doc) != nil {
 			t.Fatalf("certmint list --json failed")
 		}
-		return len(rows)
+		return len(doc.Certificates)
 	}
 	before := count()
 	crlBefore, err := os.ReadFile(filepath.Join(h.Home, "public", h.Issuing.Slug+".crl"))

@@ -1,7 +1,6 @@
 package interop
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"database/sql"
@@ -57,7 +56,7 @@ func pgEnv(home, dbURL string) []string {
 // of one CA home) on one PostgreSQL database. On each host one
 // `certmint batch` process issues 200 certificates while, at the same
 // time, `certmint revoke` processes revoke every 8th certificate as soon
-// as the batch reports it (25 per host, 50 in all) and `certmint crl`
+// as its bundle is in place (25 per host, 50 in all) and `certmint crl`
 // republishes now and then. Every command must succeed without a word on
 // stderr; the 400 serials must be distinct; the CRL numbers each host gets
 // must strictly increase, never repeat across hosts, and follow the audit
@@ -140,68 +139,97 @@ func TestPostgresTwoHosts(t *testing.T) {
 			defer cancel()
 			cmd := exec.CommandContext(ctx, certmintBin, "batch", "--template", tmpl, "--input", input, "--out", h.out, "--jobs", "1", "--json")
 			cmd.Env = append(cleanEnv(), env...)
-			var stderr bytes.Buffer
-			cmd.Stderr = &stderr
-			stdout, err := cmd.StdoutPipe()
-			if err == nil {
-				err = cmd.Start()
-			}
-			if err != nil {
+			var stdout, stderr bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			if err := cmd.Start(); err != nil {
 				fail("batch: %v", err)
 				return
 			}
-			sc := bufio.NewScanner(stdout)
-			for sc.Scan() {
-				var row struct {
+			exited := make(chan error, 1)
+			go func() { exited <- cmd.Wait() }()
+			// Every 8th bundle is revoked while the batch goes on, as soon
+			// as its folder is in place (a row's folder appears complete,
+			// in one rename); --json reports the rows when the batch ends.
+			next := 0
+			offer := func() {
+				for ; next < perHost; next += revokeEvery {
+					cn := fmt.Sprintf("host-%s-%03d.shared.test", h.name, next)
+					crt := filepath.Join(h.out, cn, cn+".crt")
+					if _, err := os.Stat(crt); err != nil {
+						return
+					}
+					toRevoke <- crt
+				}
+			}
+			var err error
+		running:
+			for {
+				select {
+				case err = <-exited:
+					break running
+				case <-time.After(20 * time.Millisecond):
+					offer()
+				}
+			}
+			offer()
+			if err != nil || stderr.Len() > 0 {
+				fail("batch: %v\n%s", err, stderr.String())
+				return
+			}
+			var doc struct {
+				Rows []struct {
 					Line   int    `json:"line"`
 					Status string `json:"status"`
 					Serial string `json:"serial"`
 					Error  string `json:"error"`
-				}
-				if err := json.Unmarshal(sc.Bytes(), &row); err != nil || row.Status != "issued" || row.Serial == "" {
-					fail("batch printed %q (%v)", sc.Text(), err)
+				} `json:"rows"`
+			}
+			if err := json.Unmarshal(stdout.Bytes(), &doc); err != nil {
+				fail("batch printed %q (%v)", stdout.String(), err)
+				return
+			}
+			for _, row := range doc.Rows {
+				if row.Status != "issued" || row.Serial == "" {
+					fail("batch line %d: %s %s", row.Line, row.Status, row.Error)
 					continue
 				}
 				h.serials = append(h.serials, row.Serial)
-				if len(h.serials)%revokeEvery == 1 {
-					toRevoke <- row.Serial // revoked while the batch goes on
-				}
-			}
-			if err := cmd.Wait(); err != nil || stderr.Len() > 0 {
-				fail("batch: %v\n%s", err, stderr.String())
 			}
 		}()
 		go func() { // revoke and crl processes, one at a time on this host
 			defer wg.Done()
-			crlNumber := func(r result) {
+			crlNumber := func(r result) (serial string) {
 				var out struct {
-					Number int64 `json:"crl_number"`
+					Serial string `json:"serial"`
+					Number int64  `json:"crl_number"`
 				}
 				if r.Code != 0 || r.Stderr != "" || json.Unmarshal([]byte(r.Stdout), &out) != nil || out.Number == 0 {
 					fail("%s", r)
-					return
+					return ""
 				}
 				h.numbers = append(h.numbers, out.Number)
+				return out.Serial
 			}
-			for serial := range toRevoke {
+			for crt := range toRevoke {
 				count()
-				r := execute(env, "", certmintBin, "revoke", "--reason", "keyCompromise", "--json", serial)
-				crlNumber(r)
-				if r.Code == 0 {
+				r := execute(env, "", certmintBin, "revoke", "--reason", "keyCompromise", "--json", "--cert", crt)
+				if serial := crlNumber(r); serial != "" {
 					h.revoked = append(h.revoked, serial)
 				}
 				if len(h.revoked)%crlEvery == 0 {
 					count()
 					r := execute(env, "", certmintBin, "crl", "--json")
-					var pubs []struct {
-						CA     string `json:"ca"`
-						Number int64  `json:"number"`
+					var pubs struct {
+						CRLs []struct {
+							CA     string `json:"ca"`
+							Number int64  `json:"number"`
+						} `json:"crls"`
 					}
 					if r.Code != 0 || r.Stderr != "" || json.Unmarshal([]byte(r.Stdout), &pubs) != nil {
 						fail("%s", r)
 						continue
 					}
-					for _, p := range pubs {
+					for _, p := range pubs.CRLs {
 						if p.CA == issuingSlug {
 							h.numbers = append(h.numbers, p.Number)
 						}
@@ -405,11 +433,14 @@ func TestPostgresDBMigrate(t *testing.T) {
 	// The CA carries on from PostgreSQL (certmint.db is no longer read).
 	os.Rename(dbFile, dbFile+".moved")
 	r = execute(pgEnv(home, dbURL), "", certmintBin, "list", "--json")
-	var listed []struct {
-		Serial string `json:"serial"`
-		Status string `json:"status"`
+	var doc struct {
+		Certificates []struct {
+			Serial string `json:"serial"`
+			Status string `json:"status"`
+		} `json:"certificates"`
 	}
-	json.Unmarshal([]byte(r.Stdout), &listed)
+	json.Unmarshal([]byte(r.Stdout), &doc)
+	listed := doc.Certificates
 	revokedListed := 0
 	for _, l := range listed {
 		if l.Status == "revoked" {

@@ -143,14 +143,16 @@ func TestRevokeOpenSSL(t *testing.T) {
 	}
 	// Regenerating without a revocation also moves the number on.
 	r := runCertmint(h.Home, "crl", "--json")
-	var pub []struct {
-		CA     string `json:"ca"`
-		Number int64  `json:"number"`
+	var pub struct {
+		CRLs []struct {
+			CA     string `json:"ca"`
+			Number int64  `json:"number"`
+		} `json:"crls"`
 	}
 	if r.Code != 0 || json.Unmarshal([]byte(r.Stdout), &pub) != nil {
 		t.Fatalf("certmint crl:\n%s", r)
 	}
-	for _, p := range pub {
+	for _, p := range pub.CRLs {
 		if p.CA == h.Issuing.Slug && p.Number != last+1 {
 			t.Errorf("certmint crl published number %d, want %d", p.Number, last+1)
 		}

@@ -1,7 +1,6 @@
 package interop
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -71,13 +70,20 @@ type stressIssued struct {
 	By     string // the command, for messages
 }
 
-// stressCRLJSON is one row of `certmint crl --json`.
+// stressCRLJSON is `certmint crl --json`.
 type stressCRLJSON struct {
-	CA     string `json:"ca"`
-	Number int64  `json:"number"`
+	CRLs []struct {
+		CA     string `json:"ca"`
+		Number int64  `json:"number"`
+	} `json:"crls"`
 }
 
-// stressBatchRow is one line of `certmint batch --json`.
+// stressBatchJSON is `certmint batch --json`.
+type stressBatchJSON struct {
+	Rows []stressBatchRow `json:"rows"`
+}
+
+// stressBatchRow is one row of `certmint batch --json`.
 type stressBatchRow struct {
 	Line   int      `json:"line"`
 	CN     string   `json:"cn"`
@@ -226,13 +232,11 @@ func TestStressConcurrent(t *testing.T) {
 				}
 			case "batch":
 				n := 0
-				sc := bufio.NewScanner(strings.NewReader(r.Stdout))
-				for sc.Scan() {
-					var row stressBatchRow
-					if err := json.Unmarshal(sc.Bytes(), &row); err != nil {
-						t.Errorf("certmint batch --json: %v in %q", err, sc.Text())
-						continue
-					}
+				var doc stressBatchJSON
+				if err := json.Unmarshal([]byte(r.Stdout), &doc); err != nil {
+					t.Errorf("certmint batch --json: %v in %q", err, r.Stdout)
+				}
+				for _, row := range doc.Rows {
 					if row.Status != "issued" || row.Serial == "" {
 						t.Errorf("batch line %d (%s): status %q %s", row.Line, row.CN, row.Status, row.Error)
 						continue
@@ -253,12 +257,12 @@ func TestStressConcurrent(t *testing.T) {
 				revoked = append(revoked, j.Serial)
 				reported[h.Issuing.Slug] = append(reported[h.Issuing.Slug], j.CRLNumber)
 			case "crl":
-				var rows []stressCRLJSON
-				if err := json.Unmarshal([]byte(r.Stdout), &rows); err != nil || len(rows) != 2 {
+				var doc stressCRLJSON
+				if err := json.Unmarshal([]byte(r.Stdout), &doc); err != nil || len(doc.CRLs) != 2 {
 					t.Errorf("certmint crl --json: %v\n%s", err, r)
 					continue
 				}
-				for _, p := range rows {
+				for _, p := range doc.CRLs {
 					reported[p.CA] = append(reported[p.CA], p.Number)
 				}
 			}
@@ -283,13 +287,16 @@ func TestStressConcurrent(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("certmint list --json: exit %d", code)
 	}
-	var listed []struct {
-		Serial string `json:"serial"`
-		Status string `json:"status"`
+	var listDoc struct {
+		Certificates []struct {
+			Serial string `json:"serial"`
+			Status string `json:"status"`
+		} `json:"certificates"`
 	}
-	if err := json.Unmarshal([]byte(stdout), &listed); err != nil {
+	if err := json.Unmarshal([]byte(stdout), &listDoc); err != nil {
 		t.Fatalf("certmint list --json: %v", err)
 	}
+	listed := listDoc.Certificates
 	status := map[string]string{}
 	for _, r := range listed {
 		if _, dup := status[r.Serial]; dup {
@@ -340,16 +347,19 @@ func TestStressConcurrent(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("certmint log --json: exit %d", code)
 	}
-	var events []struct {
-		ID     int64  `json:"id"`
-		Action string `json:"action"`
-		Serial string `json:"serial"`
-		CA     string `json:"ca"`
-		Detail string `json:"detail"`
+	var logDoc struct {
+		Events []struct {
+			ID     int64  `json:"id"`
+			Action string `json:"action"`
+			Serial string `json:"serial"`
+			CA     string `json:"ca"`
+			Detail string `json:"detail"`
+		} `json:"events"`
 	}
-	if err := json.Unmarshal([]byte(stdout), &events); err != nil {
+	if err := json.Unmarshal([]byte(stdout), &logDoc); err != nil {
 		t.Fatalf("certmint log --json: %v", err)
 	}
+	events := logDoc.Events
 	audited := map[string][]int64{}
 	actions := map[string]int{}
 	for _, e := range events {

@@ -108,6 +108,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	removeCreated(app)
+	if jsonRequested(app, args) {
+		return reportJSON(stderr, err, commandOf(app, args))
+	}
 	return report(stderr, err, commandOf(app, args))
 }
 

@@ -101,11 +101,11 @@ func seedHome(t *testing.T) seeded {
 	if code != 0 {
 		t.Fatal(stderr)
 	}
-	var recs []recordJSON
-	if err := json.Unmarshal([]byte(stdout), &recs); err != nil {
+	var list listJSON
+	if err := json.Unmarshal([]byte(stdout), &list); err != nil {
 		t.Fatal(err)
 	}
-	for _, r := range recs {
+	for _, r := range list.Certificates {
 		if r.Template == "issuing-ca" {
 			s.caSer = r.Serial
 		}

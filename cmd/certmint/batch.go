@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -48,16 +49,6 @@ func batchCommand() *cli.Command {
 		},
 		Action: batchAction,
 	}
-}
-
-type batchRowJSON struct {
-	Line    int      `json:"line"`
-	CN      string   `json:"cn"`
-	Status  string   `json:"status"` // issued, skipped, reissued, failed, not_started
-	Serial  string   `json:"serial,omitempty"`
-	Files   []string `json:"files,omitempty"`
-	Error   string   `json:"error,omitempty"`
-	Elapsed float64  `json:"elapsed_seconds,omitempty"`
 }
 
 func batchAction(c *cli.Context) error {
@@ -143,6 +134,7 @@ func batchAction(c *cli.Context) error {
 		}
 	}
 	var tally batchTally
+	var jsonRows []batchRowJSON // --json: printed as one document at the end
 	start := time.Now()
 	failFast := c.Bool("fail-fast")
 	var stopReading atomic.Bool
@@ -170,9 +162,7 @@ func batchAction(c *cli.Context) error {
 		}
 		switch {
 		case jsonOut:
-			o.json(j)
-		case j.Status == notStarted:
-			// Counted in the summary; a line each would bury the failures.
+			jsonRows = append(jsonRows, j)
 		case bar != nil:
 			bar.Add(1)
 			if j.Status == "failed" {
@@ -239,7 +229,17 @@ func batchAction(c *cli.Context) error {
 	if err != nil && err != errFailFast && c.Context.Err() == nil && tally.rows() == 0 {
 		return err
 	}
-	if !jsonOut {
+	if jsonOut {
+		j := batchJSON{header: newHeader(), Template: t.Name, Out: abs(opts.Out), Rows: jsonRows, Issued: int64(tally.issued),
+			Reissued: int64(tally.redone), Skipped: int64(tally.skipped), Failed: int64(tally.failed),
+			NotStarted: int64(tally.notStarted), ElapsedSeconds: elapsed.Seconds()}
+		if opts.RandomPasswords && done > 0 {
+			j.PasswordsFile = abs(filepath.Join(opts.Out, ca.PasswordsFile))
+		}
+		if err := o.json(j.inLineOrder()); err != nil {
+			return err
+		}
+	} else {
 		o.infof("%s", tally.summary(opts.Out, unread, elapsed))
 		if opts.RandomPasswords && done > 0 {
 			o.infof("Passwords: %s (0600; keep it safe, it is the only copy).", strings.TrimSuffix(opts.Out, "/")+"/"+ca.PasswordsFile)

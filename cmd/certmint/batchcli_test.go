@@ -10,10 +10,12 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // cancelAfter is stdout for an in-process run that cancels its context,
@@ -97,25 +99,46 @@ func TestBatchInterruptedSummary(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			stdout := &cancelAfter{n: 1, cancel: cancel}
+			if jsonOut {
+				// --json prints one document at the end: interrupt once the
+				// first bundle is in place instead.
+				stdout.n = 1 << 30
+				go func() {
+					for ctx.Err() == nil {
+						// A row's folder moves into place whole (staging folders start with a dot).
+						if ents, _ := os.ReadDir(out); slices.ContainsFunc(ents, func(e os.DirEntry) bool { return !strings.HasPrefix(e.Name(), ".") }) {
+							cancel()
+							return
+						}
+						time.Sleep(5 * time.Millisecond)
+					}
+				}()
+			}
 			var stderr bytes.Buffer
 			code := run(ctx, args, stdout, &stderr)
 			if code != 1 || !strings.Contains(stderr.String(), "interrupted: ") {
 				t.Fatalf("exit %d, want 1 with \"interrupted\"\n%s%s", code, stdout, stderr.String())
 			}
 			if jsonOut {
-				seen := map[int]string{}
-				for _, l := range strings.Split(strings.TrimSpace(stdout.String()), "\n") {
-					var r struct {
+				var doc struct {
+					Rows []struct {
 						Line   int    `json:"line"`
 						Status string `json:"status"`
-					}
-					if err := json.Unmarshal([]byte(l), &r); err != nil {
-						t.Fatalf("%q: %v", l, err)
-					}
+					} `json:"rows"`
+					NotStarted int `json:"not_started"`
+				}
+				if err := json.Unmarshal([]byte(stdout.String()), &doc); err != nil {
+					t.Fatalf("%v\n%s", err, stdout)
+				}
+				seen := map[int]string{}
+				for _, r := range doc.Rows {
 					if seen[r.Line] != "" {
 						t.Errorf("line %d reported twice: %s and %s", r.Line, seen[r.Line], r.Status)
 					}
 					seen[r.Line] = r.Status
+				}
+				if doc.NotStarted == 0 {
+					t.Errorf("not_started = 0 after an interruption")
 				}
 				for line := 2; line <= rows+1; line++ {
 					if seen[line] == "" {

@@ -94,15 +94,7 @@ func convertAction(c *cli.Context) error {
 	}
 	o := output(c)
 	if c.Bool(jsonFlag.Name) {
-		files := []map[string]string{}
-		for _, f := range res.Files {
-			files = append(files, map[string]string{"path": abs(f.Path), "what": f.What, "mode": f.Mode.String()})
-		}
-		notes := []string{}
-		for _, n := range res.Notes {
-			notes = append(notes, namerFor(c).text(n))
-		}
-		return o.json(map[string]any{"files": files, "notes": notes})
+		return o.json(newConvertJSON(c, res))
 	}
 	o.infof("Wrote:")
 	for _, f := range res.Files {

@@ -26,18 +26,7 @@ func crlCommand() *cli.Command {
 			}
 			o := output(c)
 			if c.Bool(jsonFlag.Name) {
-				type row struct {
-					CA         string `json:"ca"`
-					Number     int64  `json:"number"`
-					Entries    int    `json:"entries"`
-					NextUpdate string `json:"next_update"`
-					Path       string `json:"path"`
-				}
-				var rows []row
-				for _, p := range pub {
-					rows = append(rows, row{p.Slug, p.Number, p.Entries, p.NextUpdate.Format(time.RFC3339), p.Path})
-				}
-				return o.json(rows)
+				return o.json(newCRLJSON(pub))
 			}
 			for _, p := range pub {
 				o.infof("%s: CRL number %d, %d revoked, next update %s (%s)", p.Slug, p.Number, p.Entries, p.NextUpdate.Format("2006-01-02 15:04 MST"), p.Path)

@@ -7,7 +7,6 @@ import (
 	"github.com/certmint/certmint/ca"
 	"github.com/certmint/certmint/internal/fsutil"
 	"github.com/certmint/certmint/internal/keys"
-	"github.com/certmint/certmint/san"
 	"github.com/urfave/cli/v2"
 )
 
@@ -78,10 +77,7 @@ func csrAction(c *cli.Context) error {
 	}
 	o := output(c)
 	if c.Bool(jsonFlag.Name) {
-		return o.json(map[string]any{
-			"subject": r.Subject.String(), "sans": san.Strings(r.SANs), "template": req.Template.Name,
-			"files": []string{abs(keyPath), abs(csrPath)},
-		})
+		return o.json(newCSRJSON(r, req.Template, keyPath, csrPath))
 	}
 	o.infof("Wrote a %s request for %q:", req.Template.Name, req.Subject.CommonName)
 	o.infof("  %s", abs(csrPath))

@@ -59,7 +59,7 @@ func dbMigrateAction(c *cli.Context) error {
 	}
 	o := output(c)
 	if c.Bool(jsonFlag.Name) {
-		return o.json(res)
+		return o.json(newDBMigrateJSON(res))
 	}
 	var counts []string
 	for _, t := range res.Tables {

@@ -74,15 +74,7 @@ func doctorAction(c *cli.Context) error {
 	}
 	out := output(c)
 	if c.Bool(jsonFlag.Name) {
-		findings := r.Findings
-		if findings == nil {
-			findings = []doctor.Finding{}
-		}
-		if err := out.json(map[string]any{
-			"home": r.Home, "records": r.Records, "folders": r.Folders, "files": r.Files,
-			"findings": findings, "found": len(r.Findings), "repaired": r.Repaired(),
-			"unrepairable": r.Unrepairable(), "unresolved": r.Unresolved(), "ok": r.OK(),
-		}); err != nil {
+		if err := out.json(newDoctorJSON(r)); err != nil {
 			return err
 		}
 	} else {

@@ -79,13 +79,11 @@ func TestDoctorCLI(t *testing.T) {
 	// revoke published is current.
 	var serial string
 	code, stdout, _ = runCLI(t, "list", "--home", home, "--json")
-	var list []struct {
-		Serial string `json:"serial"`
-	}
-	if json.Unmarshal([]byte(stdout), &list) != nil || len(list) != 1 {
+	var list listJSON
+	if json.Unmarshal([]byte(stdout), &list) != nil || len(list.Certificates) != 1 {
 		t.Fatalf("list: %s", stdout)
 	}
-	serial = list[0].Serial
+	serial = list.Certificates[0].Serial
 	if code, _, stderr := runCLI(t, "revoke", "--home", home, "--reason", "cessationOfOperation", serial); code != 0 {
 		t.Fatalf("revoke: %s", stderr)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/certmint/certmint/batch"
 	"github.com/certmint/certmint/ca"
 	"github.com/certmint/certmint/internal/input"
+	"github.com/certmint/certmint/internal/jsonout"
 	"github.com/certmint/certmint/internal/textsafe"
 	"github.com/certmint/certmint/san"
 	"github.com/urfave/cli/v2"
@@ -27,9 +28,6 @@ var dryRunFlag = &cli.BoolFlag{
 	Usage: "print what would be issued and written (subject, SANs, key, usages, CRL and AIA URLs, validity, lint verdict, files) " +
 		"and sign, record and write nothing; needs neither the CA password nor the bundle password",
 }
-
-// dryRunSchemaVersion is the version of the --dry-run --json documents.
-const dryRunSchemaVersion = 1
 
 // errNoCAKeyInDryRun is what a dry run's CA password source answers: a
 // preview never unlocks the CA key, so reaching it is a bug, reported
@@ -217,7 +215,7 @@ type previewJSON struct {
 	DryRun        bool   `json:"dry_run"`
 	Command       string `json:"command"`
 	certificateJSON
-	Renewal *renewalJSON `json:"renewal,omitempty"` // renew only
+	Renewal *renewalJSON `json:"renewal"` // renew only; null for the others
 }
 
 type renewalJSON struct {
@@ -278,7 +276,7 @@ func certJSON(c *cli.Context, pv *ca.Preview, pw passwordsJSON) certificateJSON 
 func printPreview(c *cli.Context, command string, pv *ca.Preview, pw passwordsJSON, rv *ca.RenewalPreview) error {
 	o := output(c)
 	if c.Bool(jsonFlag.Name) {
-		doc := previewJSON{SchemaVersion: dryRunSchemaVersion, DryRun: true, Command: command, certificateJSON: certJSON(c, pv, pw)}
+		doc := previewJSON{SchemaVersion: jsonout.SchemaVersion, DryRun: true, Command: command, certificateJSON: certJSON(c, pv, pw)}
 		if rv != nil {
 			doc.Renewal = &renewalJSON{Serial: rv.Old.SerialHex(), State: rv.OldState, RevokeOld: c.Bool("revoke-old"), WouldRevoke: rv.RevokesOld}
 			if rv.RevokesOld {
@@ -458,7 +456,7 @@ func batchDryRun(c *cli.Context, s *ca.Store, opts ca.BatchOptions, next func() 
 	pw.CA, pw.caWords = caPasswordFrom(c)
 	var report func(ca.RowPreview)
 	if jsonOut {
-		head := batchPreviewJSON{SchemaVersion: dryRunSchemaVersion, DryRun: true, Command: "batch", Template: opts.Template.Name,
+		head := batchPreviewJSON{SchemaVersion: jsonout.SchemaVersion, DryRun: true, Command: "batch", Template: opts.Template.Name,
 			Out: bp.Out, OutCreated: bp.MakesOut, Warnings: []string{}}
 		for _, w := range warnings {
 			head.Warnings = append(head.Warnings, namerFor(c).text(w))

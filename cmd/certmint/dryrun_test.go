@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/certmint/certmint/ca"
+	"github.com/certmint/certmint/internal/jsonout"
 	"github.com/certmint/certmint/san"
 	"github.com/certmint/certmint/templates"
 )
@@ -142,7 +143,7 @@ func TestCLIDryRun(t *testing.T) {
 			}},
 		{name: "issue --json, a .pfx and IP SAN", args: []string{"issue", "--template", "server", "--cn", "www.example.com", "--san", "10.1.2.3", "--dry-run", "--json", "--out", out},
 			json: func(t *testing.T, d previewDoc) {
-				if d.SchemaVersion != 1 || !d.DryRun || d.Command != "issue" || d.Template != "server" {
+				if d.SchemaVersion != jsonout.SchemaVersion || !d.DryRun || d.Command != "issue" || d.Template != "server" {
 					t.Errorf("header %+v", d)
 				}
 				if !reflect.DeepEqual(d.SANs, []string{"DNS:www.example.com", "IP:10.1.2.3"}) || d.Subject != "CN=www.example.com" {
@@ -333,7 +334,7 @@ func TestCLIBatchDryRunAsTheRealRun(t *testing.T) {
 	if !reflect.DeepEqual(got, want) || doc.Totals != (struct{ Rows, Issue, Reissue, Skip, Fail int }{4, 1, 1, 1, 1}) {
 		t.Errorf("rows %v, totals %+v; want %v", got, doc.Totals, want)
 	}
-	if doc.SchemaVersion != 1 || !doc.DryRun || doc.PasswordsFile != filepath.Join(out, "passwords.csv") {
+	if doc.SchemaVersion != jsonout.SchemaVersion || !doc.DryRun || doc.PasswordsFile != filepath.Join(out, "passwords.csv") {
 		t.Errorf("document %+v", doc)
 	}
 	var dryErrors []string

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -338,6 +339,23 @@ func report(w io.Writer, err error, cmd *cli.Command) int {
 	if hint != "" {
 		fmt.Fprintf(w, "certmint: hint: %s\n", textsafe.Escape(hint))
 	}
+	return code
+}
+
+// reportJSON is report for a command run with --json: the error, its hint
+// and the exit status, decided by the same table, as one JSON document on
+// the last line of w (warnings printed before it stay lines of text).
+func reportJSON(w io.Writer, err error, cmd *cli.Command) int {
+	n := namer{cmd}
+	code, hint := classify(err, n)
+	if errors.As(err, new(silent)) {
+		return code // the document on stdout says it ("ok": false, "alert": true)
+	}
+	b, jerr := json.Marshal(errorJSON{header: newHeader(), Error: message(err, n), Hint: hint, ExitStatus: code})
+	if jerr != nil {
+		return report(w, err, cmd)
+	}
+	w.Write(append(textsafe.JSON(b), '\n'))
 	return code
 }
 

@@ -38,10 +38,7 @@ func exportCAAction(c *cli.Context) error {
 	}
 	o := output(c)
 	if c.Bool(jsonFlag.Name) {
-		for i := range files {
-			files[i].Path = abs(files[i].Path)
-		}
-		return o.json(map[string]any{"files": files})
+		return o.json(newExportCAJSON(files))
 	}
 	o.infof("CA certificates of %s:", abs(s.Home))
 	for _, f := range files {

@@ -183,7 +183,7 @@ func TestCLIHostileText(t *testing.T) {
 			stdout: []string{`Subject:              "CN=evil\x1b[31mred\x1b[2J\x1b]0\\;pwned\a\nFAKE: ok\u202egnp.exe\u200b\ufeff,O=O\u200brg\r"`,
 				`DNS: "a\x1b[2J.example.com", "b\nFAKE.example.com"`, `CRL distribution:     "http://crl\x1b[5m.example/x.crl"`}},
 		{name: "inspect --json a certificate with hostile names", args: []string{"inspect", "--json", crt}, readOnly: true,
-			stdout: []string{`evil\u001b[31mred`, `\u202egnp.exe\u200b\ufeff`, `"a\u001b[2J.example.com"`},
+			stdout: []string{`evil\u001b[31mred`, `\u202egnp.exe\u200b\ufeff`, `"DNS:a\u001b[2J.example.com"`},
 			check: func(t *testing.T, home, out, stdout string) {
 				var r struct {
 					Certificates []struct {

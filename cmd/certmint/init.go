@@ -95,20 +95,7 @@ func initAction(c *cli.Context) error {
 
 	o := output(c)
 	if c.Bool(jsonFlag.Name) {
-		type caJSON struct {
-			Slug     string `json:"slug"`
-			Subject  string `json:"subject"`
-			Cert     string `json:"cert"`
-			NotAfter string `json:"not_after"`
-			CRLURL   string `json:"crl_url"`
-			CertURL  string `json:"cert_url"`
-		}
-		var cas []caJSON
-		for _, a := range s.Authorities() {
-			cas = append(cas, caJSON{a.Slug, a.Cert.Subject.String(), a.CertPath(), a.Cert.NotAfter.UTC().Format("2006-01-02T15:04:05Z"),
-				s.Config.CRLURL(a.Slug), s.Config.CertURL(a.Slug)})
-		}
-		return o.json(map[string]any{"home": s.Home, "cas": cas, "public": s.PublicDir(), "database": s.DB.URL()})
+		return o.json(newInitJSON(s))
 	}
 	o.infof("Created a CA in %s", s.Home)
 	for _, a := range s.Authorities() {

@@ -179,16 +179,12 @@ func issueFromCA(c *cli.Context, req ca.IssueRequest) error {
 	return printIssued(c, res)
 }
 
-type issuedJSON struct {
-	Serial   string   `json:"serial"`
-	Subject  string   `json:"subject"`
-	SANs     []string `json:"sans"`
-	Template string   `json:"template"`
-	NotAfter string   `json:"not_after"`
-	Files    []string `json:"files"`
+func printIssued(c *cli.Context, res *ca.Issued) error {
+	return printIssuedAs(c, res, newIssuedJSON(res))
 }
 
-func printIssued(c *cli.Context, res *ca.Issued) error {
+// printIssuedAs is printIssued with doc as the --json document.
+func printIssuedAs(c *cli.Context, res *ca.Issued, doc any) error {
 	o := output(c)
 	for _, f := range res.Findings {
 		o.warnf("%s", f.Message()) // value, problem, fix, then the lint's name
@@ -197,10 +193,7 @@ func printIssued(c *cli.Context, res *ca.Issued) error {
 		o.warnf("%s", namerFor(c).text(w))
 	}
 	if c.Bool(jsonFlag.Name) {
-		return o.json(issuedJSON{
-			Serial: res.Serial, Subject: res.Cert.Subject.String(), SANs: san.Strings(res.SANs),
-			Template: res.Template, NotAfter: res.Cert.NotAfter.UTC().Format(time.RFC3339), Files: res.Files,
-		})
+		return o.json(doc)
 	}
 	o.infof("Issued %s certificate %q (serial %s)", res.Template, res.Cert.Subject.CommonName, res.Serial)
 	if len(res.SANs) > 0 {

@@ -29,35 +29,6 @@ func listCommand() *cli.Command {
 	}
 }
 
-type recordJSON struct {
-	Serial    string   `json:"serial"`
-	Subject   string   `json:"subject"`
-	CN        string   `json:"cn"`
-	SANs      []string `json:"sans"`
-	Template  string   `json:"template"`
-	Status    string   `json:"status"`
-	NotBefore string   `json:"not_before"`
-	NotAfter  string   `json:"not_after"`
-	RevokedAt string   `json:"revoked_at,omitempty"`
-	Reason    string   `json:"reason,omitempty"`
-	Issuer    string   `json:"issuer"`
-	Files     []string `json:"files,omitempty"`
-}
-
-func toJSON(r *ca.Record, now time.Time) recordJSON {
-	j := recordJSON{Serial: r.SerialHex(), Subject: r.Meta.Subject, CN: r.CN, SANs: r.SANs, Template: r.Meta.Template,
-		Status: r.State(now), NotBefore: r.NotBefore.UTC().Format(time.RFC3339), NotAfter: r.NotAfter.UTC().Format(time.RFC3339),
-		Issuer: r.CALabel, Files: r.Meta.Files}
-	if j.SANs == nil {
-		j.SANs = []string{}
-	}
-	if r.Status == "revoked" {
-		j.RevokedAt = r.RevokedAt.UTC().Format(time.RFC3339)
-		j.Reason = crl.ReasonName(r.Reason)
-	}
-	return j
-}
-
 func listAction(c *cli.Context) error {
 	if err := noArgs(c); err != nil {
 		return err
@@ -86,11 +57,7 @@ func listAction(c *cli.Context) error {
 	}
 	o := output(c)
 	if c.Bool(jsonFlag.Name) {
-		rows := make([]recordJSON, 0, len(recs))
-		for _, r := range recs {
-			rows = append(rows, toJSON(r, now))
-		}
-		return o.json(rows)
+		return o.json(newListJSON(recs, now))
 	}
 	if len(recs) == 0 {
 		o.infof("No certificates match.")

@@ -64,10 +64,7 @@ func logAction(c *cli.Context) error {
 	}
 	out := output(c)
 	if c.Bool(jsonFlag.Name) {
-		if entries == nil {
-			entries = []ca.AuditEntry{}
-		}
-		return out.json(entries)
+		return out.json(newLogJSON(entries))
 	}
 	if len(entries) == 0 {
 		out.infof("No events match.")

@@ -87,7 +87,7 @@ func renewAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := printIssued(c, res); err != nil {
+	if err := printIssuedAs(c, res, newRenewedJSON(res, old.SerialHex(), rv)); err != nil {
 		return err
 	}
 	if rv != nil && !c.Bool(jsonFlag.Name) {

@@ -59,10 +59,7 @@ func revokeAction(c *cli.Context) error {
 	}
 	o := output(c)
 	if c.Bool(jsonFlag.Name) {
-		return o.json(map[string]any{
-			"serial": res.Record.SerialHex(), "subject": res.Record.Meta.Subject, "reason": crl.ReasonName(reason),
-			"revoked_at": res.Record.RevokedAt.Format(time.RFC3339), "crl": res.CRL.Path, "crl_number": res.CRL.Number,
-		})
+		return o.json(revokeJSON{header: newHeader(), revocationJSON: newRevocationJSON(res)})
 	}
 	o.infof("Revoked %s (%s), reason %s.", res.Record.SerialHex(), textsafe.Quote(res.Record.CN), crl.ReasonName(reason))
 	o.infof("Published %s: CRL number %d, %d revoked, next update %s.", res.CRL.Path, res.CRL.Number, res.CRL.Entries, res.CRL.NextUpdate.Format("2006-01-02 15:04 MST"))

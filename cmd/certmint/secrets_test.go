@@ -20,6 +20,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -360,7 +361,14 @@ func TestSecretsLifecycle(t *testing.T) {
 					t.Errorf("certmint %s prints the %s:\n%s%s", strings.Join(st.args, " "), what, st.stdout, st.stderr)
 				}
 			}
-			if st.code != 0 && !strings.HasPrefix(st.stderr, "certmint: error: ") {
+			if st.code != 0 && slices.Contains(st.args, "--json") {
+				// The error is a JSON document, the last line of stderr.
+				lines := strings.Split(strings.TrimSpace(st.stderr), "\n")
+				var e errorJSON
+				if err := json.Unmarshal([]byte(lines[len(lines)-1]), &e); err != nil || e.ExitStatus != st.code || e.Error == "" {
+					t.Errorf("certmint %s: the error is not a JSON document (%v): %q", strings.Join(st.args, " "), err, st.stderr)
+				}
+			} else if st.code != 0 && !strings.HasPrefix(st.stderr, "certmint: error: ") {
 				t.Errorf("certmint %s: %q", strings.Join(st.args, " "), st.stderr)
 			}
 		}

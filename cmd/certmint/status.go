@@ -76,20 +76,7 @@ func statusAction(c *cli.Context) error {
 	}
 	o := output(c)
 	if c.Bool(jsonFlag.Name) {
-		type soon struct {
-			Serial   string `json:"serial"`
-			CN       string `json:"cn"`
-			NotAfter string `json:"not_after"`
-			DaysLeft int    `json:"days_left"`
-		}
-		expiring := []soon{}
-		for _, rec := range r.Certs.Soonest {
-			expiring = append(expiring, soon{rec.SerialHex(), rec.CN, rec.NotAfter.UTC().Format(time.RFC3339), int(rec.NotAfter.Sub(now).Hours() / 24)})
-		}
-		if err := o.json(map[string]any{
-			"warn": templates.FormatDuration(opts.Warn), "ca_warn": templates.FormatDuration(opts.CAWarn),
-			"cas": r.CAs, "crls": r.CRLs, "certificates": r.Certs, "expiring": expiring, "alert": r.Alert,
-		}); err != nil {
+		if err := o.json(newStatusJSON(r, opts)); err != nil {
 			return err
 		}
 	} else {

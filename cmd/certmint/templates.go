@@ -23,9 +23,11 @@ func templatesCommand() *cli.Command {
 				Name:      "show",
 				Usage:     "print a template as TOML (a starting point for your own)",
 				ArgsUsage: "NAME|FILE.toml",
+				Flags:     []cli.Flag{jsonFlag},
 				Action:    templatesShowAction,
 			},
 		},
+		Flags: []cli.Flag{jsonFlag},
 		Action: func(c *cli.Context) error {
 			if c.Args().Present() {
 				return unknownCommand(c, c.Command.Name, c.Command.Subcommands)
@@ -44,17 +46,8 @@ func templatesListAction(c *cli.Context) error {
 		return err
 	}
 	o := output(c)
-	if c.Bool(jsonFlag.Name) {
-		type row struct {
-			Name        string `json:"name"`
-			Description string `json:"description"`
-			Source      string `json:"source"`
-		}
-		var rows []row
-		for _, t := range all {
-			rows = append(rows, row{t.Name, t.Description, t.SourceDocument()})
-		}
-		return o.json(rows)
+	if jsonOutput(c) {
+		return o.json(newTemplatesJSON(all))
 	}
 	for _, t := range all {
 		o.infof("%s", t.Describe())
@@ -69,6 +62,9 @@ func templatesShowAction(c *cli.Context) error {
 	t, err := templates.Load(c.Args().First())
 	if err != nil {
 		return err
+	}
+	if jsonOutput(c) {
+		return output(c).json(newTemplateJSON(t))
 	}
 	// A template file is text from outside: TOML forbids C0 controls but
 	// not C1 ones, bidi controls or zero-width characters, which could make
