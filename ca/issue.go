@@ -47,6 +47,7 @@ type IssueRequest struct {
 	NoCDP      bool                    // no CRL distribution point (004: when validation is off)
 	PFX        templates.PFXEncryption // "" = the template's output.pfx_encryption
 	EncryptKey bool                    // encrypt BASE.key even if the template does not
+	OCSP       bool                    // the OCSP responder's URL in the AIA even if the template does not ask
 	// Key is the leaf key to generate, within what the template accepts
 	// (key.allowed_*); zero: the template's key.
 	Key keys.Spec
@@ -347,7 +348,7 @@ func (s *Store) release(ctx context.Context, p *plan, key crypto.Signer, cert *x
 	}
 	meta := Metadata{Template: req.Template.Name, Subject: cert.Subject.String(), Files: paths,
 		Base: p.base, FriendlyName: req.FriendlyName, PFXName: req.PFXName, Renews: req.Renews,
-		PFX: string(req.PFX), NoCDP: req.NoCDP, EncryptKey: req.EncryptKey}
+		PFX: string(req.PFX), NoCDP: req.NoCDP, EncryptKey: req.EncryptKey, OCSP: req.OCSP}
 	if out, err := filepath.Abs(req.Out); err == nil {
 		meta.Out = out
 	}
@@ -479,7 +480,7 @@ func (s *Store) signKey(p *plan, key crypto.Signer, caKey crypto.Signer) (*x509.
 
 func (s *Store) signCSR(p *plan, csrPEM []byte, caKey crypto.Signer) (*x509.Certificate, []Finding, error) {
 	t := p.req.Template
-	o := profileOptions{Validity: p.validity, NoCDP: p.req.NoCDP}
+	o := profileOptions{Validity: p.validity, NoCDP: p.req.NoCDP, OCSP: p.req.OCSP}
 	if block, _ := pem.Decode(csrPEM); block != nil {
 		if csr, err := x509.ParseCertificateRequest(block.Bytes); err == nil {
 			_, o.ECDSAKey = csr.PublicKey.(*ecdsa.PublicKey)

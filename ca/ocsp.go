@@ -34,7 +34,7 @@ const (
 	// OCSPResponderTemplate is the template name recorded for responder
 	// certificates: `list` shows them under it, and `status` counts them
 	// apart from the certificates users asked for.
-	OCSPResponderTemplate = "ocsp-responder"
+	OCSPResponderTemplate = store.OCSPResponderTemplate
 	// OCSPResponderValidity is a responder certificate's lifetime. It
 	// carries id-pkix-ocsp-nocheck (RFC 6960 4.2.2.2.1: clients do not
 	// check its revocation), so it is kept short.

@@ -8,6 +8,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/asn1"
 	"encoding/hex"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -19,6 +20,7 @@ import (
 	"github.com/certmint/certmint/crl"
 	"github.com/certmint/certmint/internal/fsutil"
 	"github.com/certmint/certmint/internal/testkit"
+	"github.com/certmint/certmint/store"
 )
 
 var oidOCSPNoCheck = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 48, 1, 5}
@@ -68,6 +70,20 @@ func TestOCSPResponders(t *testing.T) {
 		if data, _ := os.ReadFile(keyPath); !strings.Contains(string(data), "ENCRYPTED PRIVATE KEY") {
 			t.Errorf("%s: the responder key is not encrypted at rest", r.CA.Slug)
 		}
+	}
+	// They are the CA's own: status and the counts leave them out.
+	st, err := s.Status(ctx, 30*24*time.Hour, 0, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := st.Certs; c.Valid+c.Expiring+c.Expired+c.Revoked != 0 {
+		t.Errorf("status counts the responder certificates: %+v", st.Certs)
+	}
+	if c, err := s.DB.Count(ctx, now, now.Add(30*24*time.Hour)); err != nil || c != (store.Counts{}) {
+		t.Errorf("Count: %+v, %v; want nothing", c, err)
+	}
+	if recs, err := s.List(ctx, ListOptions{Template: OCSPResponderTemplate, Now: now}); err != nil || len(recs) != 2 {
+		t.Errorf("list --template ocsp-responder: %d records, %v; want 2", len(recs), err)
 	}
 	events, err := s.DB.AuditedSerials(ctx)
 	if err != nil {
@@ -268,6 +284,58 @@ func TestPostgresOCSP(t *testing.T) {
 			postgresTests.Store(t, true)
 			defer postgresTests.Delete(t)
 			tc.fn(t)
+		})
+	}
+}
+
+// TestOCSPInAIA: [revocation] ocsp = true, or --ocsp, names the responder
+// at the base URL + /ocsp in the AIA; renew keeps it; without either there
+// is none.
+func TestOCSPInAIA(t *testing.T) {
+	s := newHome(t)
+	ctx := context.Background()
+	want := []string{"http://pki.test.example:8080/pki/ocsp"}
+	withOCSP := ecdsaTemplate(t, "with-ocsp", "crt")
+	withOCSP.Revocation.OCSP = true
+	tests := []struct {
+		name  string
+		req   IssueRequest
+		want  []string
+		renew bool
+	}{
+		{"template", IssueRequest{Template: withOCSP}, want, false},
+		{"--ocsp", IssueRequest{Template: mustTemplate(t, "client"), OCSP: true}, want, true},
+		{"neither", IssueRequest{Template: mustTemplate(t, "client")}, nil, true},
+	}
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.req.Subject, tc.req.Out, tc.req.Password = subj(fmt.Sprintf("aia%d.example.com", i)), t.TempDir(), "pw"
+			res, err := s.Issue(ctx, tc.req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(res.Cert.OCSPServer, tc.want) {
+				t.Fatalf("AIA OCSP %q, want %q", res.Cert.OCSPServer, tc.want)
+			}
+			if len(res.Cert.IssuingCertificateURL) != 1 {
+				t.Errorf("AIA caIssuers %q", res.Cert.IssuingCertificateURL)
+			}
+			if !tc.renew {
+				return
+			}
+			req, old, err := s.RenewalRequest(ctx, res.Cert.SerialNumber, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Password = "pw"
+			req.Force = true
+			rn, _, err := s.Renew(ctx, req, old, false, time.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(rn.Cert.OCSPServer, tc.want) {
+				t.Errorf("renewed: AIA OCSP %q, want %q", rn.Cert.OCSPServer, tc.want)
+			}
 		})
 	}
 }

@@ -109,6 +109,9 @@ func (s *Store) Status(ctx context.Context, warn, crlWarn time.Duration, now tim
 		return nil, err
 	}
 	for _, rec := range recs {
+		if rec.Meta.Template == OCSPResponderTemplate {
+			continue // the CA's own, replaced by serve before it runs out
+		}
 		switch rec.State(now) {
 		case "revoked":
 			r.Certs.Revoked++

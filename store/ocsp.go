@@ -9,6 +9,11 @@ import (
 	"time"
 )
 
+// OCSPResponderTemplate is the template name recorded for the delegated
+// OCSP responder certificates `certmint serve` issues for each CA. Like
+// the issuing CA's record, they are the CA's own: Count leaves them out.
+const OCSPResponderTemplate = "ocsp-responder"
+
 // CertStatus is what an OCSP responder needs to know of one certificate:
 // which CA issued it and whether, when and why it was revoked.
 type CertStatus struct {

@@ -54,6 +54,7 @@ type Metadata struct {
 	PFX        string `json:"pfx,omitempty"`         // "legacy" or "modern" when --pfx was given
 	NoCDP      bool   `json:"no_cdp,omitempty"`      // --no-cdp
 	EncryptKey bool   `json:"encrypt_key,omitempty"` // --encrypt-key
+	OCSP       bool   `json:"ocsp,omitempty"`        // --ocsp
 }
 
 // IssuingCATemplate is the template name recorded for the issuing CA's
@@ -435,7 +436,8 @@ type Counts struct {
 
 // Count counts the end-entity records in each state, as of now; Expiring
 // are the valid ones that end before warnBefore. One aggregate query, not
-// a read of every row.
+// a read of every row. The CA's own certificates (the issuing CA's, the
+// OCSP responders') are not counted.
 func (db *DB) Count(ctx context.Context, now, warnBefore time.Time) (Counts, error) {
 	template := `json_extract(metadata, '$.template')`
 	if db.postgres {
@@ -446,10 +448,10 @@ func (db *DB) Count(ctx context.Context, now, warnBefore time.Time) (Counts, err
 		COALESCE(SUM(CASE WHEN status = 'good' AND expiry > ? AND expiry <= ? THEN 1 ELSE 0 END), 0),
 		COALESCE(SUM(CASE WHEN status = 'good' AND expiry <= ? THEN 1 ELSE 0 END), 0),
 		COALESCE(SUM(CASE WHEN status = 'revoked' THEN 1 ELSE 0 END), 0)
-		FROM certificates WHERE COALESCE(` + template + `, '') <> ?`)
+		FROM certificates WHERE COALESCE(` + template + `, '') NOT IN (?, ?)`)
 	var c Counts
 	n, w := now.UTC(), warnBefore.UTC()
-	err := db.x.QueryRowxContext(ctx, q, n, n, w, n, IssuingCATemplate).Scan(&c.Valid, &c.Expiring, &c.Expired, &c.Revoked)
+	err := db.x.QueryRowxContext(ctx, q, n, n, w, n, IssuingCATemplate, OCSPResponderTemplate).Scan(&c.Valid, &c.Expiring, &c.Expired, &c.Revoked)
 	if err != nil {
 		return c, fmt.Errorf("issuance database: counting certificates: %w", err)
 	}

@@ -108,7 +108,8 @@ func initAction(c *cli.Context) error {
 			cas = append(cas, caJSON{a.Slug, a.Cert.Subject.String(), a.CertPath(), a.Cert.NotAfter.UTC().Format("2006-01-02T15:04:05Z"),
 				s.Config.CRLURL(a.Slug), s.Config.CertURL(a.Slug)})
 		}
-		return o.json(map[string]any{"home": s.Home, "cas": cas, "public": s.PublicDir(), "database": s.DB.URL()})
+		return o.json(map[string]any{"home": s.Home, "cas": cas, "public": s.PublicDir(), "database": s.DB.URL(),
+			"ocsp_url": s.Config.OCSPURL()})
 	}
 	o.infof("Created a CA in %s", s.Home)
 	for _, a := range s.Authorities() {
@@ -125,6 +126,8 @@ func initAction(c *cli.Context) error {
 		o.infof("  database    %s", s.DB.URL())
 	}
 	o.infof("              (CRLs: %s, %s)", s.Config.CRLURL(s.Root.Slug), s.Config.CRLURL(s.Issuing.Slug))
+	o.infof("  OCSP        %s: answered by `certmint serve` with the CA password, named in certificates", s.Config.OCSPURL())
+	o.infof("              whose template sets [revocation] ocsp = true, or issued with --ocsp")
 	if d := s.Config.Subject.String(); d != "" {
 		o.infof("  subject     %s: given to requests whose template requires them (edit [subject] in %s)", d, filepath.Join(s.Home, ca.ConfigFile))
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/certmint/certmint/ca"
 	"github.com/certmint/certmint/crl"
 	"github.com/certmint/certmint/ocspresp"
+	"github.com/urfave/cli/v2"
 )
 
 // serveOCSPHelp is what `serve --help` says of OCSP and of a shared CA.
@@ -67,3 +68,7 @@ func ocspHandler(ctx context.Context, o out, s *ca.Store, h *crl.Handler, on boo
 	}
 	return ocspresp.Unavailable(h.Prefix, h, h.Log)
 }
+
+// ocspFlag is issue's, sign's and batch's --ocsp (renew keeps what the old
+// certificate had).
+var ocspFlag = &cli.BoolFlag{Name: "ocsp", Usage: "name the OCSP responder of `certmint serve` (<base URL>/ocsp) in the AIA, even if the template does not ([revocation] ocsp = true)"}
