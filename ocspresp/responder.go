@@ -47,7 +47,7 @@ const (
 	// asks again after five minutes, as it does for the CRL.
 	DefaultMaxAge = 5 * time.Minute
 	// DefaultReaders is how many database queries run at once.
-	DefaultReaders = 4
+	DefaultReaders = 2
 	// maxRequest bounds a request body or decoded GET request: a real
 	// one for one certificate is about 100 bytes.
 	maxRequest = 16 << 10
@@ -180,9 +180,8 @@ type entry struct {
 	thisUpdate time.Time
 	nextUpdate time.Time
 	refreshAt  time.Time // half-way: re-signed from then on
-	etag       string
-	lastMod    string
-	expires    string
+	// HTTP header values.
+	etag, lastMod, expires, length, cacheControl []string
 }
 
 // ServeHTTP answers one OCSP request: POST with the DER request as body,
@@ -260,7 +259,7 @@ func (r *Responder) serve(w http.ResponseWriter, req *http.Request, rest string)
 		return
 	}
 	h := w.Header()
-	h.Set("Content-Type", "application/ocsp-response")
+	h["Content-Type"] = contentType
 	if e == nil { // a nonce: this response is for this request alone
 		h.Set("Cache-Control", "no-store")
 		h.Set("Content-Length", strconv.Itoa(len(out)))
@@ -268,18 +267,26 @@ func (r *Responder) serve(w http.ResponseWriter, req *http.Request, rest string)
 		return
 	}
 	// RFC 5019 6.2: the headers that let HTTP caches keep a response, for
-	// no longer than its nextUpdate (and at most MaxAge).
-	maxAge := min(e.nextUpdate.Sub(r.now()), r.MaxAge)
-	h.Set("Cache-Control", "max-age="+strconv.Itoa(max(int(maxAge/time.Second), 0))+", public, no-transform, must-revalidate")
-	h.Set("Last-Modified", e.lastMod)
-	h.Set("Expires", e.expires)
-	h.Set("ETag", e.etag)
-	if req.Method == http.MethodGet && etagMatch(req.Header.Get("If-None-Match"), e.etag) {
+	// no longer than its nextUpdate (and at most MaxAge). Made once per
+	// signed response: the value slices are shared, never changed.
+	if left := e.nextUpdate.Sub(r.now()); left < r.MaxAge {
+		h.Set("Cache-Control", cacheControl(left))
+	} else {
+		h["Cache-Control"] = e.cacheControl
+	}
+	h["Last-Modified"], h["Expires"], h["Etag"] = e.lastMod, e.expires, e.etag
+	if req.Method == http.MethodGet && etagMatch(req.Header.Get("If-None-Match"), e.etag[0]) {
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
-	h.Set("Content-Length", strconv.Itoa(len(out)))
+	h["Content-Length"] = e.length
 	w.Write(out)
+}
+
+var contentType = []string{"application/ocsp-response"}
+
+func cacheControl(maxAge time.Duration) string {
+	return "max-age=" + strconv.Itoa(max(int(maxAge/time.Second), 0)) + ", public, no-transform, must-revalidate"
 }
 
 func etagMatch(header, etag string) bool {
@@ -300,7 +307,7 @@ func etagMatch(header, etag string) bool {
 // status, never cached.
 func (r *Responder) fail(w http.ResponseWriter, body []byte) {
 	h := w.Header()
-	h.Set("Content-Type", "application/ocsp-response")
+	h["Content-Type"] = contentType
 	h.Set("Cache-Control", "max-age=0, no-cache")
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.Write(body)
@@ -418,9 +425,12 @@ func (r *Responder) newEntry(is *issuer, sg *signer, req *ocsp.Request, st statu
 	this, next := r.times(now)
 	sum := sha256.Sum256(der)
 	return &entry{status: st, gen: sg.gen, der: der, thisUpdate: this, nextUpdate: next,
-		refreshAt: this.Add(r.Validity / 2),
-		etag:      `"` + hex.EncodeToString(sum[:16]) + `"`,
-		lastMod:   this.Format(http.TimeFormat), expires: next.Format(http.TimeFormat)}, nil
+		refreshAt:    this.Add(r.Validity / 2),
+		etag:         []string{`"` + hex.EncodeToString(sum[:16]) + `"`},
+		lastMod:      []string{this.Format(http.TimeFormat)},
+		expires:      []string{next.Format(http.TimeFormat)},
+		length:       []string{strconv.Itoa(len(der))},
+		cacheControl: []string{cacheControl(r.MaxAge)}}, nil
 }
 
 // sign builds and signs a response with x/crypto/ocsp, carrying the

@@ -43,13 +43,37 @@ func (db *DB) CertStatuses(ctx context.Context, serials []*big.Int) ([]CertStatu
 	if db.postgres {
 		at = "revoked_at"
 	}
-	args := make([]any, len(serials))
-	for i, s := range serials {
-		args[i] = s.String()
+	var rows *sql.Rows
+	var err error
+	if db.postgres {
+		args := make([]any, len(serials))
+		for i, s := range serials {
+			args[i] = s.String()
+		}
+		q := `SELECT serial_number, ca_label, status, reason, ` + at + ` FROM certificates WHERE serial_number IN (?` +
+			strings.Repeat(", ?", len(serials)-1) + `)`
+		rows, err = db.x.QueryContext(ctx, db.x.Rebind(q), args...)
+	} else {
+		// One statement for any number of serials, prepared once:
+		// parsing the SQL was as costly as running it. The serials go in
+		// as a JSON array of decimal strings, each looked up in the
+		// serial index.
+		list := make([]byte, 0, 48*len(serials))
+		list = append(list, '[')
+		for i, s := range serials {
+			if i > 0 {
+				list = append(list, ',')
+			}
+			list = append(list, '"')
+			list = s.Append(list, 10)
+			list = append(list, '"')
+		}
+		list = append(list, ']')
+		var stmt *sql.Stmt
+		if stmt, err = db.statusStmt(ctx); err == nil {
+			rows, err = stmt.QueryContext(ctx, string(list))
+		}
 	}
-	q := `SELECT serial_number, ca_label, status, reason, ` + at + ` FROM certificates WHERE serial_number IN (?` +
-		strings.Repeat(", ?", len(serials)-1) + `)`
-	rows, err := db.x.QueryContext(ctx, db.x.Rebind(q), args...)
 	if err != nil {
 		return nil, fmt.Errorf("issuance database: looking up certificate status: %w", err)
 	}
@@ -144,4 +168,23 @@ func (db *DB) RevokedSerials(ctx context.Context, label string) ([]*big.Int, err
 		out = append(out, n)
 	}
 	return out, rows.Err()
+}
+
+// statusQuerySQLite is CertStatuses' statement on SQLite.
+const statusQuerySQLite = `SELECT serial_number, ca_label, status, reason, CAST(revoked_at AS TEXT) FROM certificates
+	WHERE serial_number IN (SELECT value FROM json_each(?))`
+
+// statusStmt prepares CertStatuses' statement once per database (and
+// database/sql once per connection).
+func (db *DB) statusStmt(ctx context.Context) (*sql.Stmt, error) {
+	db.stmtMu.Lock()
+	defer db.stmtMu.Unlock()
+	if db.status == nil {
+		st, err := db.x.PrepareContext(ctx, statusQuerySQLite)
+		if err != nil {
+			return nil, err
+		}
+		db.status = st
+	}
+	return db.status, nil
 }
