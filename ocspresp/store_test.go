@@ -208,4 +208,3 @@ func BenchmarkHTTP(b *testing.B) {
 	b.ReportMetric(float64(res.P99)/1e6, "p99-ms")
 	b.ReportMetric(float64(looked)/float64(max(queries, 1)), "lookups/query")
 }
-
