@@ -47,10 +47,12 @@ test-short:
 # batch, two revoke and a crl at once on one CA home, for 5 rounds
 # (TestStress*); SIGKILL at random moments, 50 times (TestCrash*); `certmint
 # serve` answering 200 clients for 10 s while the CRL is re-signed every
-# second (TestServeLoad). `make test` runs each in a short mode.
+# second (TestServeLoad), and its OCSP responder under 200 clients while a
+# certificate is revoked every second (TestOCSPLoad). `make test` runs each
+# in a short mode.
 stress:
 	CERTMINT_STRESS=long CERTMINT_REQUIRE_INTEROP=1 $(GO) test -count=1 -timeout 60m -v \
-		-run '^(TestStress|TestCrash|TestServeLoad)' ./interop
+		-run '^(TestStress|TestCrash|TestServeLoad|TestOCSPLoad)' ./interop
 
 # Every fuzzer for FUZZTIME, one at a time: go test -fuzz takes one package
 # and one target per run. A crasher is written to the package's
@@ -76,10 +78,13 @@ demo: build
 	./scripts/demo.sh $(BIN) demo
 
 # Go benchmarks, then certmint against OpenSSL (and cfssl, mkcert) and the
-# in-process floor, side by side in one run (scripts/bench.sh).
+# in-process floor, side by side in one run (scripts/bench.sh, whose last
+# section is OCSP: serve's responder against cfssl ocspserve and openssl ocsp,
+# scripts/bench-ocsp.sh); and the OCSP load test in its 10-second run.
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 20x ./ca ./crl
 	./scripts/bench.sh
+	CERTMINT_STRESS=long $(GO) test -count=1 -run '^TestOCSPLoad$$' -v ./interop
 
 # Static binaries (CGO disabled) for every desktop and server certmint runs on,
 # with the version stamped in (certmint --version), into dist/.

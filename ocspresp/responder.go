@@ -236,12 +236,13 @@ func (r *Responder) serve(w http.ResponseWriter, req *http.Request, rest string)
 	var der []byte
 	switch req.Method {
 	case http.MethodPost:
-		body, err := io.ReadAll(io.LimitReader(req.Body, maxRequest+1))
-		if err != nil || len(body) > maxRequest {
+		body, err := readBody(req)
+		if err != nil {
 			r.fail(w, ocsp.MalformedRequestErrorResponse)
 			return
 		}
-		der = body
+		defer bodies.Put(body)
+		der = *body
 	case http.MethodGet:
 		var ok bool
 		if der, ok = decodeGET(rest); !ok {
@@ -287,6 +288,37 @@ var contentType = []string{"application/ocsp-response"}
 
 func cacheControl(maxAge time.Duration) string {
 	return "max-age=" + strconv.Itoa(max(int(maxAge/time.Second), 0)) + ", public, no-transform, must-revalidate"
+}
+
+// bodies holds request buffers: a POST body is read into one and needed
+// only until its response is written.
+var bodies = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
+
+// readBody reads a POST body of at most maxRequest bytes.
+func readBody(req *http.Request) (*[]byte, error) {
+	b := bodies.Get().(*[]byte)
+	buf := (*b)[:0]
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := req.Body.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if len(buf) > maxRequest {
+			*b = buf[:0]
+			bodies.Put(b)
+			return nil, errors.New("request too large")
+		}
+		if err == io.EOF {
+			*b = buf
+			return b, nil
+		}
+		if err != nil {
+			*b = buf[:0]
+			bodies.Put(b)
+			return nil, err
+		}
+	}
 }
 
 func etagMatch(header, etag string) bool {

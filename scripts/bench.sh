@@ -139,3 +139,6 @@ for n in $CRL_SIZES; do
   echo "      publication in-process (database read, sign, write) ${CRL_P[$n]} s; bare CreateRevocationList ${CRL_B[$n]} s -> $(ratio "${CRL_P[$n]}" "${CRL_B[$n]}")x in-process, $(ratio "${CRL_T[$n]}" "${CRL_B[$n]}")x whole process"
 done
 echo "  (targets for 100000: < 0.85 s, < 130 MiB, <= 1.5x bare)"
+
+echo
+./scripts/bench-ocsp.sh "$bin"
