@@ -28,17 +28,17 @@ test:
 
 # The race detector over the code that runs goroutines: batch's workers and
 # recorder, concurrent issuance and CRL publication on one home, serve's
-# CRL refresher, doctor's repairs. It needs cgo (only for the test binary;
+# CRL refresher and republisher, its OCSP responder, doctor's repairs. It needs cgo (only for the test binary;
 # certmint itself stays CGO_ENABLED=0).
 test-race:
-	CGO_ENABLED=1 $(GO) test -race -count=1 -timeout 15m ./store ./crl ./batch ./internal/fsutil ./internal/secret
+	CGO_ENABLED=1 $(GO) test -race -count=1 -timeout 15m ./store ./crl ./batch ./internal/fsutil ./internal/secret ./ocspresp
 	CGO_ENABLED=1 $(GO) test -race -count=1 -timeout 15m \
 		-run 'Concurrent|Batch|PublishCRL|RecordBeforeRelease|KeepCRLs|Killed' ./ca ./doctor
 
 # The PostgreSQL tests alone, against a throwaway server that .ci/with-postgres
 # starts and removes (needs PostgreSQL's server binaries: apt-get install postgresql).
 test-postgres:
-	CERTMINT_REQUIRE_POSTGRES=1 ./.ci/with-postgres $(GO) test -count=1 -timeout 10m -run 'Postgres|Database' -v ./store ./ca ./doctor ./cmd/certmint ./interop
+	CERTMINT_REQUIRE_POSTGRES=1 ./.ci/with-postgres $(GO) test -count=1 -timeout 10m -run 'Postgres|Database' -v ./store ./ca ./doctor ./cmd/certmint ./ocspresp ./interop
 
 test-short:
 	$(GO) test -short ./...

@@ -20,7 +20,7 @@ import (
 func serveCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "serve",
-		Usage: "serve public/ (CRLs and CA certificates) over HTTP, re-signing CRLs before they expire",
+		Usage: "serve public/ (CRLs and CA certificates) and OCSP over HTTP, re-signing CRLs before they expire",
 		Description: "Serves the home's public/ folder (or --dir) at / and at the path of the base URL, with the\n" +
 			"content types validators expect. With the CA password (CERTMINT_CA_PASSWORD or\n" +
 			"--ca-password-file) it re-signs each CRL when half its lifetime has passed. Its index page lists\n" +

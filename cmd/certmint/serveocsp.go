@@ -22,7 +22,8 @@ const serveOCSPHelp = "\n\nOCSP (RFC 6960): with the CA password it also answers
 	"and status and re-signed after 30 minutes (nextUpdate is 1 hour); a request with a nonce gets a fresh\n" +
 	"response with the nonce. Without the CA password OCSP answers tryLater. Test it with\n" +
 	"  openssl ocsp -issuer ISSUING.crt -cert LEAF.crt -url <base URL>/ocsp -CAfile ROOT.crt\n" +
-	"Certificates name the responder in their AIA when their template sets [revocation] ocsp = true.\n\n" +
+	"Certificates name the responder in their AIA when their template sets [revocation] ocsp = true,\n" +
+	"or when issued (or signed, or batch-issued) with --ocsp.\n\n" +
 	"Shared CA: it republishes a CA's CRL within seconds when the database records a revocation the\n" +
 	"published CRL lacks, such as one made on another host of a shared PostgreSQL database (which\n" +
 	"announces it with NOTIFY; SQLite is polled every 2 seconds)."
