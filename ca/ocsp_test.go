@@ -243,20 +243,58 @@ func TestKeepCRLsCurrent(t *testing.T) {
 	}
 	t.Logf("republished %v after the revocation", time.Since(start).Round(time.Millisecond))
 
-	// A revocation that publishes its own CRL is left alone.
-	if !s.DB.Postgres() {
-		n := publications(t, s)
-		res2 := issueFor(t, s, "client", "here.example.com")
-		if _, err := s.Revoke(ctx, res2.Cert.SerialNumber, 1, time.Now()); err != nil {
-			t.Fatal(err)
-		}
-		time.Sleep(republishGrace + 5*poll)
-		if got := publications(t, s); got != n+1 {
-			t.Errorf("%d CRL publications after one revoke, want 1", got-n)
-		}
-	}
 	cancel()
 	<-done
+}
+
+// TestCRLsCurrentGrace: a CRL found lacking a revocation is republished
+// only once it has lacked it for the grace period, so the publication that
+// `certmint revoke` makes a moment after recording the revocation is not
+// made twice; one that stays stale is republished.
+func TestCRLsCurrentGrace(t *testing.T) {
+	s := newHome(t)
+	ctx := context.Background()
+	if err := s.UnlockAll(); err != nil {
+		t.Fatal(err)
+	}
+	logf := func(string, ...any) {}
+	seen, since := map[string]store.RevocationMark{}, map[string]time.Time{}
+	if again := s.checkCRLsCurrent(ctx, seen, since, logf); again != 0 {
+		t.Fatalf("a current home: look again in %v", again)
+	}
+	n := publications(t, s)
+	for i, publishItself := range []bool{true, false} {
+		res := issueFor(t, s, "client", fmt.Sprintf("grace%d.example.com", i))
+		if _, err := s.DB.Revoke(ctx, res.Cert.SerialNumber, aki(res.Cert), 1, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		if again := s.checkCRLsCurrent(ctx, seen, since, logf); again <= 0 || again > republishGrace {
+			t.Fatalf("a revocation missing from the CRL: look again in %v, want within %v", again, republishGrace)
+		}
+		if got := publications(t, s); got != n {
+			t.Fatalf("published at once, within the grace period")
+		}
+		if publishItself { // as revoke does
+			if _, err := s.PublishCRL(ctx, s.Issuing, time.Now()); err != nil {
+				t.Fatal(err)
+			}
+			n++
+		} else {
+			since[s.Issuing.Slug] = since[s.Issuing.Slug].Add(-republishGrace) // the grace is over
+		}
+		if again := s.checkCRLsCurrent(ctx, seen, since, logf); again != 0 {
+			t.Errorf("look again in %v after the CRL was made current", again)
+		}
+		if !publishItself {
+			n++
+		}
+		if got := publications(t, s); got != n {
+			t.Errorf("publishItself=%v: %d publications, want %d", publishItself, got, n)
+		}
+		if missing, _ := s.CRLMissing(ctx, s.Issuing); missing != 0 {
+			t.Errorf("the CRL lacks %d revocations", missing)
+		}
+	}
 }
 
 // publications counts the audit trail's CRL publications.
@@ -279,6 +317,7 @@ func TestPostgresOCSP(t *testing.T) {
 	}{
 		{"OCSPResponders", TestOCSPResponders},
 		{"KeepCRLsCurrent", TestKeepCRLsCurrent},
+		{"CRLsCurrentGrace", TestCRLsCurrentGrace},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			postgresTests.Store(t, true)

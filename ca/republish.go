@@ -19,7 +19,7 @@ const RevocationPollInterval = 2 * time.Second
 // KeepCRLsCurrent republishes it: `certmint revoke` on this host publishes
 // the CRL itself a moment after recording the revocation, and need not be
 // done twice.
-const republishGrace = time.Second
+const republishGrace = 2 * time.Second
 
 // KeepCRLsCurrent republishes the CRL of a CA whenever the database holds
 // a revocation of that CA the CRL in public/ does not list, until ctx ends:

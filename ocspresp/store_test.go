@@ -37,6 +37,9 @@ func newHome(t testing.TB, n int, dbURL string) *home {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
+	if dbURL != "" { // the URL with its password, as a host of a shared CA has it
+		t.Setenv(ca.DatabaseURLEnv, dbURL)
+	}
 	s, err := ca.Init(ctx, ca.InitOptions{Home: filepath.Join(dir, "pki"), RootCN: "Resp Root CA", IssuingCN: "Resp Issuing CA",
 		BaseURL: "http://pki.ocsp.test", RootKey: keys.Spec{Type: "ecdsa", Curve: "P-256"}, Password: testPassword,
 		DatabaseURL: dbURL})
@@ -44,9 +47,6 @@ func newHome(t testing.TB, n int, dbURL string) *home {
 		t.Fatal(err)
 	}
 	s.Close()
-	if dbURL != "" {
-		t.Setenv(ca.DatabaseURLEnv, dbURL)
-	}
 	if s, err = ca.Open(filepath.Join(dir, "pki"), func() (string, error) { return testPassword, nil }); err != nil {
 		t.Fatal(err)
 	}
