@@ -28,17 +28,17 @@ test:
 
 # The race detector over the code that runs goroutines: batch's workers and
 # recorder, concurrent issuance and CRL publication on one home, serve's
-# CRL refresher, doctor's repairs, concurrent metrics scrapes. It needs cgo
+# CRL refresher and republisher, its OCSP responder, doctor's repairs, concurrent metrics scrapes. It needs cgo
 # (only for the test binary; certmint itself stays CGO_ENABLED=0).
 test-race:
-	CGO_ENABLED=1 $(GO) test -race -count=1 -timeout 15m ./store ./crl ./batch ./metrics ./internal/fsutil ./internal/secret
+	CGO_ENABLED=1 $(GO) test -race -count=1 -timeout 15m ./store ./crl ./batch ./metrics ./internal/fsutil ./internal/secret ./ocspresp
 	CGO_ENABLED=1 $(GO) test -race -count=1 -timeout 15m \
 		-run 'Concurrent|Batch|PublishCRL|RecordBeforeRelease|KeepCRLs|Killed' ./ca ./doctor
 
 # The PostgreSQL tests alone, against a throwaway server that .ci/with-postgres
 # starts and removes (needs PostgreSQL's server binaries: apt-get install postgresql).
 test-postgres:
-	CERTMINT_REQUIRE_POSTGRES=1 ./.ci/with-postgres $(GO) test -count=1 -timeout 10m -run 'Postgres|Database' -v ./store ./ca ./doctor ./metrics ./cmd/certmint ./interop
+	CERTMINT_REQUIRE_POSTGRES=1 ./.ci/with-postgres $(GO) test -count=1 -timeout 10m -run 'Postgres|Database' -v ./store ./ca ./doctor ./metrics ./cmd/certmint ./ocspresp ./interop
 
 test-short:
 	$(GO) test -short ./...
@@ -47,10 +47,12 @@ test-short:
 # batch, two revoke and a crl at once on one CA home, for 5 rounds
 # (TestStress*); SIGKILL at random moments, 50 times (TestCrash*); `certmint
 # serve` answering 200 clients for 10 s while the CRL is re-signed every
-# second (TestServeLoad). `make test` runs each in a short mode.
+# second (TestServeLoad), and its OCSP responder under 200 clients while a
+# certificate is revoked every second (TestOCSPLoad). `make test` runs each
+# in a short mode.
 stress:
 	CERTMINT_STRESS=long CERTMINT_REQUIRE_INTEROP=1 $(GO) test -count=1 -timeout 60m -v \
-		-run '^(TestStress|TestCrash|TestServeLoad)' ./interop
+		-run '^(TestStress|TestCrash|TestServeLoad|TestOCSPLoad)' ./interop
 
 # Every fuzzer for FUZZTIME, one at a time: go test -fuzz takes one package
 # and one target per run. A crasher is written to the package's
@@ -76,10 +78,13 @@ demo: build
 	./scripts/demo.sh $(BIN) demo
 
 # Go benchmarks, then certmint against OpenSSL (and cfssl, mkcert) and the
-# in-process floor, side by side in one run (scripts/bench.sh).
+# in-process floor, side by side in one run (scripts/bench.sh, whose last
+# section is OCSP: serve's responder against cfssl ocspserve and openssl ocsp,
+# scripts/bench-ocsp.sh); and the OCSP load test in its 10-second run.
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 20x ./ca ./crl
 	./scripts/bench.sh
+	CERTMINT_STRESS=long $(GO) test -count=1 -run '^TestOCSPLoad$$' -v ./interop
 
 # Static binaries (CGO disabled) for every desktop and server certmint runs on,
 # with the version stamped in (certmint --version), into dist/.

@@ -49,6 +49,8 @@ type BatchOptions struct {
 	FlushEvery int
 	FlushAfter time.Duration
 	Now        time.Time
+	// OCSP puts the OCSP responder's URL in every certificate's AIA (--ocsp).
+	OCSP bool
 }
 
 // BatchResult is the outcome of one row, reported as soon as it is final.
@@ -184,7 +186,7 @@ func (opts BatchOptions) request(row *batch.Row) IssueRequest {
 	req := IssueRequest{
 		Template: opts.Template, Subject: row.Subject, SANs: row.SANs, Days: row.Days,
 		Out: filepath.Join(opts.Out, row.Name), Base: row.Name, Formats: opts.Formats,
-		Password: opts.Password, Now: opts.Now, Key: opts.Key,
+		Password: opts.Password, Now: opts.Now, Key: opts.Key, OCSP: opts.OCSP,
 	}
 	if row.Key != (keys.Spec{}) {
 		req.Key = row.Key

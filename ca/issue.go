@@ -48,6 +48,7 @@ type IssueRequest struct {
 	NoCDP      bool                    // no CRL distribution point (004: when validation is off)
 	PFX        templates.PFXEncryption // "" = the template's output.pfx_encryption
 	EncryptKey bool                    // encrypt BASE.key even if the template does not
+	OCSP       bool                    // the OCSP responder's URL in the AIA even if the template does not ask
 	// Key is the leaf key to generate, within what the template accepts
 	// (key.allowed_*); zero: the template's key.
 	Key keys.Spec
@@ -392,7 +393,8 @@ func (s *Store) release(ctx context.Context, p *plan, key crypto.Signer, cert *x
 	}
 	meta := Metadata{Template: req.Template.Name, Subject: cert.Subject.String(), Files: paths,
 		Base: p.base, FriendlyName: req.FriendlyName, PFXName: req.PFXName, Renews: req.Renews,
-		PFX: string(req.PFX), NoCDP: req.NoCDP, EncryptKey: req.EncryptKey, ProfilePassword: req.ProfilePassword}
+		PFX: string(req.PFX), NoCDP: req.NoCDP, EncryptKey: req.EncryptKey, ProfilePassword: req.ProfilePassword,
+		OCSP: req.OCSP}
 	if out, err := filepath.Abs(req.Out); err == nil {
 		meta.Out = out
 	}
@@ -550,7 +552,7 @@ func (s *Store) signCSR(p *plan, csrPEM []byte, caKey crypto.Signer) (*x509.Cert
 // certificate but for its serial and signature.
 func (s *Store) signAs(p *plan, csrPEM []byte, caCert *x509.Certificate, caKey crypto.Signer) (*x509.Certificate, error) {
 	t := p.req.Template
-	o := profileOptions{Validity: p.validity, NoCDP: p.req.NoCDP}
+	o := profileOptions{Validity: p.validity, NoCDP: p.req.NoCDP, OCSP: p.req.OCSP}
 	if block, _ := pem.Decode(csrPEM); block != nil {
 		if csr, err := x509.ParseCertificateRequest(block.Bytes); err == nil {
 			_, o.ECDSAKey = csr.PublicKey.(*ecdsa.PublicKey)

@@ -67,6 +67,9 @@ func matrixVariants(tm *templates.Template) []matrixVariant {
 	if tm.HasFormat(templates.FormatKey) && !tm.Key.Encrypt {
 		vs = append(vs, matrixVariant{name: "encrypt-key", apply: func(r *IssueRequest) { r.EncryptKey = true }})
 	}
+	if !tm.Revocation.OCSP && tm.Issuer == templates.IssuerIssuing { // check neither requires nor rejects it
+		vs = append(vs, matrixVariant{name: "ocsp", apply: func(r *IssueRequest) { r.OCSP = true }})
+	}
 	if tm.Validity.MaxDays > 0 {
 		vs = append(vs, matrixVariant{name: "longest days", apply: func(r *IssueRequest) { r.Days = tm.Validity.MaxDays }})
 	}

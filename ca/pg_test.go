@@ -57,6 +57,15 @@ func reopen(home string, password func() (string, error)) (*Store, error) {
 	return Open(home, password)
 }
 
+// pgURLOf is the database URL of a home made by newPostgresHome, "" for
+// a SQLite home.
+func pgURLOf(home string) string {
+	if u, ok := postgresURLs.Load(home); ok {
+		return u.(string)
+	}
+	return ""
+}
+
 // newPostgresHome copies the fixture CA and moves its database onto a
 // fresh schema with Migrate. The URL (password included) reaches Open
 // through WithDatabaseURL, as the command line passes

@@ -48,6 +48,7 @@ var cfsslExtKeyUsage = map[templates.ExtKeyUsage]string{
 type profileOptions struct {
 	Validity time.Duration
 	NoCDP    bool // 004: "If you are not carrying out certificate validation, remove the CRL URL reference"
+	OCSP     bool // the OCSP URL in the AIA even when the template does not ask for it (--ocsp)
 	// ECDSAKey: the subject key is ECDSA, which cannot encipher (RFC 5480
 	// section 3), so keyEncipherment and dataEncipherment are left out
 	// when a template that accepts ECDSA keys lists them for RSA.
@@ -91,6 +92,9 @@ func (s *Store) leafProfile(t *templates.Template, issuer *Authority, o profileO
 	}
 	if t.Revocation.AIA {
 		p.IssuerURL = []string{s.Config.CertURL(issuer.Slug)}
+	}
+	if t.Revocation.OCSP || o.OCSP {
+		p.OCSP = s.Config.OCSPURL()
 	}
 	return p, nil
 }

@@ -51,7 +51,7 @@ func (s *Store) RenewalRequest(ctx context.Context, serial *big.Int, out string)
 		Template: t, Subject: subject, SANs: names,
 		Out: old.Meta.Out, Base: old.Meta.Base, FriendlyName: old.Meta.FriendlyName, PFXName: old.Meta.PFXName,
 		Renews: old.SerialHex(), PFX: templates.PFXEncryption(old.Meta.PFX), NoCDP: old.Meta.NoCDP, EncryptKey: old.Meta.EncryptKey,
-		ProfilePassword: old.Meta.ProfilePassword,
+		ProfilePassword: old.Meta.ProfilePassword, OCSP: old.Meta.OCSP,
 	}
 	// The new key is of the old one's type and size (an administrator who
 	// chose --key rsa:4096 keeps it), unless the template no longer accepts
@@ -63,6 +63,10 @@ func (s *Store) RenewalRequest(ctx context.Context, serial *big.Int, out string)
 	// without one; cert.CRLDistributionPoints is the record of that.
 	if len(cert.CRLDistributionPoints) == 0 && t.Revocation.CRLDistributionPoint {
 		req.NoCDP = true
+	}
+	// One that named the OCSP responder (--ocsp) names it again.
+	if len(cert.OCSPServer) > 0 {
+		req.OCSP = true
 	}
 	if req.Out == "" {
 		req.Out = "."

@@ -155,6 +155,9 @@ func (s *Store) Status(ctx context.Context, o StatusOptions) (*StatusReport, err
 			return nil, err
 		}
 		for _, rec := range soon {
+			if rec.Meta.Template == OCSPResponderTemplate {
+				continue // the CA's own, replaced by serve before it runs out
+			}
 			if renewed[rec.SerialHex()] {
 				r.Certs.Renewed++
 				continue

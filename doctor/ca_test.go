@@ -71,8 +71,7 @@ func TestPostgresV1Clean(t *testing.T) {
 	if _, err := ca.MoveToPostgres(context.Background(), ca.MoveOptions{Home: home, To: dbURL}); err != nil {
 		t.Fatal(err)
 	}
-	t.Setenv(ca.DatabaseURLEnv, dbURL)
-	s, err := ca.Open(home, testCAPassword)
+	s, err := ca.Open(home, testCAPassword, ca.WithDatabaseURL(dbURL))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +86,7 @@ func TestPostgresV1Clean(t *testing.T) {
 		}
 	}
 	s.Close()
-	s, err = ca.Open(home, testCAPassword)
+	s, err = ca.Open(home, testCAPassword, ca.WithDatabaseURL(dbURL))
 	if err != nil {
 		t.Fatal(err)
 	}

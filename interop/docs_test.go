@@ -3,6 +3,7 @@ package interop
 import (
 	"bufio"
 	"fmt"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -96,7 +97,7 @@ type docRun struct {
 // every examples/*/README.md (a document missing here fails the test).
 // Substitutions use the variables the prelude sets: $DOCS_BIN (certmint),
 // $DOCS_REPO, $DOCS_PORT (a free port), $DOCS_PG_URL and $DOCS_PG_URL2
-// (empty PostgreSQL schemas), $DOCS_SCRATCH.
+// (empty PostgreSQL schemas; _NOPW without the password), $DOCS_SCRATCH.
 var docRuns = map[string]docRun{
 	"README.md": {
 		subst: []docSubst{
@@ -108,11 +109,15 @@ var docRuns = map[string]docRun{
 			{"'postgres://certmint:PASSWORD@db.contoso.com/certmint?sslmode=verify-full'", `"$DOCS_PG_URL"`},
 			// A new CA on an empty database, in a new folder (./pki is the SQLite CA above)...
 			{"certmint init --database-url 'postgres://certmint@db.contoso.com/certmint?sslmode=verify-full'",
-				`mkdir -p "$DOCS_SCRATCH/pg-new" && cd "$DOCS_SCRATCH/pg-new" && certmint init --database-url "$DOCS_PG_URL"`},
+				`mkdir -p "$DOCS_SCRATCH/pg-new" && cd "$DOCS_SCRATCH/pg-new" && certmint init --database-url "$DOCS_PG_URL_NOPW"`},
 			// ... and the SQLite CA above moved onto another.
 			{"certmint db migrate --to 'postgres://certmint@db.contoso.com/certmint?sslmode=verify-full'",
-				`cd "$DOCS_SCRATCH/work" && unset CERTMINT_DATABASE_URL && certmint db migrate --to "$DOCS_PG_URL2"`},
+				`cd "$DOCS_SCRATCH/work" && export CERTMINT_DATABASE_URL="$DOCS_PG_URL2" && certmint db migrate --to "$DOCS_PG_URL2_NOPW"`},
 			{"make demo", `"$DOCS_REPO/scripts/demo.sh" "$DOCS_BIN" "$DOCS_SCRATCH/demo"`},
+			// The OCSP queries, against certmint serve on this machine.
+			{"openssl ocsp ", "docs_with_serve openssl ocsp "},
+			{"ocsptool --ask=http://pki.contoso.com/ocsp", "docs_with_serve ocsptool --ask=http://127.0.0.1:$DOCS_PORT/ocsp"},
+			{"-url http://pki.contoso.com/ocsp", "-url http://127.0.0.1:$DOCS_PORT/ocsp"},
 			// The man page goes where an administrator installs it system-wide.
 			{"/usr/local/share/man/man1", `"$DOCS_SCRATCH/man/man1"`},
 		},
@@ -167,12 +172,14 @@ cn=sys.argv[1]; d=json.load(sys.stdin)
 rows=d["certificates"] if isinstance(d, dict) else d
 print([r["serial"] for r in rows if r.get("cn", r.get("common_name"))==cn][0])' "$1"
 }
-# docs_serve ARGS: certmint serve in the background until its index page
-# answers 200, then stopped.
-docs_serve() {
-  certmint serve "$@" & local pid=$! ok=
-  for _ in $(seq 1 100); do
-    if exec 3<>"/dev/tcp/127.0.0.1/$DOCS_PORT" 2>/dev/null; then
+# docs_up [TRIES]: whether something on $DOCS_PORT answers 200 on /,
+# waiting up to TRIES tenths of a second (10 s) for it to listen.
+docs_up() {
+  local ok=
+  for _ in $(seq 1 "${1:-100}"); do
+    # The braces keep 2>/dev/null to this attempt: on exec alone it would
+    # silence the script's stderr for good.
+    if { exec 3<>"/dev/tcp/127.0.0.1/$DOCS_PORT"; } 2>/dev/null; then
       printf 'GET / HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' >&3
       if head -n 1 <&3 | grep -q ' 200 '; then ok=1; fi
       exec 3>&-
@@ -180,9 +187,23 @@ docs_serve() {
     fi
     sleep 0.1
   done
+  [ -n "$ok" ]
+}
+# docs_serve ARGS: certmint serve in the background until its index page
+# answers 200, then stopped.
+docs_serve() {
+  certmint serve "$@" & local pid=$! rc=0
+  docs_up || rc=1
   kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
-  [ -n "$ok" ] || { echo "docs: certmint serve $* did not answer 200 on /" >&2; return 1; }
+  [ $rc -eq 0 ] || { echo "docs: certmint serve $* did not answer 200 on /" >&2; return 1; }
   echo "docs: certmint serve answered 200 on http://127.0.0.1:$DOCS_PORT/"
+}
+# docs_with_serve CMD...: CMD while certmint serve answers on $DOCS_PORT.
+docs_with_serve() {
+  certmint serve --addr "127.0.0.1:$DOCS_PORT" --quiet & local pid=$! rc=0
+  if docs_up; then "$@" || rc=$?; else echo "docs: certmint serve did not start" >&2; rc=1; fi
+  kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+  return $rc
 }
 `
 
@@ -268,7 +289,7 @@ func TestDocsRun(t *testing.T) {
 					continue
 				}
 				loc := fmt.Sprintf("%s:%d: %s", rel, c.line, c.text)
-				fmt.Fprintf(&script, "DOCS_LOC=%s\necho \"+ $DOCS_LOC\"\n%s || docs_fail $?\n", shellQuote(loc), cmd)
+				script.WriteString(docStep(loc, cmd))
 				ran++
 			}
 			for cmd := range dr.notRun {
@@ -280,7 +301,12 @@ func TestDocsRun(t *testing.T) {
 				t.Fatalf("%s: no command ran", rel)
 			}
 			port := freePort(t)
-			cmd := exec.Command("bash", "-c", script.String())
+			// The script as it ran, to rerun a failure by hand.
+			scriptPath := filepath.Join(scratch, "docs.sh")
+			if err := os.WriteFile(scriptPath, []byte(script.String()), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			cmd := exec.Command("bash", scriptPath)
 			cmd.Dir = filepath.Join(scratch, "work")
 			if dr.workdir != "" {
 				cmd.Dir = filepath.Join(scratch, dr.workdir)
@@ -289,17 +315,35 @@ func TestDocsRun(t *testing.T) {
 				"HOME="+filepath.Join(scratch, "home"), "TMPDIR="+filepath.Join(scratch, "tmp"),
 				"PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"),
 				"DOCS_BIN="+certmintBin, "DOCS_REPO="+repo, "DOCS_SCRATCH="+scratch, "DOCS_PORT="+strconv.Itoa(port),
-				"DOCS_PG_URL="+pgURL, "DOCS_PG_URL2="+pgURL2,
+				"DOCS_PG_URL="+pgURL, "DOCS_PG_URL2="+pgURL2, "DOCS_PG_URL_NOPW="+withoutPassword(pgURL), "DOCS_PG_URL2_NOPW="+withoutPassword(pgURL2),
 				// What a reader types when asked: the examples' demo bundle password.
 				"CERTMINT_PASSWORD=demo-bundle-password")
 			cmd.Env = append(cmd.Env, dr.env...)
 			out, err := cmd.CombinedOutput()
 			if err != nil {
-				t.Fatalf("%s: the document's commands failed (%v); their output:\n%s", rel, err, out)
+				t.Fatalf("%s: the document's commands failed (%v); the script is %s, its output:\n%s", rel, err, scriptPath, out)
 			}
 			t.Logf("%s: %d commands ran", rel, ran)
 		})
 	}
+}
+
+// withoutPassword is a database URL without its password, as certmint.toml
+// records it (the password comes from CERTMINT_DATABASE_URL).
+func withoutPassword(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return raw
+	}
+	u.User = url.User(u.User.Username())
+	return u.String()
+}
+
+// docStep is the script's text for one command of a document: where it
+// is, then the command, then its exit status checked on a line of its own,
+// since the command may end in a # comment.
+func docStep(loc, cmd string) string {
+	return fmt.Sprintf("DOCS_LOC=%s\necho \"+ $DOCS_LOC\"\n%s\ndocs_rc=$?; [ $docs_rc -eq 0 ] || docs_fail $docs_rc\n", shellQuote(loc), cmd)
 }
 
 // notRunReason returns the notRun entry that cmd starts with.
@@ -326,5 +370,29 @@ func TestDocCommands(t *testing.T) {
 	}
 	if len(hidden) != 1 || hidden[0].line != 12 {
 		t.Errorf("hidden = %v, want the untagged block's certmint issue at line 12", hidden)
+	}
+}
+
+// TestDocStepFails: a failing command fails the document's script, also
+// when it ends in a comment, and what it says on stderr is kept after a
+// server was polled (docs_up) before it.
+func TestDocStepFails(t *testing.T) {
+	testkit.RequireTool(t, "bash")
+	script := docsPrelude + "DOCS_PORT=" + strconv.Itoa(freePort(t)) + "\n" +
+		docStep("doc.md:1", "true    # fine") +
+		docStep("doc.md:2", "docs_up 3 || echo 'nothing listens'") +
+		docStep("doc.md:3", "echo on-stderr >&2; false   # a comment") +
+		docStep("doc.md:4", "echo 'not reached'")
+	out, err := exec.Command("bash", "-c", script).CombinedOutput()
+	if err == nil {
+		t.Fatalf("the script succeeded:\n%s", out)
+	}
+	for _, want := range []string{"nothing listens", "on-stderr", "docs: FAILED with exit status 1: doc.md:3"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(string(out), "not reached") {
+		t.Errorf("the script went on after the failure:\n%s", out)
 	}
 }

@@ -236,13 +236,20 @@ func freePort(t *testing.T) int {
 // SIGTERM, checking it shuts down gracefully. Its stderr is returned.
 func serve(t *testing.T, h *caHome, addr string, extra ...string) *lockedBuffer {
 	t.Helper()
+	return serveEnv(t, certmintEnv(h.Home), addr, extra...)
+}
+
+// serveEnv is serve with certmint's environment given (a home on
+// PostgreSQL needs CERTMINT_DATABASE_URL).
+func serveEnv(t *testing.T, env []string, addr string, extra ...string) *lockedBuffer {
+	t.Helper()
 	cmd := exec.Command(certmintBin, append([]string{"serve", "--addr", addr}, extra...)...)
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "CERTMINT_") {
 			cmd.Env = append(cmd.Env, kv)
 		}
 	}
-	cmd.Env = append(cmd.Env, certmintEnv(h.Home)...)
+	cmd.Env = append(cmd.Env, env...)
 	stderr := &lockedBuffer{}
 	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {

@@ -157,3 +157,6 @@ echo "  home of $SCALE_N certificates (targets: each < 2 s and < 200 MiB peak RS
 for i in "${!scale_cmds[@]}"; do
   printf '    certmint %-22s %6.2f s  %5d MiB  exit %d\n' "${scale_cmds[$i]}" "${SC_T[$i]}" "$((SC_M[$i] / 1024))" "${SC_RC[$i]}"
 done
+
+echo
+./scripts/bench-ocsp.sh "$bin"

@@ -201,7 +201,8 @@ func schemaVersion(ctx context.Context, q sqlx.QueryerContext, postgres bool) (i
 }
 
 // statements splits a migration into statements: comments go first, as
-// they may hold semicolons.
+// they may hold semicolons. A semicolon inside a $$-quoted body (a
+// PL/pgSQL function's) does not end a statement.
 func statements(src string) []string {
 	var lines []string
 	for _, l := range strings.Split(src, "\n") {
@@ -210,10 +211,25 @@ func statements(src string) []string {
 		}
 	}
 	var out []string
-	for _, stmt := range strings.Split(strings.Join(lines, "\n"), ";") {
-		if strings.TrimSpace(stmt) != "" {
-			out = append(out, stmt)
+	var cur strings.Builder
+	for i, part := range strings.Split(strings.Join(lines, "\n"), "$$") {
+		if i%2 == 1 { // inside $$...$$
+			cur.WriteString("$$" + part + "$$")
+			continue
 		}
+		stmts := strings.Split(part, ";")
+		for j, stmt := range stmts {
+			cur.WriteString(stmt)
+			if j < len(stmts)-1 {
+				if strings.TrimSpace(cur.String()) != "" {
+					out = append(out, cur.String())
+				}
+				cur.Reset()
+			}
+		}
+	}
+	if strings.TrimSpace(cur.String()) != "" {
+		out = append(out, cur.String())
 	}
 	return out
 }

@@ -63,6 +63,7 @@ type Metadata struct {
 	// ProfilePassword: the bundle password is in the .mobileconfig
 	// (--profile-password).
 	ProfilePassword bool `json:"profile_password,omitempty"`
+	OCSP            bool `json:"ocsp,omitempty"` // --ocsp
 }
 
 // IssuingCATemplate is the template name recorded for the issuing CA's
@@ -389,7 +390,7 @@ func (db *DB) List(ctx context.Context, f ListFilter) ([]*Record, error) {
 	q := `SELECT ` + cols + ` FROM certificates WHERE 1 = 1`
 	var args []any
 	if !f.IncludeCAs {
-		c, a := db.templateIsNot(IssuingCATemplate)
+		c, a := db.templateNotIn(IssuingCATemplate)
 		q += ` AND ` + c
 		args = append(args, a...)
 	}
@@ -453,14 +454,27 @@ func (db *DB) templateIs(name string) (string, []any) {
 	return `instr(metadata, ?) > 0 AND json_extract(metadata, '$.template') = ?`, []any{string(quoted), name}
 }
 
-// templateIsNot is the condition that a record's template is not name (or
-// it has none).
-func (db *DB) templateIsNot(name string) (string, []any) {
-	if db.postgres {
-		return `COALESCE(metadata->>'template', '') <> ?`, []any{name}
+// templateNotIn is the condition that a record's template is none of
+// names (or it has none), and its arguments.
+func (db *DB) templateNotIn(names ...string) (string, []any) {
+	marks := "?" + strings.Repeat(", ?", len(names)-1)
+	var args []any
+	for _, n := range names {
+		args = append(args, n)
 	}
-	quoted, _ := json.Marshal(name)
-	return `(metadata IS NULL OR instr(metadata, ?) = 0 OR COALESCE(json_extract(metadata, '$.template'), '') <> ?)`, []any{string(quoted), name}
+	if db.postgres {
+		return `COALESCE(metadata->>'template', '') NOT IN (` + marks + `)`, args
+	}
+	// JSON parsed only for the rows whose text holds one of the names.
+	var found []string
+	var foundArgs []any
+	for _, n := range names {
+		quoted, _ := json.Marshal(n)
+		found = append(found, `instr(metadata, ?) > 0`)
+		foundArgs = append(foundArgs, string(quoted))
+	}
+	return `(metadata IS NULL OR NOT (` + strings.Join(found, " OR ") + `) OR COALESCE(json_extract(metadata, '$.template'), '') NOT IN (` + marks + `))`,
+		append(foundArgs, args...)
 }
 
 // Counts are the end-entity records by state.
@@ -470,18 +484,21 @@ type Counts struct {
 
 // Count counts the end-entity records in each state, as of now; Expiring
 // are the valid ones that end before warnBefore. One aggregate query, not
-// a read of every row.
+// a read of every row. The CA's own certificates (the issuing CA's, the
+// OCSP responders') are not counted.
 func (db *DB) Count(ctx context.Context, now, warnBefore time.Time) (Counts, error) {
-	notCA, notCAArgs := db.templateIsNot(IssuingCATemplate)
+	// The CA's own certificates are not counted: its issuing CA's, and the
+	// OCSP responders' that serve replaces before they run out.
+	notIssued, notIssuedArgs := db.templateNotIn(IssuingCATemplate, OCSPResponderTemplate)
 	q := db.x.Rebind(`SELECT
 		COALESCE(SUM(CASE WHEN status = 'good' AND expiry > ? THEN 1 ELSE 0 END), 0),
 		COALESCE(SUM(CASE WHEN status = 'good' AND expiry > ? AND expiry <= ? THEN 1 ELSE 0 END), 0),
 		COALESCE(SUM(CASE WHEN status = 'good' AND expiry <= ? THEN 1 ELSE 0 END), 0),
 		COALESCE(SUM(CASE WHEN status = 'revoked' THEN 1 ELSE 0 END), 0)
-		FROM certificates WHERE ` + notCA)
+		FROM certificates WHERE ` + notIssued)
 	var c Counts
 	n, w := now.UTC(), warnBefore.UTC()
-	err := db.x.QueryRowxContext(ctx, q, append([]any{n, n, w, n}, notCAArgs...)...).Scan(&c.Valid, &c.Expiring, &c.Expired, &c.Revoked)
+	err := db.x.QueryRowxContext(ctx, q, append([]any{n, n, w, n}, notIssuedArgs...)...).Scan(&c.Valid, &c.Expiring, &c.Expired, &c.Revoked)
 	if err != nil {
 		return c, fmt.Errorf("issuance database: counting certificates: %w", err)
 	}

@@ -17,6 +17,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	cfsql "github.com/cloudflare/cfssl/certdb/sql"
 	"github.com/jmoiron/sqlx"
@@ -34,6 +35,9 @@ type DB struct {
 	certs    *cfsql.Accessor
 	postgres bool
 	url      string
+
+	stmtMu sync.Mutex
+	status *sql.Stmt // CertStatuses' prepared statement (ocsp.go)
 }
 
 // URL names the database in messages: the SQLite file's path, or the
@@ -54,7 +58,12 @@ func (db *DB) Files() []string {
 }
 
 // Close closes the database (on SQLite, checkpointing its WAL).
-func (db *DB) Close() error { return db.x.Close() }
+func (db *DB) Close() error {
+	if db.status != nil {
+		db.status.Close()
+	}
+	return db.x.Close()
+}
 
 // RawSQL is the database/sql handle, for tests that corrupt or inspect rows
 // directly (doctor's, the crash harness's). certmint itself calls the

@@ -325,6 +325,7 @@ func knownKeys() []string {
 		"usage.key_usage", "usage.ext_key_usage", "usage.ext_key_usage_only",
 		"san.require", "san.require_dns", "san.cn_in_san", "san.allow_dns", "san.allow_wildcard", "san.allow_ip", "san.allow_email", "san.allow_uri",
 		"revocation.crl_distribution_point", "revocation.aia", "revocation.cdp_allow_https", "revocation.cdp_crl_file", "revocation.allow_no_cdp",
+		"revocation.ocsp",
 		"output.formats", "output.required", "output.optional", "output.pfx_encryption", "output.note",
 		"validation.messages",
 		"lint.exempt", "lint.exempt.name", "lint.exempt.reason",

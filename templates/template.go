@@ -150,6 +150,12 @@ type RevocationRules struct {
 	// are not carrying out certificate validation, remove the CRL URL
 	// reference in the certificate"): issue --no-cdp and check --no-cdp.
 	AllowNoCDP bool `toml:"allow_no_cdp"`
+	// OCSP writes the URL of the OCSP responder `certmint serve` runs
+	// (base URL + /ocsp) into the AIA. Issuance only: check neither
+	// requires nor rejects an OCSP URL, so it is no rule and needs no
+	// citation; the vendor templates leave it off, their documents naming
+	// only CRLs.
+	OCSP bool `toml:"ocsp"`
 }
 
 // OutputRules: the bundle files written by default, and the PKCS#12 flavour.

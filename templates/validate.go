@@ -64,6 +64,9 @@ func (t *Template) validate() ErrorList {
 	if t.Issuer == IssuerSelf && (t.Revocation.CRLDistributionPoint || t.Revocation.AIA) {
 		bad("revocation", "a self-signed certificate has no issuing CA whose CRL or certificate could be named; set crl_distribution_point and aia to false")
 	}
+	if t.Issuer == IssuerSelf && t.Revocation.OCSP {
+		bad("revocation.ocsp", "a self-signed certificate has no issuing CA whose OCSP responder could answer for it; set ocsp to false")
+	}
 
 	// key
 	switch t.Key.Type {

@@ -44,6 +44,7 @@ func batchCommand() *cli.Command {
 			&cli.BoolFlag{Name: "random-passwords", Aliases: []string{"random-password"}, Usage: "a generated password per row, written to OUT/passwords.csv (0600), never printed"},
 			&cli.BoolFlag{Name: "fail-fast", Usage: "stop at the first bad row"},
 			&cli.StringFlag{Name: "format", Usage: "files to write instead of the template's: crt,key,pfx,chain,cer"},
+			ocspFlag,
 			passwordFileFlag, passwordFlag, caPasswordFileFlag,
 			jsonFlag, dryRunFlag,
 		},
@@ -65,7 +66,7 @@ func batchAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	opts := ca.BatchOptions{Template: t, Out: c.String("out"), Jobs: c.Int("jobs"), RandomPasswords: c.Bool("random-passwords")}
+	opts := ca.BatchOptions{Template: t, Out: c.String("out"), Jobs: c.Int("jobs"), RandomPasswords: c.Bool("random-passwords"), OCSP: c.Bool(ocspFlag.Name)}
 	if opts.Key, err = leafKey(c, t); err != nil {
 		return err
 	}

@@ -112,6 +112,8 @@ func initAction(c *cli.Context) error {
 		o.infof("  database    %s", s.DB.URL())
 	}
 	o.infof("              (CRLs: %s, %s)", s.Config.CRLURL(s.Root.Slug), s.Config.CRLURL(s.Issuing.Slug))
+	o.infof("  OCSP        %s: answered by `certmint serve` with the CA password, named in certificates", s.Config.OCSPURL())
+	o.infof("              whose template sets [revocation] ocsp = true, or issued with --ocsp")
 	if d := s.Config.Subject.String(); d != "" {
 		o.infof("  subject     %s: given to requests whose template requires them (edit [subject] in %s)", d, filepath.Join(s.Home, ca.ConfigFile))
 	}

@@ -31,7 +31,7 @@ func issueCommand() *cli.Command {
 			&cli.BoolFlag{Name: "no-cdp", Usage: "leave out the CRL distribution point, where the template's document allows it (Defender for IoT, for sites that run without certificate validation)"},
 			&cli.StringFlag{Name: "pfx", Usage: "PKCS#12 flavour instead of the template's: modern (AES-256, SHA-256 MAC) or legacy (3DES, SHA-1 MAC: macOS, Windows before 1709)"},
 			&cli.BoolFlag{Name: "encrypt-key", Usage: "encrypt BASE.key with the bundle password"},
-			signProfileFlag, profilePasswordFlag,
+			signProfileFlag, profilePasswordFlag, ocspFlag,
 			forceFlag,
 			jsonFlag,
 			passwordFileFlag, randomPasswordFlag, passwordFlag,
@@ -102,6 +102,7 @@ func issueRequest(c *cli.Context) (ca.IssueRequest, error) {
 	req.Force = c.Bool(forceFlag.Name)
 	req.NoCDP = c.Bool("no-cdp")
 	req.EncryptKey = c.Bool("encrypt-key")
+	req.OCSP = c.Bool(ocspFlag.Name)
 	if c.IsSet("pfx") {
 		if err := req.PFX.UnmarshalText([]byte(c.String("pfx"))); err != nil {
 			return req, usageErrorf("--pfx: %v", err)

@@ -106,6 +106,7 @@ type initJSON struct {
 	CAs      []initCAJSON `json:"cas"` // the root, then the issuing CA
 	Public   string       `json:"public"`
 	Database string       `json:"database"` // without a password
+	OCSPURL  string       `json:"ocsp_url"` // where serve answers OCSP: <base-url>/ocsp
 }
 
 type initCAJSON struct {
@@ -119,7 +120,8 @@ type initCAJSON struct {
 }
 
 func newInitJSON(s *ca.Store) initJSON {
-	j := initJSON{header: newHeader(), Home: s.Home, CAs: []initCAJSON{}, Public: s.PublicDir(), Database: s.DB.URL()}
+	j := initJSON{header: newHeader(), Home: s.Home, CAs: []initCAJSON{}, Public: s.PublicDir(), Database: s.DB.URL(),
+		OCSPURL: s.Config.OCSPURL()}
 	for _, a := range s.Authorities() {
 		role := "issuing"
 		if a == s.Root {

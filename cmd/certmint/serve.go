@@ -20,13 +20,13 @@ import (
 func serveCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "serve",
-		Usage: "serve public/ (CRLs and CA certificates) over HTTP, re-signing CRLs before they expire",
+		Usage: "serve public/ (CRLs and CA certificates) and OCSP over HTTP, re-signing CRLs before they expire",
 		Description: "Serves the home's public/ folder (or --dir) at / and at the path of the base URL, with the\n" +
 			"content types validators expect. With the CA password (CERTMINT_CA_PASSWORD or\n" +
 			"--ca-password-file) it re-signs each CRL when half its lifetime has passed. Its index page lists\n" +
 			"the root, then the CAs under it, with thumbprints and CRL state, and links each CA's .crt, .cer\n" +
 			"(base64), -chain.pem, .crl and .crl.pem; the .cer and -chain.pem are made from the .crt files.\n" +
-			"It warns when it listens on another host or port than the base URL names.",
+			"It warns when it listens on another host or port than the base URL names." + serveOCSPHelp,
 		Flags: []cli.Flag{
 			homeFlag,
 			&cli.StringFlag{Name: "addr", Value: "127.0.0.1:8080", Usage: "listen `ADDRESS` (use :80 to serve the CDP on every interface)"},
@@ -110,23 +110,28 @@ func serveAction(c *cli.Context) error {
 		o.warnf("%s", w)
 	}
 
+	var handler http.Handler = h
 	if store != nil && c.String("dir") == "" {
 		// Re-signing needs both CA keys; without the password the folder is
 		// still served, and the warning says until when its CRLs hold.
+		ocspOn := true
 		if err := store.UnlockAll(); err != nil {
 			var miss *secret.MissingError
 			if !errors.As(err, &miss) {
 				return err
 			}
 			o.warnf("no CA password: CRLs will not be re-signed; run `certmint crl` before %s, or give CERTMINT_CA_PASSWORD / --ca-password-file", nextDue(store))
+			o.warnf("no CA password: OCSP is off (it answers tryLater), and revocations made on other hosts reach the CRLs only through `certmint crl`")
+			ocspOn = false
 		} else {
-			go store.KeepCRLsFresh(ctx, c.Duration("check-every"), func(f string, args ...any) {
-				fmt.Fprintf(o.stderr, "certmint: "+f+"\n", args...)
-			})
+			logf := func(f string, args ...any) { fmt.Fprintf(o.stderr, "certmint: "+f+"\n", args...) }
+			go store.KeepCRLsFresh(ctx, c.Duration("check-every"), logf)
+			go store.KeepCRLsCurrent(ctx, ca.RevocationPollInterval, logf)
 		}
+		handler = ocspHandler(ctx, o, store, h, ocspOn, c.Duration("check-every"))
 	}
 
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second}
 	fmt.Fprintf(o.stderr, "certmint: serving %s at http://%s%s/ (Ctrl-C stops)\n", filepath.Clean(h.Dir), ln.Addr(), h.Prefix)
 	srv.Handler = sm.wrap(srv.Handler) // --metrics: requests counted, /metrics beside the files
 	errc := make(chan error, 2)

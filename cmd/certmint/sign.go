@@ -26,7 +26,7 @@ func signCommand() *cli.Command {
 			&cli.StringFlag{Name: "csr", Usage: "the request `FILE` (PEM or DER)"},
 			outFlag, nameFlag,
 			&cli.StringFlag{Name: "format", Usage: "files to write: crt,chain,cer"},
-			daysFlag,
+			daysFlag, ocspFlag,
 			forceFlag, jsonFlag, caPasswordFileFlag, dryRunFlag,
 		},
 		Action: signAction,
@@ -52,7 +52,7 @@ func signAction(c *cli.Context) error {
 	if err != nil {
 		return usageHint(hintFor(c, err), "--csr %s: %v", c.String("csr"), err)
 	}
-	req := ca.IssueRequest{Template: t, Out: c.String("out"), Base: c.String("name"), Force: c.Bool(forceFlag.Name)}
+	req := ca.IssueRequest{Template: t, Out: c.String("out"), Base: c.String("name"), Force: c.Bool(forceFlag.Name), OCSP: c.Bool(ocspFlag.Name)}
 	if req.Days, err = validityDays(c); err != nil {
 		return err
 	}

@@ -18,7 +18,7 @@ import (
 const RequireInteropEnv = "CERTMINT_REQUIRE_INTEROP"
 
 // toolPackages names the Debian package of each external tool, for the hint.
-var toolPackages = map[string]string{"openssl": "openssl", "keytool": "default-jre-headless", "bash": "bash"}
+var toolPackages = map[string]string{"openssl": "openssl", "keytool": "default-jre-headless", "bash": "bash", "ocsptool": "gnutls-bin"}
 
 // RequireTool returns the path of an external tool such as openssl, or
 // skips the test (fails it when CERTMINT_REQUIRE_INTEROP=1).
