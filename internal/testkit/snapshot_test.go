@@ -34,11 +34,15 @@ func TestSnapshotSeesChanges(t *testing.T) {
 		t.Fatal("two snapshots of an unchanged folder differ")
 	}
 	for _, tc := range []struct {
-		name          string
+		name         string
 		change, undo func()
 	}{
-		{"last byte of a file", func() { os.WriteFile(file, []byte("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\r"), 0o644) },
-			func() { os.WriteFile(file, []byte("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"), 0o644) }},
+		{"last byte of a file", func() {
+			os.WriteFile(file, []byte("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\r"), 0o644)
+		},
+			func() {
+				os.WriteFile(file, []byte("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"), 0o644)
+			}},
 		{"mode of a file", func() { os.Chmod(file, 0o600) }, func() { os.Chmod(file, 0o644) }},
 		{"one database row", func() { raw.Exec(`UPDATE crl_numbers SET number = 8`) }, func() { raw.Exec(`UPDATE crl_numbers SET number = 7`) }},
 		{"a new file", func() { os.WriteFile(filepath.Join(dir, "x"), nil, 0o644) }, func() { os.Remove(filepath.Join(dir, "x")) }},
