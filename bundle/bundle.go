@@ -11,10 +11,11 @@ import (
 	"fmt"
 	"path/filepath"
 
+	pkcs12 "software.sslmate.com/src/go-pkcs12"
+
 	"github.com/certmint/certmint/internal/fsutil"
 	"github.com/certmint/certmint/internal/keys"
 	"github.com/certmint/certmint/templates"
-	pkcs12 "software.sslmate.com/src/go-pkcs12"
 )
 
 // CA is one certificate of the chain above the leaf, with the slug that

@@ -11,12 +11,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/smallstep/pkcs7"
+	"howett.net/plist"
+
 	"github.com/certmint/certmint/internal/certfile"
 	"github.com/certmint/certmint/internal/fsutil"
 	"github.com/certmint/certmint/internal/keys"
 	"github.com/certmint/certmint/templates"
-	"github.com/smallstep/pkcs7"
-	"howett.net/plist"
 )
 
 // An Apple configuration profile (a .mobileconfig) for an MDM such as Jamf

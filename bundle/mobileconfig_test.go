@@ -16,11 +16,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/certmint/certmint/internal/keys"
-	"github.com/certmint/certmint/internal/testkit"
 	"github.com/smallstep/pkcs7"
 	"howett.net/plist"
 	pkcs12 "software.sslmate.com/src/go-pkcs12"
+
+	"github.com/certmint/certmint/internal/keys"
+	"github.com/certmint/certmint/internal/testkit"
 )
 
 var uuidRe = regexp.MustCompile(`^[0-9A-F]{8}-[0-9A-F]{4}-4[0-9A-F]{3}-[89AB][0-9A-F]{3}-[0-9A-F]{12}$`)

@@ -12,9 +12,10 @@ import (
 	"sync"
 	"testing"
 
+	pkcs12 "software.sslmate.com/src/go-pkcs12"
+
 	"github.com/certmint/certmint/batch"
 	"github.com/certmint/certmint/templates"
-	pkcs12 "software.sslmate.com/src/go-pkcs12"
 )
 
 func batchCSV(n int, extra ...string) string {

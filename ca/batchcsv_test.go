@@ -8,8 +8,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/certmint/certmint/internal/textsafe"
 	pkcs12 "software.sslmate.com/src/go-pkcs12"
+
+	"github.com/certmint/certmint/internal/textsafe"
 )
 
 // TestBatchPasswordsCSVInjection is issue 11 item 6: names taken from the

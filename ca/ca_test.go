@@ -14,13 +14,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/certmint/certmint/internal/testkit"
 	"github.com/jmoiron/sqlx"
 
 	"github.com/certmint/certmint/crl"
 	"github.com/certmint/certmint/internal/fsutil"
 	"github.com/certmint/certmint/internal/input"
 	"github.com/certmint/certmint/internal/keys"
+	"github.com/certmint/certmint/internal/testkit"
 	"github.com/certmint/certmint/san"
 	"github.com/certmint/certmint/templates"
 )

@@ -6,7 +6,6 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
-	"github.com/certmint/certmint/internal/testkit"
 	"math/big"
 	"os"
 	"strconv"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"github.com/certmint/certmint/crl"
+	"github.com/certmint/certmint/internal/testkit"
 )
 
 // addRevoked inserts n revoked certificate records of the issuing CA in one

@@ -8,10 +8,11 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/certmint/certmint/templates"
 	zx509 "github.com/zmap/zcrypto/x509"
 	"github.com/zmap/zlint/v3"
 	"github.com/zmap/zlint/v3/lint"
+
+	"github.com/certmint/certmint/templates"
 )
 
 // lintSources are the zlint sources whose error-level findings stop an

@@ -13,13 +13,14 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/certmint/certmint/templates"
 	zrsa "github.com/zmap/zcrypto/rsa"
 	zx509 "github.com/zmap/zcrypto/x509"
 	"github.com/zmap/zlint/v3/lint"
 	"github.com/zmap/zlint/v3/util"
 	"golang.org/x/net/idna"
 	"golang.org/x/text/unicode/norm"
+
+	"github.com/certmint/certmint/templates"
 )
 
 // lintText says what one zlint lint means for a certmint user: which

@@ -19,8 +19,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/certmint/certmint/san"
 	"github.com/zmap/zlint/v3/lint"
+
+	"github.com/certmint/certmint/san"
 )
 
 // lintIssuer is a throwaway CA: the tests build certificates that break

@@ -15,10 +15,11 @@ import (
 	"slices"
 	"time"
 
+	"github.com/cloudflare/cfssl/config"
+
 	"github.com/certmint/certmint/internal/fsutil"
 	"github.com/certmint/certmint/internal/keys"
 	"github.com/certmint/certmint/store"
-	"github.com/cloudflare/cfssl/config"
 )
 
 // OCSPURL is the URL of the OCSP responder that `certmint serve` runs, as

@@ -18,14 +18,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/certmint/certmint/internal/pgtest"
-	"github.com/certmint/certmint/internal/testkit"
-	"github.com/certmint/certmint/store"
+	"github.com/cloudflare/cfssl/certdb"
 	cfsql "github.com/cloudflare/cfssl/certdb/sql"
 
 	"github.com/certmint/certmint/crl"
 	"github.com/certmint/certmint/internal/keys"
-	"github.com/cloudflare/cfssl/certdb"
+	"github.com/certmint/certmint/internal/pgtest"
+	"github.com/certmint/certmint/internal/testkit"
+	"github.com/certmint/certmint/store"
 )
 
 // freshSchema creates an empty schema in the test database, dropped when

@@ -9,14 +9,15 @@ import (
 	"strings"
 	"time"
 
-	"github.com/certmint/certmint/internal/input"
-	"github.com/certmint/certmint/internal/keys"
-	"github.com/certmint/certmint/templates"
 	"github.com/cloudflare/cfssl/config"
 	"github.com/cloudflare/cfssl/csr"
 	cflog "github.com/cloudflare/cfssl/log"
 	"github.com/cloudflare/cfssl/signer"
 	"github.com/cloudflare/cfssl/signer/local"
+
+	"github.com/certmint/certmint/internal/input"
+	"github.com/certmint/certmint/internal/keys"
+	"github.com/certmint/certmint/templates"
 )
 
 func init() {

@@ -11,10 +11,11 @@ import (
 	"fmt"
 	"math/big"
 
-	"github.com/certmint/certmint/san"
-	"github.com/certmint/certmint/templates"
 	"github.com/cloudflare/cfssl/config"
 	"github.com/cloudflare/cfssl/signer"
+
+	"github.com/certmint/certmint/san"
+	"github.com/certmint/certmint/templates"
 )
 
 // oidSubjectAltName is the subjectAltName extension (RFC 5280 4.2.1.6).

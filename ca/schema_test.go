@@ -8,9 +8,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jmoiron/sqlx"
+
 	"github.com/certmint/certmint/internal/testkit"
 	"github.com/certmint/certmint/store"
-	"github.com/jmoiron/sqlx"
 )
 
 // v1Password opens the CA keys of testdata/v1-home.

@@ -27,6 +27,8 @@ import (
 	"testing"
 	"time"
 
+	pkcs12 "software.sslmate.com/src/go-pkcs12"
+
 	"github.com/certmint/certmint/check"
 	"github.com/certmint/certmint/crl"
 	"github.com/certmint/certmint/internal/fsutil"
@@ -35,7 +37,6 @@ import (
 	"github.com/certmint/certmint/internal/testkit"
 	"github.com/certmint/certmint/san"
 	"github.com/certmint/certmint/templates"
-	pkcs12 "software.sslmate.com/src/go-pkcs12"
 )
 
 // The vendor documents (../shared/seeds in the workspace). Every requirement

@@ -8,10 +8,11 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/cloudflare/cfssl/signer"
+
 	"github.com/certmint/certmint/internal/input"
 	"github.com/certmint/certmint/internal/keys"
 	"github.com/certmint/certmint/san"
-	"github.com/cloudflare/cfssl/signer"
 )
 
 // IssueSelfSigned makes a self-signed certificate from a template: what

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
+
 	"github.com/certmint/certmint/internal/keys"
 	"github.com/certmint/certmint/internal/testkit"
 	"github.com/certmint/certmint/templates"

@@ -7,11 +7,12 @@ import (
 	"fmt"
 	"strings"
 
+	pkcs12 "software.sslmate.com/src/go-pkcs12"
+
 	"github.com/certmint/certmint/crl"
 	"github.com/certmint/certmint/internal/certfile"
 	"github.com/certmint/certmint/internal/keys"
 	"github.com/certmint/certmint/internal/pkifile"
-	pkcs12 "software.sslmate.com/src/go-pkcs12"
 )
 
 // Files are the files to check, as given on the command line.

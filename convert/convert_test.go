@@ -12,11 +12,12 @@ import (
 	"strings"
 	"testing"
 
+	pkcs12 "software.sslmate.com/src/go-pkcs12"
+
 	"github.com/certmint/certmint/internal/fsutil"
 	"github.com/certmint/certmint/internal/keys"
 	"github.com/certmint/certmint/internal/pkifile"
 	"github.com/certmint/certmint/internal/testkit"
-	pkcs12 "software.sslmate.com/src/go-pkcs12"
 )
 
 // The fixtures are inspect's, made by openssl (inspect/testdata/make-fixtures.sh).

@@ -3,15 +3,15 @@ package crl
 import (
 	"bytes"
 	"crypto/x509"
-	"errors"
-	"math/big"
-
 	"encoding/pem"
+	"errors"
 	"fmt"
-	"golang.org/x/crypto/cryptobyte"
-	"golang.org/x/crypto/cryptobyte/asn1"
+	"math/big"
 	"os"
 	"path/filepath"
+
+	"golang.org/x/crypto/cryptobyte"
+	"golang.org/x/crypto/cryptobyte/asn1"
 
 	"github.com/certmint/certmint/internal/fsutil"
 )

@@ -20,13 +20,14 @@ import (
 	"strings"
 	"time"
 
+	pkcs12 "software.sslmate.com/src/go-pkcs12"
+
 	"github.com/certmint/certmint/ca"
 	"github.com/certmint/certmint/crl"
 	"github.com/certmint/certmint/internal/certfile"
 	"github.com/certmint/certmint/internal/fsutil"
 	"github.com/certmint/certmint/internal/keys"
 	"github.com/certmint/certmint/store"
-	pkcs12 "software.sslmate.com/src/go-pkcs12"
 )
 
 // Kinds of doctor findings.

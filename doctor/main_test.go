@@ -9,12 +9,13 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/jmoiron/sqlx"
+
 	"github.com/certmint/certmint/batch"
 	"github.com/certmint/certmint/ca"
 	"github.com/certmint/certmint/internal/keys"
 	"github.com/certmint/certmint/internal/testkit"
 	"github.com/certmint/certmint/templates"
-	"github.com/jmoiron/sqlx"
 )
 
 const testPassword = "test-ca-password"

@@ -16,10 +16,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/certmint/certmint/internal/pkifile"
-	"github.com/certmint/certmint/san"
 	"golang.org/x/crypto/cryptobyte"
 	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
+
+	"github.com/certmint/certmint/internal/pkifile"
+	"github.com/certmint/certmint/san"
 )
 
 // Extension OIDs inspect decodes itself.

@@ -21,16 +21,16 @@ import (
 	"testing"
 	"time"
 
-	"github.com/certmint/certmint/doctor"
-	"github.com/certmint/certmint/internal/testkit"
 	"github.com/jmoiron/sqlx"
+	pkcs12 "software.sslmate.com/src/go-pkcs12"
 
 	"github.com/certmint/certmint/ca"
 	"github.com/certmint/certmint/crl"
+	"github.com/certmint/certmint/doctor"
 	"github.com/certmint/certmint/internal/certfile"
 	"github.com/certmint/certmint/internal/fsutil"
 	"github.com/certmint/certmint/internal/keys"
-	pkcs12 "software.sslmate.com/src/go-pkcs12"
+	"github.com/certmint/certmint/internal/testkit"
 )
 
 // stressEnv=long makes the crash harness kill 50 times instead of a few

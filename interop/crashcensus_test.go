@@ -14,11 +14,12 @@ import (
 	"slices"
 	"strings"
 
+	pkcs12 "software.sslmate.com/src/go-pkcs12"
+
 	"github.com/certmint/certmint/ca"
 	"github.com/certmint/certmint/doctor"
 	"github.com/certmint/certmint/internal/certfile"
 	"github.com/certmint/certmint/internal/fsutil"
-	pkcs12 "software.sslmate.com/src/go-pkcs12"
 )
 
 // The crash harness's census: every certificate the issuing CA signed that

@@ -25,11 +25,12 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/crypto/ocsp"
+
 	"github.com/certmint/certmint/ca"
 	"github.com/certmint/certmint/internal/ocspload"
 	"github.com/certmint/certmint/internal/testkit"
 	"github.com/certmint/certmint/store"
-	"golang.org/x/crypto/ocsp"
 )
 
 // ocspCase is where the OCSP tests run: commands (issue, revoke) in one

@@ -18,13 +18,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/certmint/certmint/internal/pgtest"
-	"github.com/certmint/certmint/internal/testkit"
-	"github.com/certmint/certmint/store"
+	_ "github.com/jackc/pgx/v5/stdlib" // driver "pgx", to create and inspect the test schemas
 
 	"github.com/certmint/certmint/ca"
 	"github.com/certmint/certmint/crl"
-	_ "github.com/jackc/pgx/v5/stdlib" // driver "pgx", to create and inspect the test schemas
+	"github.com/certmint/certmint/internal/pgtest"
+	"github.com/certmint/certmint/internal/testkit"
+	"github.com/certmint/certmint/store"
 )
 
 // pgSchema creates an empty schema in the test database, dropped when the

@@ -14,9 +14,10 @@ import (
 	"testing"
 	"time"
 
+	pkcs12 "software.sslmate.com/src/go-pkcs12"
+
 	"github.com/certmint/certmint/internal/testkit"
 	"github.com/certmint/certmint/templates"
-	pkcs12 "software.sslmate.com/src/go-pkcs12"
 )
 
 // The acceptance of issue 4 with the tools the vendors name: the SafeQ

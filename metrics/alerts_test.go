@@ -12,8 +12,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/certmint/certmint/crl"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/certmint/certmint/crl"
 )
 
 // The example files of examples/publish.

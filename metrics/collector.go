@@ -10,8 +10,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/certmint/certmint/crl"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/certmint/certmint/crl"
 )
 
 var (

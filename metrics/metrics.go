@@ -16,9 +16,10 @@ import (
 	"runtime"
 	"time"
 
-	"github.com/certmint/certmint/ca"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/certmint/certmint/ca"
 )
 
 // ExpiringWindow is the span of certmint_certificates_expiring_within_30_days,

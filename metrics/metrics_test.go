@@ -16,6 +16,10 @@ import (
 	"testing"
 	"time"
 
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+
 	"github.com/certmint/certmint/ca"
 	"github.com/certmint/certmint/crl"
 	"github.com/certmint/certmint/internal/keys"
@@ -23,9 +27,6 @@ import (
 	"github.com/certmint/certmint/internal/testkit"
 	"github.com/certmint/certmint/san"
 	"github.com/certmint/certmint/templates"
-	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
 )
 
 const testPassword = "metrics-test-ca-password"

@@ -24,8 +24,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/certmint/certmint/store"
 	"golang.org/x/crypto/ocsp"
+
+	"github.com/certmint/certmint/store"
 )
 
 // testCA is a CA with a delegated responder, made in memory.

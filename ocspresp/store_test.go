@@ -14,13 +14,14 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/crypto/ocsp"
+
 	"github.com/certmint/certmint/ca"
 	"github.com/certmint/certmint/internal/keys"
 	"github.com/certmint/certmint/internal/ocspload"
 	"github.com/certmint/certmint/internal/pgtest"
 	"github.com/certmint/certmint/internal/testkit"
 	"github.com/certmint/certmint/templates"
-	"golang.org/x/crypto/ocsp"
 )
 
 const testPassword = "ocspresp-test-password"

@@ -5,9 +5,6 @@ import (
 	"path"
 	"strings"
 
-	"github.com/certmint/certmint/internal/suggest"
-	"github.com/zmap/zlint/v3/lint"
-
 	// The root package registers every zlint lint (its init imports each
 	// lints/* package), so that a template's exemptions are checked
 	// against the same registry ca lints with. templates may import zlint:
@@ -16,6 +13,9 @@ import (
 	// report a misspelt exemption without its file and line, and only when
 	// a certificate is issued.
 	_ "github.com/zmap/zlint/v3"
+	"github.com/zmap/zlint/v3/lint"
+
+	"github.com/certmint/certmint/internal/suggest"
 )
 
 // neverExempt lists the zlint lints no template may exempt, as patterns

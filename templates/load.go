@@ -5,13 +5,14 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"github.com/certmint/certmint/internal/fsutil"
 	"regexp"
 	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/certmint/certmint/internal/fsutil"
 )
 
 //go:embed builtin/*.toml

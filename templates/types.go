@@ -3,13 +3,14 @@ package templates
 import (
 	"crypto/x509"
 	"fmt"
-	"github.com/certmint/certmint/internal/suggest"
 	"math"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/certmint/certmint/internal/suggest"
 )
 
 // Each enum type below decodes from TOML through UnmarshalText, which

@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/certmint/certmint/internal/textsafe"
-
 	"github.com/urfave/cli/v2"
+
+	"github.com/certmint/certmint/internal/textsafe"
 )
 
 // version is stamped by `make release` with -ldflags "-X main.version=...".

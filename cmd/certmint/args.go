@@ -6,8 +6,9 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/certmint/certmint/internal/suggest"
 	"github.com/urfave/cli/v2"
+
+	"github.com/certmint/certmint/internal/suggest"
 )
 
 // arrangeArgs puts a command line into the order urfave/cli v2 parses, so

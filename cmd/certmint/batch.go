@@ -12,15 +12,16 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/schollz/progressbar/v3"
+	"github.com/urfave/cli/v2"
+	"golang.org/x/term"
+
 	"github.com/certmint/certmint/batch"
 	"github.com/certmint/certmint/bundle"
 	"github.com/certmint/certmint/ca"
 	"github.com/certmint/certmint/internal/secret"
 	"github.com/certmint/certmint/internal/textsafe"
 	"github.com/certmint/certmint/templates"
-	"github.com/schollz/progressbar/v3"
-	"github.com/urfave/cli/v2"
-	"golang.org/x/term"
 )
 
 func batchCommand() *cli.Command {

@@ -7,10 +7,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/urfave/cli/v2"
+
 	"github.com/certmint/certmint/check"
 	"github.com/certmint/certmint/internal/textsafe"
 	"github.com/certmint/certmint/templates"
-	"github.com/urfave/cli/v2"
 )
 
 func checkCommand() *cli.Command {

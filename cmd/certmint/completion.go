@@ -9,12 +9,13 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/urfave/cli/v2"
+
 	"github.com/certmint/certmint/ca"
 	"github.com/certmint/certmint/convert"
 	"github.com/certmint/certmint/crl"
 	"github.com/certmint/certmint/internal/suggest"
 	"github.com/certmint/certmint/templates"
-	"github.com/urfave/cli/v2"
 )
 
 // Shell completion. `certmint completion SHELL` prints a short script that

@@ -9,12 +9,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/urfave/cli/v2"
+
 	"github.com/certmint/certmint/ca"
 	"github.com/certmint/certmint/convert"
 	"github.com/certmint/certmint/crl"
 	"github.com/certmint/certmint/internal/keys"
 	"github.com/certmint/certmint/templates"
-	"github.com/urfave/cli/v2"
 )
 
 var updateCompletion = flag.Bool("update-completion", false, "rewrite testdata/completion-powershell.golden")

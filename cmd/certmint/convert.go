@@ -1,9 +1,10 @@
 package main
 
 import (
+	"github.com/urfave/cli/v2"
+
 	"github.com/certmint/certmint/convert"
 	"github.com/certmint/certmint/internal/secret"
-	"github.com/urfave/cli/v2"
 )
 
 func convertCommand() *cli.Command {

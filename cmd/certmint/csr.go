@@ -4,10 +4,11 @@ import (
 	"errors"
 	"path/filepath"
 
+	"github.com/urfave/cli/v2"
+
 	"github.com/certmint/certmint/ca"
 	"github.com/certmint/certmint/internal/fsutil"
 	"github.com/certmint/certmint/internal/keys"
-	"github.com/urfave/cli/v2"
 )
 
 func csrCommand() *cli.Command {

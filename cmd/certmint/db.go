@@ -5,9 +5,10 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/urfave/cli/v2"
+
 	"github.com/certmint/certmint/ca"
 	"github.com/certmint/certmint/store"
-	"github.com/urfave/cli/v2"
 )
 
 func dbCommand() *cli.Command {

@@ -4,10 +4,11 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/urfave/cli/v2"
+
 	"github.com/certmint/certmint/doctor"
 	"github.com/certmint/certmint/internal/textsafe"
 	"github.com/certmint/certmint/templates"
-	"github.com/urfave/cli/v2"
 )
 
 func doctorCommand() *cli.Command {

@@ -11,13 +11,14 @@ import (
 	"strings"
 	"time"
 
+	"github.com/urfave/cli/v2"
+
 	"github.com/certmint/certmint/batch"
 	"github.com/certmint/certmint/ca"
 	"github.com/certmint/certmint/internal/input"
 	"github.com/certmint/certmint/internal/jsonout"
 	"github.com/certmint/certmint/internal/textsafe"
 	"github.com/certmint/certmint/san"
-	"github.com/urfave/cli/v2"
 )
 
 // dryRunFlag is issue's, sign's, batch's and renew's preview: what would

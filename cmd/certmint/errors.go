@@ -8,6 +8,8 @@ import (
 	"reflect"
 	"strings"
 
+	"github.com/urfave/cli/v2"
+
 	"github.com/certmint/certmint/batch"
 	"github.com/certmint/certmint/ca"
 	"github.com/certmint/certmint/check"
@@ -23,7 +25,6 @@ import (
 	"github.com/certmint/certmint/san"
 	"github.com/certmint/certmint/store"
 	"github.com/certmint/certmint/templates"
-	"github.com/urfave/cli/v2"
 )
 
 // Exit statuses (README.md, "Exit status"). Only main exits; run returns

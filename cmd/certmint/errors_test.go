@@ -6,10 +6,11 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/urfave/cli/v2"
+
 	"github.com/certmint/certmint/ca"
 	"github.com/certmint/certmint/internal/input"
 	"github.com/certmint/certmint/templates"
-	"github.com/urfave/cli/v2"
 )
 
 // TestReport is the error table at work: the exit status and hint of an

@@ -1,8 +1,9 @@
 package main
 
 import (
-	"github.com/certmint/certmint/bundle"
 	"github.com/urfave/cli/v2"
+
+	"github.com/certmint/certmint/bundle"
 )
 
 func exportCACommand() *cli.Command {

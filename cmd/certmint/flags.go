@@ -3,11 +3,12 @@ package main
 import (
 	"strings"
 
+	"github.com/urfave/cli/v2"
+
 	"github.com/certmint/certmint/ca"
 	"github.com/certmint/certmint/internal/keys"
 	"github.com/certmint/certmint/internal/secret"
 	"github.com/certmint/certmint/templates"
-	"github.com/urfave/cli/v2"
 )
 
 // Flags shared by several commands, declared once.

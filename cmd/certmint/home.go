@@ -3,8 +3,9 @@ package main
 import (
 	"os"
 
-	"github.com/certmint/certmint/ca"
 	"github.com/urfave/cli/v2"
+
+	"github.com/certmint/certmint/ca"
 )
 
 // openHome opens the CA home of --home. The URL of a shared CA's

@@ -23,9 +23,10 @@ import (
 	"time"
 	"unicode"
 
+	pkcs12 "software.sslmate.com/src/go-pkcs12"
+
 	"github.com/certmint/certmint/ca"
 	"github.com/certmint/certmint/store"
-	pkcs12 "software.sslmate.com/src/go-pkcs12"
 )
 
 // Hostile text (issue 11 item 6): what an attacker with a CSR, a CSV row

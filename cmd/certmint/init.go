@@ -4,10 +4,11 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/urfave/cli/v2"
+
 	"github.com/certmint/certmint/ca"
 	"github.com/certmint/certmint/internal/keys"
 	"github.com/certmint/certmint/store"
-	"github.com/urfave/cli/v2"
 )
 
 func initCommand() *cli.Command {

@@ -3,9 +3,10 @@ package main
 import (
 	"path/filepath"
 
+	"github.com/urfave/cli/v2"
+
 	"github.com/certmint/certmint/inspect"
 	"github.com/certmint/certmint/internal/secret"
-	"github.com/urfave/cli/v2"
 )
 
 func inspectCommand() *cli.Command {

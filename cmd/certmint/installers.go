@@ -6,10 +6,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/urfave/cli/v2"
+
 	"github.com/certmint/certmint/bundle"
 	"github.com/certmint/certmint/ca"
 	"github.com/certmint/certmint/internal/secret"
-	"github.com/urfave/cli/v2"
 )
 
 // Flags of the installer formats (issue, renew).

@@ -4,12 +4,13 @@ import (
 	"errors"
 	"time"
 
+	"github.com/urfave/cli/v2"
+
 	"github.com/certmint/certmint/ca"
 	"github.com/certmint/certmint/internal/secret"
 	"github.com/certmint/certmint/internal/textsafe"
 	"github.com/certmint/certmint/san"
 	"github.com/certmint/certmint/templates"
-	"github.com/urfave/cli/v2"
 )
 
 func issueCommand() *cli.Command {

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/urfave/cli/v2"
+
 	"github.com/certmint/certmint/bundle"
 	"github.com/certmint/certmint/ca"
 	"github.com/certmint/certmint/convert"
@@ -14,7 +16,6 @@ import (
 	"github.com/certmint/certmint/san"
 	"github.com/certmint/certmint/store"
 	"github.com/certmint/certmint/templates"
-	"github.com/urfave/cli/v2"
 )
 
 // The documents the commands print with --json, one type per command,

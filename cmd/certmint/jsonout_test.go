@@ -14,10 +14,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/urfave/cli/v2"
+
 	"github.com/certmint/certmint/ca"
 	"github.com/certmint/certmint/internal/jsonout"
 	"github.com/certmint/certmint/internal/pgtest"
-	"github.com/urfave/cli/v2"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/json (go test ./cmd/certmint -run TestJSONGolden -update)")

@@ -7,10 +7,11 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/urfave/cli/v2"
+
 	"github.com/certmint/certmint/ca"
 	"github.com/certmint/certmint/internal/textsafe"
 	"github.com/certmint/certmint/templates"
-	"github.com/urfave/cli/v2"
 )
 
 func logCommand() *cli.Command {

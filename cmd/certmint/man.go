@@ -6,8 +6,9 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/certmint/certmint/ca"
 	"github.com/urfave/cli/v2"
+
+	"github.com/certmint/certmint/ca"
 )
 
 // The manual page is written from the command definitions --help shows,

@@ -5,9 +5,10 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/urfave/cli/v2"
+
 	"github.com/certmint/certmint/ca"
 	"github.com/certmint/certmint/internal/secret"
-	"github.com/urfave/cli/v2"
 )
 
 // exitInterrupted is the exit status after Ctrl-C at a prompt: 128 + SIGINT,

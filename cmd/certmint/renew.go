@@ -3,8 +3,9 @@ package main
 import (
 	"time"
 
-	"github.com/certmint/certmint/ca"
 	"github.com/urfave/cli/v2"
+
+	"github.com/certmint/certmint/ca"
 )
 
 func renewCommand() *cli.Command {

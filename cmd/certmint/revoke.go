@@ -3,10 +3,11 @@ package main
 import (
 	"time"
 
+	"github.com/urfave/cli/v2"
+
 	"github.com/certmint/certmint/ca"
 	"github.com/certmint/certmint/crl"
 	"github.com/certmint/certmint/internal/textsafe"
-	"github.com/urfave/cli/v2"
 )
 
 func revokeCommand() *cli.Command {

@@ -4,11 +4,12 @@ import (
 	"errors"
 	"strings"
 
+	"github.com/urfave/cli/v2"
+
 	"github.com/certmint/certmint/ca"
 	"github.com/certmint/certmint/internal/fsutil"
 	"github.com/certmint/certmint/san"
 	"github.com/certmint/certmint/templates"
-	"github.com/urfave/cli/v2"
 )
 
 // safeqCommand replaces YSoft SafeQ's generateCertificate.ps1 (003): the

@@ -26,11 +26,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jmoiron/sqlx"
+
 	"github.com/certmint/certmint/ca"
 	"github.com/certmint/certmint/internal/fsutil"
 	"github.com/certmint/certmint/internal/testkit"
 	"github.com/certmint/certmint/store"
-	"github.com/jmoiron/sqlx"
 )
 
 // Issue 7 item 5: secrets. The CA keys are never written unencrypted (not

@@ -7,10 +7,11 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/urfave/cli/v2"
+
 	"github.com/certmint/certmint/ca"
 	"github.com/certmint/certmint/crl"
 	"github.com/certmint/certmint/metrics"
-	"github.com/urfave/cli/v2"
 )
 
 // Flags of `serve` for its Prometheus metrics.

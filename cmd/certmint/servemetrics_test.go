@@ -12,10 +12,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/certmint/certmint/crl"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+
+	"github.com/certmint/certmint/crl"
 )
 
 // scrapeMetrics GETs url and parses it as the Prometheus text format.

@@ -6,10 +6,11 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/urfave/cli/v2"
+
 	"github.com/certmint/certmint/ca"
 	"github.com/certmint/certmint/crl"
 	"github.com/certmint/certmint/ocspresp"
-	"github.com/urfave/cli/v2"
 )
 
 // serveOCSPHelp is what `serve --help` says of OCSP and of a shared CA.

@@ -10,8 +10,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/certmint/certmint/internal/certfile"
 	"golang.org/x/crypto/ocsp"
+
+	"github.com/certmint/certmint/internal/certfile"
 )
 
 // TestServeOCSP: serve answers OCSP for what the CA issued, says where,

@@ -4,11 +4,12 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/urfave/cli/v2"
+
 	"github.com/certmint/certmint/ca"
 	"github.com/certmint/certmint/internal/certfile"
 	"github.com/certmint/certmint/san"
 	"github.com/certmint/certmint/templates"
-	"github.com/urfave/cli/v2"
 )
 
 func signCommand() *cli.Command {

@@ -3,9 +3,10 @@ package main
 import (
 	"time"
 
+	"github.com/urfave/cli/v2"
+
 	"github.com/certmint/certmint/ca"
 	"github.com/certmint/certmint/internal/certfile"
-	"github.com/urfave/cli/v2"
 )
 
 // certTargetFlag is how revoke and renew take the certificate as a file.

@@ -3,9 +3,10 @@ package main
 import (
 	"io"
 
+	"github.com/urfave/cli/v2"
+
 	"github.com/certmint/certmint/internal/textsafe"
 	"github.com/certmint/certmint/templates"
-	"github.com/urfave/cli/v2"
 )
 
 func templatesCommand() *cli.Command {

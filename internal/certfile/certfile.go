@@ -9,6 +9,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+
 	"github.com/certmint/certmint/internal/fsutil"
 )
 

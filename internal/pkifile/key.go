@@ -7,9 +7,10 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/certmint/certmint/internal/keys"
 	"golang.org/x/crypto/cryptobyte"
 	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
+
+	"github.com/certmint/certmint/internal/keys"
 )
 
 // Key formats.

@@ -10,8 +10,9 @@ import (
 	"fmt"
 	"sync"
 
-	"github.com/certmint/certmint/internal/keys"
 	pkcs12 "software.sslmate.com/src/go-pkcs12"
+
+	"github.com/certmint/certmint/internal/keys"
 )
 
 // PasswordFunc returns the password of an encrypted file. It is only called

@@ -8,7 +8,6 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"github.com/certmint/certmint/internal/fsutil"
 	"io"
 	"math/big"
 	"os"
@@ -17,6 +16,8 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/term"
+
+	"github.com/certmint/certmint/internal/fsutil"
 )
 
 // maxFileSize bounds a password file: a password is a line, not a document,
