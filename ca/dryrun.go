@@ -158,6 +158,9 @@ func (s *Store) PreviewRenewal(ctx context.Context, req IssueRequest, old *Recor
 	if _, err := CheckRenewable(old, req.Force); err != nil {
 		return nil, err
 	}
+	if _, err := s.CheckNotRenewed(ctx, old, req.Force, now); err != nil {
+		return nil, err
+	}
 	pv, err := s.Preview(ctx, req)
 	if err != nil {
 		return nil, err

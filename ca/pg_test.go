@@ -113,6 +113,7 @@ func TestPostgres(t *testing.T) {
 		{"Find", TestFind},
 		{"RevokeIssuingCA", TestRevokeIssuingCA},
 		{"Renew", TestRenew},
+		{"RenewAlreadyRenewed", TestRenewAlreadyRenewed},
 		{"ListAndStatus", TestListAndStatus},
 		{"StatusAlerts", TestStatusAlerts},
 		{"PublishCRLNumbersIncrease", TestPublishCRLNumbersIncrease},

@@ -119,12 +119,42 @@ func CheckRenewable(old *Record, force bool) (warning input.Text, err error) {
 		e.Serial, e.At.UTC().Format("2006-01-02 15:04 MST"), e.Reason, input.Of(input.Force)), nil
 }
 
+// AlreadyRenewedError refuses to renew a certificate that a valid one
+// already renews: its bundle folder holds the successor now, which the
+// second renewal would overwrite while it is still valid and deployed.
+type AlreadyRenewedError struct {
+	Serial, By string
+	ByUntil    time.Time
+}
+
+func (e *AlreadyRenewedError) Error() string {
+	return fmt.Sprintf("certificate %s was already renewed by %s (valid until %s)", e.Serial, e.By, e.ByUntil.UTC().Format("2006-01-02"))
+}
+
+// CheckNotRenewed refuses the renewal of a certificate that a valid one
+// already renews, unless force is set; forced, it returns the warning to
+// show.
+func (s *Store) CheckNotRenewed(ctx context.Context, old *Record, force bool, now time.Time) (warning input.Text, err error) {
+	succ, err := s.DB.Successor(ctx, old.SerialHex(), now)
+	if err != nil || succ == nil {
+		return input.Text{}, err
+	}
+	e := &AlreadyRenewedError{Serial: old.SerialHex(), By: succ.SerialHex(), ByUntil: succ.NotAfter}
+	if !force {
+		return input.Text{}, e
+	}
+	return input.Textf("%s; renewing it again anyway (%s): the new certificate replaces %s's files", e.Error(), input.Of(input.Force), e.By), nil
+}
+
 // Renew issues the renewal and, with revokeOld, revokes the old certificate
 // as superseded (RFC 5280 reason 4). A revoked certificate is renewed only
 // with req.Force (CheckRenewable).
 func (s *Store) Renew(ctx context.Context, req IssueRequest, old *Record, revokeOld bool, now time.Time) (*Issued, *RevokeResult, error) {
 	warning, err := CheckRenewable(old, req.Force)
 	if err != nil {
+		return nil, nil, err
+	}
+	if _, err := s.CheckNotRenewed(ctx, old, req.Force, now); err != nil {
 		return nil, nil, err
 	}
 	res, err := s.Issue(ctx, req)

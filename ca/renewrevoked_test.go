@@ -3,6 +3,7 @@ package ca
 import (
 	"context"
 	"errors"
+	"math/big"
 	"strings"
 	"testing"
 	"time"
@@ -88,5 +89,44 @@ func TestRenewRevoked(t *testing.T) {
 	}
 	if w, err := CheckRenewable(rec, false); !w.IsZero() || err != nil {
 		t.Errorf("CheckRenewable(valid) = %q, %v", w, err)
+	}
+}
+
+// A certificate that a valid one renews is refused a second renewal
+// (AlreadyRenewedError names the successor) unless forced; the successor
+// itself renews.
+func TestRenewAlreadyRenewed(t *testing.T) {
+	s := newHome(t)
+	ctx := context.Background()
+	old := issueFor(t, s, "client", "renew-twice.example.com")
+	renew := func(serial string, force bool) (*Issued, error) {
+		t.Helper()
+		n, _ := new(big.Int).SetString(serial, 16)
+		req, rec, err := s.RenewalRequest(ctx, n, t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Password, req.Force = "pw", force
+		res, _, err := s.Renew(ctx, req, rec, false, time.Now())
+		return res, err
+	}
+	first, err := renew(old.Serial, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := countCerts(t, s)
+	_, err = renew(old.Serial, false)
+	var ae *AlreadyRenewedError
+	if !errors.As(err, &ae) || ae.Serial != old.Serial || ae.By != first.Serial {
+		t.Fatalf("second renewal: %v, want an AlreadyRenewedError naming %s", err, first.Serial)
+	}
+	if n := countCerts(t, s); n != before {
+		t.Errorf("%d certificates recorded, want %d", n, before)
+	}
+	if _, err := renew(old.Serial, true); err != nil {
+		t.Errorf("forced second renewal: %v", err)
+	}
+	if _, err := renew(first.Serial, false); err != nil {
+		t.Errorf("renewal of the successor: %v", err)
 	}
 }

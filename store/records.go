@@ -534,6 +534,31 @@ func (db *DB) RenewedSerials(ctx context.Context, now time.Time) (map[string]boo
 	return out, rows.Err()
 }
 
+// Successor returns the newest valid certificate that renews the
+// certificate serial (uppercase hex, as Metadata.Renews holds it), or nil.
+func (db *DB) Successor(ctx context.Context, serial string, now time.Time) (*Record, error) {
+	quoted, _ := json.Marshal(serial)
+	cond := `instr(metadata, ?) > 0 AND json_extract(metadata, '$.renews') = ?`
+	args := []any{string(quoted), serial}
+	if db.postgres {
+		cond, args = `(metadata->>'renews') = ?`, []any{serial}
+	}
+	rows, err := db.x.QueryxContext(ctx, db.x.Rebind(`SELECT `+db.columns(false)+` FROM certificates
+		WHERE status = 'good' AND expiry > ? AND `+cond+` ORDER BY issued_at DESC`), append([]any{now.UTC()}, args...)...)
+	if err != nil {
+		return nil, fmt.Errorf("issuance database: %w", err)
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		return nil, rows.Err()
+	}
+	var row recordRow
+	if err := rows.StructScan(&row); err != nil {
+		return nil, fmt.Errorf("issuance database: %w", err)
+	}
+	return row.record()
+}
+
 // ValidSerialForCN returns the serial of a good, unexpired certificate of
 // the template whose CN is cn, compared without case (DNS names, RFC
 // 4343), or nil.

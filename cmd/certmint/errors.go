@@ -136,6 +136,9 @@ var errorTable = []errorKind{
 	kind[*ca.AlreadyRevokedError](exitFailed, func(*ca.AlreadyRevokedError, namer) string {
 		return "nothing to do; `certmint crl` republishes the CRLs if they are out of date"
 	}),
+	kind[*ca.AlreadyRenewedError](exitFailed, func(e *ca.AlreadyRenewedError, _ namer) string {
+		return fmt.Sprintf("renew %s instead, or give --force to issue another (it replaces %s's files); nothing was issued", e.By, e.By)
+	}),
 	kind[*ca.RevokedRenewalError](exitFailed, func(*ca.RevokedRenewalError, namer) string {
 		return "if the device should have a certificate again, renew it with --force; nothing was issued"
 	}),

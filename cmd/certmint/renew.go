@@ -72,6 +72,12 @@ func renewAction(c *cli.Context) error {
 	if !warning.IsZero() {
 		output(c).warnf("%s", namerFor(c).text(warning))
 	}
+	if warning, err = s.CheckNotRenewed(c.Context, old, req.Force, time.Now()); err != nil {
+		return err
+	}
+	if !warning.IsZero() {
+		output(c).warnf("%s", namerFor(c).text(warning))
+	}
 	if c.Bool(dryRunFlag.Name) {
 		return renewDryRun(c, s, req, old)
 	}
