@@ -3,7 +3,6 @@ package ca
 import (
 	"crypto"
 	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
@@ -103,7 +102,7 @@ func usageExtensions(t *templates.Template, ecdsaKey bool) ([]pkix.Extension, er
 		eku = append(eku, e.X509())
 	}
 	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), KeyUsage: ku, ExtKeyUsage: eku}
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	k, err := encoderKey()
 	if err != nil {
 		return nil, err
 	}

@@ -189,6 +189,7 @@ func TestRenewKeepsKey(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		req.Force = true // the same certificate renewed twice: the second is refused without it
 		res, _, err := s.Renew(ctx, req, rec, false, time.Now())
 		if err != nil {
 			t.Fatal(err)

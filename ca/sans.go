@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"math/big"
+	"sync"
 
 	"github.com/cloudflare/cfssl/config"
 	"github.com/cloudflare/cfssl/signer"
@@ -40,6 +41,14 @@ func resolveSANs(t *templates.Template, cn string, names []san.Name) ([]san.Name
 	return out, nil
 }
 
+// encoderKey signs the throwaway certificates from which sanExtension and
+// usageExtensions take crypto/x509's encoding of an extension: made once per
+// process, since only the extension's bytes are kept and no one ever sees
+// the certificate.
+var encoderKey = sync.OnceValues(func() (*ecdsa.PrivateKey, error) {
+	return ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+})
+
 // sanExtension encodes typed names as the subjectAltName extension for
 // cfssl's signer, which gets it as a SignRequest extension and no hosts:
 // given strings (SignRequest.Hosts), cfssl guesses each name's type again
@@ -57,7 +66,7 @@ func sanExtension(subject pkix.Name, names []san.Name) ([]signer.Extension, erro
 	if err != nil {
 		return nil, fmt.Errorf("encoding the SANs: %w", err)
 	}
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	k, err := encoderKey()
 	if err != nil {
 		return nil, err
 	}

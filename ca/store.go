@@ -36,6 +36,7 @@ type Store struct {
 
 	password func() (string, error)
 	pwCache  string
+	early    *earlyUnlock // UnlockEarly's background decryption, if started
 
 	// AskAgain, when set, is called after a CA password that does not
 	// decrypt the key, with the number of tries so far; true asks the
@@ -160,6 +161,44 @@ func (e *WrongPasswordError) Error() string {
 // first time a key is needed, and again while AskAgain allows after one
 // that does not decrypt it.
 func (s *Store) Key(a *Authority) (crypto.Signer, error) {
+	// A background unlock uses the same password cache: wait for it, and
+	// take its answer for its own CA (not derived twice when wrong).
+	if e := s.early; e != nil {
+		<-e.done
+		if a == e.a && e.err != nil {
+			return nil, e.err
+		}
+	}
+	return s.key(a)
+}
+
+// earlyUnlock is the decryption UnlockEarly started.
+type earlyUnlock struct {
+	a    *Authority
+	done chan struct{}
+	err  error
+}
+
+// UnlockEarly starts decrypting the issuing CA's key in the background,
+// for a command that will sign with it and whose CA password comes from a
+// file or the environment (a prompt must keep its place): the key
+// derivation (PBKDF2, about 100 ms of one core) then runs while the
+// command checks its request against the database and makes the new key
+// on the other core. Key waits for it.
+func (s *Store) UnlockEarly() {
+	if s.early != nil || s.Issuing == nil || s.Issuing.key != nil {
+		return
+	}
+	e := &earlyUnlock{a: s.Issuing, done: make(chan struct{})}
+	s.early = e
+	go func() {
+		defer close(e.done)
+		_, e.err = s.key(e.a)
+	}()
+}
+
+// key is Key without waiting for UnlockEarly.
+func (s *Store) key(a *Authority) (crypto.Signer, error) {
 	if a.key != nil {
 		return a.key, nil
 	}

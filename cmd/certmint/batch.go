@@ -107,7 +107,8 @@ func batchAction(c *cli.Context) error {
 	if c.Bool(dryRunFlag.Name) {
 		return batchDryRun(c, s, opts, rows.Next, warnings)
 	}
-	if err := unlockCA(s); err != nil {
+	unlockEarly(c, s)
+	if err := unlockCA(c, s); err != nil {
 		return err
 	}
 	formats := opts.Formats

@@ -165,10 +165,11 @@ func issueFromCA(c *cli.Context, req ca.IssueRequest) error {
 	if c.Bool(dryRunFlag.Name) {
 		return issueDryRun(c, s, req)
 	}
+	unlockEarly(c, s)
 	if err := s.CheckRequest(c.Context, req); err != nil {
 		return err
 	}
-	if err := unlockCA(s); err != nil {
+	if err := unlockCA(c, s); err != nil {
 		return err
 	}
 	if err := resolveBundlePassword(c, &req); err != nil {

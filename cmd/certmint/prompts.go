@@ -47,12 +47,28 @@ func askCAAgain(c *cli.Context, s *ca.Store, src secret.Source) {
 	}
 }
 
-// unlockCA decrypts the issuing CA's key now, so that a command which also
-// needs a bundle password asks for the CA password first: a typo in it is
-// retyped at once, not after the bundle password was typed twice.
-func unlockCA(s *ca.Store) error {
+// unlockCA decrypts the issuing CA's key now when its password is to be
+// typed, so that a command which also needs a bundle password asks for the
+// CA password first: a typo in it is retyped at once, not after the bundle
+// password was typed twice. A password from a file or the environment
+// needs no such order, and the key is unlocked while the new key is made
+// (ca.Store.Issue does both at once).
+func unlockCA(c *cli.Context, s *ca.Store) error {
+	if !caPassword(c, false).Prompts() {
+		return nil
+	}
 	_, err := s.Key(s.Issuing)
 	return err
+}
+
+// unlockEarly starts decrypting the issuing CA's key in the background
+// when its password comes from a file or the environment, for a command
+// that will sign: the request is checked meanwhile. A password to be typed
+// waits for unlockCA, after the request was found good.
+func unlockEarly(c *cli.Context, s *ca.Store) {
+	if !caPassword(c, false).Prompts() {
+		s.UnlockEarly()
+	}
 }
 
 // reportInterrupted prints a prompt left with Ctrl-C and says whether err

@@ -81,10 +81,11 @@ func renewAction(c *cli.Context) error {
 	if c.Bool(dryRunFlag.Name) {
 		return renewDryRun(c, s, req, old)
 	}
+	unlockEarly(c, s)
 	if err := s.CheckRequest(c.Context, req); err != nil {
 		return err
 	}
-	if err := unlockCA(s); err != nil {
+	if err := unlockCA(c, s); err != nil {
 		return err
 	}
 	if err := resolveBundlePassword(c, &req); err != nil {

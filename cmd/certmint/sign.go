@@ -75,6 +75,7 @@ func signAction(c *cli.Context) error {
 	if c.Bool(dryRunFlag.Name) {
 		pv, err = s.PreviewCSR(c.Context, req, csr)
 	} else {
+		unlockEarly(c, s)
 		res, err = s.SignCSR(c.Context, req, csr)
 	}
 	var re *templates.RequestError
