@@ -118,7 +118,8 @@ for i in "${!scale_cmds[@]}"; do
   # status exits 1 when certificates expire within its window: that is its answer, not a failure.
   rc=0; CERTMINT_CA_PASSWORD=test-ca-password /usr/bin/time -f "%e %M" --out "$work/scale.time" "$bin" ${scale_cmds[$i]} --home "$scale" >/dev/null 2>"$work/scale.err" || rc=$?
   [ "$rc" -le 1 ] || { cat "$work/scale.err"; exit 1; }
-  read -r "SC_T[$i]" "SC_M[$i]" < "$work/scale.time"; SC_RC[$i]=$rc
+  # time(1) puts "Command exited with non-zero status N" before its figures.
+  read -r "SC_T[$i]" "SC_M[$i]" < <(tail -n 1 "$work/scale.time"); SC_RC[$i]=$rc
 done
 
 echo
