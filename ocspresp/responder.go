@@ -443,9 +443,16 @@ func (r *Responder) now() time.Time {
 }
 
 // times are thisUpdate and nextUpdate of a response signed at now: on the
-// minute, as x/crypto stamps producedAt.
-func (r *Responder) times(now time.Time) (time.Time, time.Time) {
+// minute, as x/crypto stamps producedAt, but never before a revocation the
+// response reports (thisUpdate is when the status was known to be correct,
+// RFC 6960 4.2.2.1, and "revoked" was not true before revocationTime).
+func (r *Responder) times(now time.Time, st status) (time.Time, time.Time) {
 	this := now.UTC().Truncate(time.Minute)
+	if st.code == ocsp.Revoked {
+		if at := st.revokedAt.UTC().Truncate(time.Second); this.Before(at) && !at.After(now) {
+			this = at
+		}
+	}
 	return this, this.Add(r.Validity)
 }
 
@@ -454,7 +461,7 @@ func (r *Responder) newEntry(is *issuer, sg *signer, req *ocsp.Request, st statu
 	if err != nil {
 		return nil, err
 	}
-	this, next := r.times(now)
+	this, next := r.times(now, st)
 	sum := sha256.Sum256(der)
 	return &entry{status: st, gen: sg.gen, der: der, thisUpdate: this, nextUpdate: next,
 		refreshAt:    this.Add(r.Validity / 2),
@@ -469,7 +476,7 @@ func (r *Responder) newEntry(is *issuer, sg *signer, req *ocsp.Request, st statu
 // responder certificate so clients can check the delegation (RFC 6960
 // 4.2.2.2), and the nonce when the request had one.
 func (r *Responder) sign(is *issuer, sg *signer, req *ocsp.Request, st status, now time.Time, nonce *pkix.Extension) ([]byte, error) {
-	this, next := r.times(now)
+	this, next := r.times(now, st)
 	tmpl := ocsp.Response{
 		Status: st.code, SerialNumber: req.SerialNumber, IssuerHash: req.HashAlgorithm,
 		ThisUpdate: this, NextUpdate: next, Certificate: sg.cert,

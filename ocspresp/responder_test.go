@@ -303,6 +303,29 @@ func TestRevocationSeenAtOnce(t *testing.T) {
 	}
 }
 
+// TestRevokedThisUpdate: a "revoked" answer never claims to have been
+// correct before the revocation it reports (RFC 6960 4.2.2.1), although
+// thisUpdate is otherwise rounded down to the minute.
+func TestRevokedThisUpdate(t *testing.T) {
+	c := newTestCA(t, "main-ca")
+	r, db := newResponder(t, c)
+	at := time.Date(2026, 12, 6, 18, 30, 46, 0, time.UTC)
+	now := at.Add(3 * time.Second)
+	r.Now = func() time.Time { return now }
+	db.set(store.CertStatus{Serial: big.NewInt(7), CALabel: "main-ca", Revoked: true, RevokedAt: at, Reason: ocsp.KeyCompromise})
+	der, err := r.Respond(context.Background(), request(t, c.cert, big.NewInt(7), crypto.SHA1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp := parse(t, der, c.cert)
+	if resp.Status != ocsp.Revoked || resp.ThisUpdate.Before(at) || resp.ThisUpdate.After(now) {
+		t.Errorf("status %d, thisUpdate %v; want revoked, thisUpdate between the revocation %v and now %v", resp.Status, resp.ThisUpdate, at, now)
+	}
+	if d := resp.NextUpdate.Sub(resp.ThisUpdate); d != DefaultValidity {
+		t.Errorf("nextUpdate - thisUpdate = %v, want %v", d, DefaultValidity)
+	}
+}
+
 // TestRefresh: a cached response is re-signed once half its validity has
 // passed, and after the responder certificate is replaced.
 func TestRefresh(t *testing.T) {
