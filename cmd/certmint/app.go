@@ -22,7 +22,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		Description: "certmint runs a root and an issuing CA in one folder (--home, default ./pki), issues\n" +
 			"certificates from templates named after the job (1E, YSoft SafeQ, Defender for IoT, generic\n" +
 			"server/client/code-signing), writes the files the device needs, and publishes CRLs.\n\n" +
-			"Flags may come before or after a command's arguments, and --home DIR also before the command;\n" +
+			"Flags may come before or after a command's arguments, and also before the command (--home DIR);\n" +
 			"`certmint help CMD` describes a command. Exit status: 0 done, 1 failed or a requirement not met,\n" +
 			"2 called wrongly.\n\n" +
 			"Start with: certmint init --root-cn \"Contoso Root CA\" --issuing-cn \"Contoso Issuing CA\" --base-url http://pki.contoso.com",
@@ -66,7 +66,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		// Exit codes are decided in run, not by urfave/cli.
 		ExitErrHandler: func(*cli.Context, error) {},
 		OnUsageError: func(c *cli.Context, err error, isSubcommand bool) error {
-			return flagUsageError(err, nil, "")
+			return flagUsageError(err, nil, "", c.App.Commands)
 		},
 	}
 	for _, cmd := range app.Commands {
@@ -82,7 +82,7 @@ func setUsageHandler(cmd *cli.Command) {
 	cmd.Before = chainBefore(checkInputs, cmd.Before)
 	if cmd.OnUsageError == nil {
 		cmd.OnUsageError = func(c *cli.Context, err error, isSubcommand bool) error {
-			return flagUsageError(err, c.Command, commandName(c))
+			return flagUsageError(err, c.Command, commandName(c), nil)
 		}
 	}
 	for _, sub := range cmd.Subcommands {

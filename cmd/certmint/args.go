@@ -16,8 +16,9 @@ import (
 // (DESIGN.md): urfave/cli stops parsing flags at the first positional
 // argument, and `certmint revoke 5D3F9A1C --reason keyCompromise` would
 // otherwise see "--reason" as a second serial. It also
-//   - moves --home given before the command (`certmint --home pki list`)
-//     after it, where the command's own --home flag parses it;
+//   - moves flags given before the command (`certmint --home pki list`,
+//     `certmint --json status`) after it, where the command parses them:
+//     only --help and --version belong to certmint itself;
 //   - turns `certmint help CMD [SUB]` into `certmint CMD [SUB] --help`.
 //
 // "--" ends the flags: what follows stays positional, in order. A flag the
@@ -28,23 +29,40 @@ func arrangeArgs(app *cli.App, args []string) ([]string, error) {
 		return args, nil
 	}
 	prog, rest := args[0], args[1:]
-	var global, home []string
-	for len(rest) > 0 && isFlag(rest[0]) {
+	// global: certmint's own flags; lead: a command's flags given before
+	// the command, each with its value, as one entry.
+	var global []string
+	var lead [][]string
+	for len(rest) > 0 && isFlag(rest[0]) && rest[0] != "--" {
 		name, _, hasValue := splitFlag(rest[0])
-		if name != homeFlag.Name {
+		if appFlag(name) {
 			global = append(global, rest[0])
 			rest = rest[1:]
 			continue
 		}
-		home = append(home, rest[0])
+		if !definedAnywhere(app.Commands, name) {
+			// Not a flag of any command: its value, if it has one, cannot be
+			// told from the command, so it is reported here.
+			return nil, flagUsageError(fmt.Errorf("flag provided but not defined: -%s", name), nil, "", app.Commands)
+		}
+		flag := []string{rest[0]}
 		rest = rest[1:]
-		if !hasValue && len(rest) > 0 {
-			home = append(home, rest[0])
+		if !hasValue && takesValueAnywhere(app.Commands, name) && len(rest) > 0 {
+			flag = append(flag, rest[0])
 			rest = rest[1:]
 		}
+		lead = append(lead, flag)
 	}
 	if len(rest) == 0 {
-		return append(append([]string{prog}, global...), home...), nil
+		if len(lead) > 0 {
+			them := "them"
+			if len(lead) == 1 {
+				them = "it"
+			}
+			return nil, usageHint("put a command after "+them+", e.g. `certmint "+strings.Join(lead[0], " ")+" list`; `certmint --help` lists the commands",
+				"%s given without a command", strings.Join(slices.Concat(lead...), " "))
+		}
+		return append([]string{prog}, global...), nil
 	}
 	helpMode := false
 	if rest[0] == "help" && len(global) == 0 {
@@ -59,7 +77,8 @@ func arrangeArgs(app *cli.App, args []string) ([]string, error) {
 			return nil, unknownCommandError(rest[0], "", app.Commands)
 		}
 		// The app's Action reports the unknown command, with its suggestion.
-		return append(append([]string{prog}, global...), rest...), nil
+		out := append(append([]string{prog}, global...), rest[0])
+		return append(append(out, slices.Concat(lead...)...), rest[1:]...), nil
 	}
 	path := []string{rest[0]}
 	rest = rest[1:]
@@ -77,7 +96,9 @@ func arrangeArgs(app *cli.App, args []string) ([]string, error) {
 	if helpMode {
 		return append(out, "--help"), nil
 	}
-	out = append(out, home...)
+	// A leading flag the command does not define is the command's to
+	// report, with the command's own "did you mean".
+	out = append(out, slices.Concat(lead...)...)
 	if cmd.SkipFlagParsing {
 		return append(out, rest...), nil
 	}
@@ -157,6 +178,42 @@ func takesValue(cmd *cli.Command, name string) bool {
 	return false
 }
 
+// appFlag reports a flag of certmint itself rather than of a command.
+func appFlag(name string) bool {
+	return slices.Contains(cli.HelpFlag.Names(), name) || slices.Contains(cli.VersionFlag.Names(), name)
+}
+
+// definedAnywhere reports whether some command has a flag of that name.
+func definedAnywhere(cmds []*cli.Command, name string) bool {
+	found := false
+	walk(cmds, func(c *cli.Command) {
+		for _, f := range c.Flags {
+			found = found || slices.Contains(f.Names(), name)
+		}
+	})
+	return found
+}
+
+// walk calls fn for every command and subcommand.
+func walk(cmds []*cli.Command, fn func(*cli.Command)) {
+	for _, c := range cmds {
+		fn(c)
+		walk(c.Subcommands, fn)
+	}
+}
+
+// takesValueAnywhere reports whether some command's flag of that name
+// needs a value: before the command is known, `certmint --home pki list`
+// must take "pki" as --home's value, not as the command.
+func takesValueAnywhere(cmds []*cli.Command, name string) bool {
+	for _, c := range cmds {
+		if takesValue(c, name) || takesValueAnywhere(c.Subcommands, name) {
+			return true
+		}
+	}
+	return false
+}
+
 func findCommand(cmds []*cli.Command, name string) *cli.Command {
 	for _, c := range cmds {
 		if c.HasName(name) {
@@ -170,8 +227,9 @@ func findCommand(cmds []*cli.Command, name string) *cli.Command {
 var notDefinedRe = regexp.MustCompile(`^flag provided but not defined: -+(.+)$`)
 
 // flagUsageError is the usage error for a flag error of a command (cmd nil:
-// before the command): an unknown flag gets the flag it most likely meant.
-func flagUsageError(err error, cmd *cli.Command, commandLine string) error {
+// before the command, where appCmds' flags are the candidates): an unknown
+// flag gets the flag it most likely meant.
+func flagUsageError(err error, cmd *cli.Command, commandLine string, appCmds []*cli.Command) error {
 	see := "certmint --help"
 	if commandLine != "" {
 		see = "certmint " + commandLine + " --help"
@@ -191,7 +249,16 @@ func flagUsageError(err error, cmd *cli.Command, commandLine string) error {
 			}
 		}
 	} else {
-		names = []string{homeFlag.Name, "help", "version"}
+		names = []string{"help", "version"}
+		walk(appCmds, func(c *cli.Command) {
+			for _, f := range c.Flags {
+				for _, n := range f.Names() {
+					if len(n) > 1 && !slices.Contains(names, n) {
+						names = append(names, n)
+					}
+				}
+			}
+		})
 	}
 	hint := fmt.Sprintf("`%s` lists the flags", see)
 	if best := suggest.Closest(name, names, max(2, len(name)/3)); best != "" {
