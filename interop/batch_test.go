@@ -17,7 +17,7 @@ import (
 
 // TestBatchCSV is issue 6's acceptance at a smaller size: a CSV with 3 bad
 // rows among good ones gives every good bundle, 3 errors with their line
-// numbers and exit 1; SIGINT halfway through and a rerun complete the rest
+// numbers and exit 1; SIGINT halfway through (exit 130) and a rerun complete the rest
 // without reissuing finished rows; every bundle verifies with openssl; no
 // serial appears twice.
 func TestBatchCSV(t *testing.T) {
@@ -100,6 +100,9 @@ running:
 	}
 	if !interrupted || err == nil {
 		t.Fatalf("first run: interrupted %v, exit %v\n%s", interrupted, err, stderr.String())
+	}
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 130 {
+		t.Errorf("first run: %v after SIGINT, want exit status 130 (128 + SIGINT)", err)
 	}
 	var firstRun report
 	if err := json.Unmarshal(stdout.Bytes(), &firstRun); err != nil {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 
@@ -108,10 +109,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	removeCreated(app)
+	code := 0
 	if jsonRequested(app, args) {
-		return reportJSON(stderr, err, commandOf(app, args))
+		code = reportJSON(stderr, err, commandOf(app, args))
+	} else {
+		code = report(stderr, err, commandOf(app, args))
 	}
-	return report(stderr, err, commandOf(app, args))
+	// A command a signal stopped (a batch after Ctrl-C) has said what it
+	// left undone; its status says it was interrupted, not that it failed.
+	var sig signalError
+	if code == exitFailed && errors.As(context.Cause(ctx), &sig) {
+		return sig.exitStatus()
+	}
+	return code
 }
 
 // out is what commands print with: stdout for results, stderr for

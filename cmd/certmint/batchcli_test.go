@@ -96,7 +96,9 @@ func TestBatchInterruptedSummary(t *testing.T) {
 			if jsonOut {
 				args = append(args, "--json")
 			}
-			ctx, cancel := context.WithCancel(context.Background())
+			// Ctrl-C, as main's signalContext reports it.
+			ctx, cancelCause := context.WithCancelCause(context.Background())
+			cancel := func() { cancelCause(signalError{os.Interrupt}) }
 			defer cancel()
 			stdout := &cancelAfter{n: 1, cancel: cancel}
 			if jsonOut {
@@ -116,8 +118,8 @@ func TestBatchInterruptedSummary(t *testing.T) {
 			}
 			var stderr bytes.Buffer
 			code := run(ctx, args, stdout, &stderr)
-			if code != 1 || !strings.Contains(stderr.String(), "interrupted: ") {
-				t.Fatalf("exit %d, want 1 with \"interrupted\"\n%s%s", code, stdout, stderr.String())
+			if code != exitInterrupted || !strings.Contains(stderr.String(), "interrupted: ") {
+				t.Fatalf("exit %d, want 130 with \"interrupted\"\n%s%s", code, stdout, stderr.String())
 			}
 			if jsonOut {
 				var doc struct {

@@ -77,6 +77,8 @@ func manPage(app *cli.App) string {
 		{exitUsage, "certmint was called wrongly: an unknown command, flag or template name, a bad or missing " +
 			"value, flags that cannot be combined, a request its template refuses, a file named on the command " +
 			"line that does not exist, a serial or CN that names no certificate or several"},
+		{exitInterrupted, "interrupted with Ctrl-C: at a password prompt (nothing written), or a batch stopped " +
+			"part-way (run the same command again for the rest); SIGTERM gives 143"},
 	} {
 		line(".TP")
 		line(`\fB` + strconv.Itoa(s.code) + `\fR`)

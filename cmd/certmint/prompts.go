@@ -11,8 +11,9 @@ import (
 	"github.com/certmint/certmint/internal/secret"
 )
 
-// exitInterrupted is the exit status after Ctrl-C at a prompt: 128 + SIGINT,
-// what a shell reports for a command that Ctrl-C stopped.
+// exitInterrupted is the exit status after Ctrl-C (at a prompt, or a batch
+// stopped part-way): 128 + SIGINT, what a shell reports for a command that
+// Ctrl-C stopped.
 const exitInterrupted = 130
 
 // openCA opens the CA home with the CA password from caPassword. A
