@@ -714,7 +714,9 @@ func target(o Options, ext string) (string, error) {
 		if st, err := os.Stat(o.Out); err == nil && st.IsDir() {
 			return filepath.Join(o.Out, stem(o.In)+ext), nil
 		}
-		return o.Out, nil
+		// A file in a folder that does not exist yet: the folder is made,
+		// as issue's --out is.
+		return o.Out, makeDir(o, filepath.Dir(o.Out))
 	}
 	return filepath.Join(filepath.Dir(o.In), stem(o.In)+ext), nil
 }
@@ -738,12 +740,15 @@ func outDir(o Options, why input.Text) (string, error) {
 }
 
 // makeOut makes the folder Out when it does not exist.
-func makeOut(o Options) error {
-	if _, err := os.Stat(o.Out); err == nil {
+func makeOut(o Options) error { return makeDir(o, o.Out) }
+
+// makeDir makes the folder dir when it does not exist.
+func makeDir(o Options, dir string) error {
+	if _, err := os.Stat(dir); err == nil {
 		return nil
 	}
 	if o.MakeDir != nil {
-		return o.MakeDir(o.Out)
+		return o.MakeDir(dir)
 	}
-	return os.MkdirAll(o.Out, 0o700)
+	return os.MkdirAll(dir, 0o700)
 }

@@ -496,7 +496,7 @@ func TestRefusals(t *testing.T) {
 		{name: "not a certificate file", files: []string{"make-fixtures.sh"}, opts: Options{In: "make-fixtures.sh", To: PEM},
 			want: "not a certificate", target: new(*pkifile.UnknownError)},
 		{name: "missing input", opts: Options{In: "nope.crt", To: PEM}, want: "no such file", target: new(*os.PathError)},
-		{name: "out folder missing", files: []string{"server.crt"}, opts: Options{In: "server.crt", To: PEM, Out: "nofolder/x.pem"}, want: "does not exist"},
+		{name: "out under a file", files: []string{"server.crt"}, opts: Options{In: "server.crt", To: PEM, Out: "server.crt/x.pem"}, want: "is not a folder"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -44,6 +44,10 @@ func TestCLIConvert(t *testing.T) {
 		{name: "crt key chain to legacy pfx", args: []string{"convert", "--in", "DIR/server.crt", "--key", "DIR/server.key", "--chain", "DIR/ca-chain.pem", "--to", "pfx", "--legacy", "--json"},
 			env: map[string]string{"CERTMINT_PASSWORD": "new"}, stdout: `"mode":"-rw-------"`, files: map[string]os.FileMode{"server.pfx": 0o600}},
 		{name: "cer to crt", args: []string{"convert", "--in", "DIR/server.cer", "--to", "crt", "--out", "DIR/copy.crt"}, files: map[string]os.FileMode{"copy.crt": 0o644}},
+		{name: "a file in folders that do not exist", args: []string{"convert", "--in", "DIR/server.cer", "--to", "crt", "--out", "DIR/new/sub/copy.crt"},
+			files: map[string]os.FileMode{"new": 0o700 | os.ModeDir, "new/sub": 0o700 | os.ModeDir, "new/sub/copy.crt": 0o644}},
+		{name: "a refused conversion makes no folder", args: []string{"convert", "--in", "DIR/server.key", "--to", "pfx", "--out", "DIR/new/x.pfx"},
+			env: map[string]string{"CERTMINT_PASSWORD": "new"}, code: 1, stderr: "holds no certificate", hint: true},
 		{name: "missing --in", args: []string{"convert", "--to", "pem"}, code: 2, stderr: "--in is required"},
 		{name: "unknown form", args: []string{"convert", "--in", "DIR/server.crt", "--to", "p7b"}, code: 2, stderr: `--to "p7b": unknown form`, hint: true},
 		{name: "nokeys and nocerts", args: []string{"convert", "--in", "DIR/modern.pfx", "--to", "pem", "--nokeys", "--nocerts"}, code: 2, stderr: "leave nothing to write"},
@@ -100,12 +104,15 @@ func TestCLIConvert(t *testing.T) {
 					t.Error(err)
 					continue
 				}
-				if runtime.GOOS != "windows" && st.Mode().Perm() != mode {
-					t.Errorf("%s: mode %v, want %v", name, st.Mode().Perm(), mode)
+				if runtime.GOOS != "windows" && (st.Mode().Perm() != mode.Perm() || st.IsDir() != mode.IsDir()) {
+					t.Errorf("%s: mode %v, want %v", name, st.Mode(), mode)
 				}
 			}
 			// Everything convert wrote is readable by inspect.
-			for name := range tc.files {
+			for name, mode := range tc.files {
+				if mode.IsDir() {
+					continue
+				}
 				t.Setenv("CERTMINT_PASSWORD", "new")
 				if code, _, stderr := runCLI(t, "inspect", filepath.Join(dir, name)); code != 0 {
 					t.Errorf("inspect %s: %s", name, stderr)
