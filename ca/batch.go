@@ -72,6 +72,7 @@ type batchJob struct {
 	p        *plan
 	cert     *x509.Certificate
 	files    []fsutil.File // the bundle, in memory until its record is committed
+	findings []Finding     // lint warnings that did not stop the row
 	paths    []string
 	password string // generated for this row
 }
@@ -250,7 +251,7 @@ func (s *Store) prepareBatchRow(opts BatchOptions, j *batchJob, hasPassword func
 		j.result.Err = err
 		return
 	}
-	cert, _, err := s.signKey(p, key, caKey)
+	cert, findings, err := s.signKey(p, key, caKey)
 	if err != nil {
 		j.result.Err = err
 		return
@@ -265,7 +266,7 @@ func (s *Store) prepareBatchRow(opts BatchOptions, j *batchJob, hasPassword func
 	// Nothing is written yet: the recorder records the certificate first,
 	// then stages and places the folder (release). The row's folder was
 	// found absent or torn above; StageFolder checks it again.
-	j.p, j.cert, j.files = p, cert, files
+	j.p, j.cert, j.files, j.findings = p, cert, files, findings
 	for _, f := range files {
 		abs, _ := filepath.Abs(f.Path)
 		j.paths = append(j.paths, abs)
@@ -331,7 +332,8 @@ func (s *Store) recordBatch(ctx context.Context, opts BatchOptions, done <-chan 
 					j.result.Err = &UnreleasedError{Serial: SerialHex(j.cert.SerialNumber), Err: err}
 					return
 				}
-				j.result.Issued = &Issued{Cert: j.cert, Serial: SerialHex(j.cert.SerialNumber), Template: opts.Template.Name, SANs: j.p.sans, Files: j.paths}
+				j.result.Issued = &Issued{Cert: j.cert, Serial: SerialHex(j.cert.SerialNumber), Template: opts.Template.Name, SANs: j.p.sans, Files: j.paths,
+					Findings: j.findings, Warnings: j.p.warnings}
 			}()
 		}
 		wg.Wait()

@@ -80,8 +80,11 @@ func batchAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	batchWide := map[string]bool{} // printed once, not again for each row
 	for _, w := range warnings {
-		output(c).warnf("%s", namerFor(c).text(w))
+		text := namerFor(c).text(w)
+		batchWide[text] = true
+		output(c).warnf("%s", text)
 	}
 	if err := prepareOut(c, opts.Out); err != nil {
 		return err
@@ -163,6 +166,14 @@ func batchAction(c *cli.Context) error {
 		if j.CN != "" {
 			where += " (" + textsafe.Quote(j.CN) + ")"
 		}
+		if !jsonOut {
+			if bar != nil && len(j.Warnings) > 0 {
+				bar.Clear()
+			}
+			for _, w := range j.Warnings {
+				o.warnf("%s: %s", where, w)
+			}
+		}
 		switch {
 		case jsonOut:
 			jsonRows = append(jsonRows, j)
@@ -200,6 +211,14 @@ func batchAction(c *cli.Context) error {
 				j.Status = "reissued"
 			}
 			j.Serial, j.Files = r.Issued.Serial, r.Issued.Files
+			for _, f := range r.Issued.Findings {
+				j.Warnings = append(j.Warnings, f.Message())
+			}
+			for _, w := range r.Issued.Warnings {
+				if text := namerFor(c).text(w); !batchWide[text] {
+					j.Warnings = append(j.Warnings, text)
+				}
+			}
 		}
 		tally.add(j.Status)
 		printRow(j)

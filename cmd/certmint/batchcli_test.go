@@ -313,3 +313,64 @@ func TestRandomPasswordSpellings(t *testing.T) {
 		})
 	}
 }
+
+// TestBatchRowWarnings: a row that departs from the template's advice (a
+// days column beyond server's 825) gets the warning `issue --days` gives,
+// naming its line, in the text output and in its --json row; the other
+// rows get none, and a departure of the whole batch is printed once.
+func TestBatchRowWarnings(t *testing.T) {
+	t.Setenv("CERTMINT_CA_PASSWORD", caPW)
+	home := newHome(t)
+	input := writeFile(t, t.TempDir(), "hosts.csv", "cn,days\na1.batch.test,\na2.batch.test,900\na3.batch.test,30\n", 0o600)
+	const want = `a certificate valid for 900 days (the template allows 825) departs from template "server" (advice: `
+	for _, jsonOut := range []bool{false, true} {
+		t.Run(fmt.Sprintf("json=%v", jsonOut), func(t *testing.T) {
+			args := []string{"batch", "--home", home, "-t", "server", "--key", "ecdsa:P-256", "--format", "crt,key",
+				"--input", input, "--out", t.TempDir()}
+			if jsonOut {
+				args = append(args, "--json")
+			}
+			code, stdout, stderr := runCLI(t, args...)
+			if code != 0 {
+				t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+			}
+			if jsonOut {
+				var doc struct {
+					Rows []struct {
+						Line     int      `json:"line"`
+						Warnings []string `json:"warnings"`
+					} `json:"rows"`
+				}
+				if err := json.Unmarshal([]byte(stdout), &doc); err != nil {
+					t.Fatal(err)
+				}
+				for _, r := range doc.Rows {
+					if r.Warnings == nil {
+						t.Errorf("line %d: warnings is null, want a list", r.Line)
+					}
+					if got := strings.Join(r.Warnings, "|"); (r.Line == 3) != strings.Contains(got, want) || (r.Line != 3 && got != "") {
+						t.Errorf("line %d: warnings %q", r.Line, r.Warnings)
+					}
+				}
+				return
+			}
+			if !strings.Contains(stderr, `certmint: warning: line 3 (a2.batch.test): `+want) || strings.Count(stderr, "warning:") != 1 {
+				t.Errorf("stderr:\n%s", stderr)
+			}
+		})
+	}
+	// A template whose key file is advice: --format without it departs for
+	// the whole batch, said once, not again on every row.
+	code, tmpl, _ := runCLI(t, "templates", "show", "server")
+	if code != 0 {
+		t.Fatal(tmpl)
+	}
+	tmpl = strings.Replace(strings.Replace(tmpl, `name = "server"`, `name = "server-key-advised"`, 1),
+		"[output]\n", "[output]\nrequired = [\"key\"]\n", 1)
+	file := writeFile(t, t.TempDir(), "server-key-advised.toml", tmpl, 0o600)
+	code, stdout, stderr := runCLI(t, "batch", "--home", home, "-t", file, "--key", "ecdsa:P-256", "--format", "crt",
+		"--input", input, "--out", t.TempDir())
+	if code != 0 || strings.Count(stderr, "departs from template") != 2 || strings.Count(stderr, "a bundle without its key file") != 1 {
+		t.Errorf("exit %d\n%s%s", code, stdout, stderr)
+	}
+}

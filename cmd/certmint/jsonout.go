@@ -240,6 +240,10 @@ type batchRowJSON struct {
 	Serial string   `json:"serial"` // "" when skipped or failed
 	Files  []string `json:"files"`
 	Error  string   `json:"error"` // "" unless failed
+	// Warnings are the row's own: lint findings that did not stop it and
+	// departures from the template's advice that only this row makes (the
+	// batch's own are printed once, before the rows).
+	Warnings []string `json:"warnings"`
 }
 
 // inLineOrder is the document with its rows in the order of the CSV (the
@@ -249,6 +253,7 @@ func (j batchJSON) inLineOrder() batchJSON {
 	slices.SortFunc(j.Rows, func(a, b batchRowJSON) int { return a.Line - b.Line })
 	for i := range j.Rows {
 		j.Rows[i].Files = absAll(j.Rows[i].Files)
+		j.Rows[i].Warnings = jsonout.List(j.Rows[i].Warnings)
 	}
 	return j
 }
