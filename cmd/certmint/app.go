@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
+	"slices"
 
 	"github.com/urfave/cli/v2"
 
@@ -70,10 +72,29 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			return flagUsageError(err, nil, "", c.App.Commands)
 		},
 	}
+	ownFlags(app.Commands)
 	for _, cmd := range app.Commands {
 		setUsageHandler(cmd)
 	}
 	return app
+}
+
+// ownFlags gives the commands their own copy of every flag: urfave/cli v2
+// writes a flag's environment value into the flag (StringFlag.Apply sets
+// Value and HasBeenSet), so the declarations shared in flags.go would
+// carry one run's CERTMINT_HOME into every later run in the process.
+func ownFlags(cmds []*cli.Command) {
+	for _, c := range cmds {
+		c.Flags = slices.Clone(c.Flags)
+		for i, f := range c.Flags {
+			if v := reflect.ValueOf(f); v.Kind() == reflect.Pointer && v.Elem().Kind() == reflect.Struct {
+				own := reflect.New(v.Elem().Type())
+				own.Elem().Set(v.Elem())
+				c.Flags[i] = own.Interface().(cli.Flag)
+			}
+		}
+		ownFlags(c.Subcommands)
+	}
 }
 
 // setUsageHandler makes flag errors of every command a usage error (exit 2):
