@@ -55,12 +55,7 @@ func arrangeArgs(app *cli.App, args []string) ([]string, error) {
 	}
 	if len(rest) == 0 {
 		if len(lead) > 0 {
-			them := "them"
-			if len(lead) == 1 {
-				them = "it"
-			}
-			return nil, usageHint("put a command after "+them+", e.g. `certmint "+strings.Join(lead[0], " ")+" list`; `certmint --help` lists the commands",
-				"%s given without a command", strings.Join(slices.Concat(lead...), " "))
+			return nil, noCommandError(app.Commands, lead)
 		}
 		return append([]string{prog}, global...), nil
 	}
@@ -183,14 +178,46 @@ func appFlag(name string) bool {
 	return slices.Contains(cli.HelpFlag.Names(), name) || slices.Contains(cli.VersionFlag.Names(), name)
 }
 
+// noCommandError is the usage error for flags given with no command after
+// them, with an example that works: a command that has the first flag, and
+// a placeholder where the flag's value is missing.
+func noCommandError(cmds []*cli.Command, lead [][]string) error {
+	them := "them"
+	if len(lead) == 1 {
+		them = "it"
+	}
+	example := slices.Clone(lead[0])
+	name, _, hasValue := splitFlag(example[0])
+	if len(example) == 1 && !hasValue && takesValueAnywhere(cmds, name) {
+		example = append(example, "VALUE")
+	}
+	cmd := ""
+	var find func(cmds []*cli.Command, path string)
+	find = func(cmds []*cli.Command, path string) {
+		for _, c := range cmds {
+			if cmd == "" && len(c.Subcommands) == 0 && defines(c, name) {
+				cmd = path + c.Name
+			}
+			find(c.Subcommands, path+c.Name+" ")
+		}
+	}
+	if list := findCommand(cmds, "list"); list != nil && defines(list, name) {
+		cmd = "list"
+	}
+	find(cmds, "")
+	return usageHint(fmt.Sprintf("put a command after %s, e.g. `certmint %s %s`; `certmint --help` lists the commands", them, strings.Join(example, " "), cmd),
+		"%s given without a command", strings.Join(slices.Concat(lead...), " "))
+}
+
+// defines reports whether the command has a flag of that name.
+func defines(cmd *cli.Command, name string) bool {
+	return slices.ContainsFunc(cmd.Flags, func(f cli.Flag) bool { return slices.Contains(f.Names(), name) })
+}
+
 // definedAnywhere reports whether some command has a flag of that name.
 func definedAnywhere(cmds []*cli.Command, name string) bool {
 	found := false
-	walk(cmds, func(c *cli.Command) {
-		for _, f := range c.Flags {
-			found = found || slices.Contains(f.Names(), name)
-		}
-	})
+	walk(cmds, func(c *cli.Command) { found = found || defines(c, name) })
 	return found
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -377,6 +378,28 @@ func TestInputFlagsDeclared(t *testing.T) {
 				continue
 			}
 			t.Errorf("`certmint %s --%s FILE` is not declared in inputFileFlags", name, fn)
+		}
+	}
+}
+
+// TestNoCommandHint: flags with no command after them get an example that
+// runs: a command that has the flag, a placeholder for a missing value.
+func TestNoCommandHint(t *testing.T) {
+	app := newApp(nil, nil)
+	for _, tc := range []struct {
+		args []string
+		hint string
+	}{
+		{[]string{"--home", "pki"}, "`certmint --home pki list`"},
+		{[]string{"--home"}, "`certmint --home VALUE list`"},
+		{[]string{"--days", "5"}, "`certmint --days 5 issue`"},
+		{[]string{"--to", "postgres://x@h/db"}, "`certmint --to postgres://x@h/db db migrate`"},
+		{[]string{"--json", "--home", "pki"}, "put a command after them, e.g. `certmint --json list`"},
+	} {
+		_, err := arrangeArgs(app, append([]string{"certmint"}, tc.args...))
+		var ue *usageError
+		if !errors.As(err, &ue) || !strings.Contains(ue.hint, tc.hint) {
+			t.Errorf("%q: %v, want a usage error with the hint %s", tc.args, err, tc.hint)
 		}
 	}
 }
