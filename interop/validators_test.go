@@ -91,33 +91,30 @@ type validatorHome struct {
 	bundles map[string]*bundle
 }
 
-var (
-	ecdsaOnce sync.Once
-	ecdsaHome *validatorHome
-	ecdsaErr  error
-)
+// ecdsaHomeOnce is a CA home with ECDSA P-256 root and issuing CAs
+// (mainCA's are RSA 4096) and the example of every template issued from it,
+// made on first use: only TestValidators reads it.
+var ecdsaHomeOnce = sync.OnceValues(func() (*validatorHome, error) {
+	h := &validatorHome{key: templates.ECDSA, bundles: map[string]*bundle{}}
+	var err error
+	h.ca, err = initCA("validators-ecdsa", "http://pki.validators.test",
+		"--root-cn", "Validators ECDSA Root CA", "--issuing-cn", "Validators ECDSA Issuing CA", "--key", "ecdsa:P-256")
+	if err != nil {
+		return nil, err
+	}
+	for _, tmpl := range builtins {
+		h.bundles[tmpl.Name] = issue(h.ca, tmpl, tmpl.Name, filepath.Join("validators-ecdsa", tmpl.Name), tmpl.Name, "--example")
+	}
+	return h, nil
+})
 
-// ecdsaCA is a CA home with ECDSA P-256 root and issuing CAs (mainCA's are
-// RSA 4096) and the example of every template issued from it, made on
-// first use: only TestValidators reads it.
 func ecdsaCA(t *testing.T) *validatorHome {
 	t.Helper()
-	ecdsaOnce.Do(func() {
-		h := &validatorHome{key: templates.ECDSA, bundles: map[string]*bundle{}}
-		h.ca, ecdsaErr = initCA("validators-ecdsa", "http://pki.validators.test",
-			"--root-cn", "Validators ECDSA Root CA", "--issuing-cn", "Validators ECDSA Issuing CA", "--key", "ecdsa:P-256")
-		if ecdsaErr != nil {
-			return
-		}
-		for _, tmpl := range builtins {
-			h.bundles[tmpl.Name] = issue(h.ca, tmpl, tmpl.Name, filepath.Join("validators-ecdsa", tmpl.Name), tmpl.Name, "--example")
-		}
-		ecdsaHome = h
-	})
-	if ecdsaErr != nil {
-		t.Fatal(ecdsaErr)
+	h, err := ecdsaHomeOnce()
+	if err != nil {
+		t.Fatal(err)
 	}
-	return ecdsaHome
+	return h
 }
 
 // purpose is one use the validators check a leaf for, from its template's
