@@ -233,12 +233,9 @@ func walk(cmds []*cli.Command, fn func(*cli.Command)) {
 // needs a value: before the command is known, `certmint --home pki list`
 // must take "pki" as --home's value, not as the command.
 func takesValueAnywhere(cmds []*cli.Command, name string) bool {
-	for _, c := range cmds {
-		if takesValue(c, name) || takesValueAnywhere(c.Subcommands, name) {
-			return true
-		}
-	}
-	return false
+	takes := false
+	walk(cmds, func(c *cli.Command) { takes = takes || takesValue(c, name) })
+	return takes
 }
 
 func findCommand(cmds []*cli.Command, name string) *cli.Command {
