@@ -130,19 +130,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	removeCreated(app)
-	code := 0
-	if jsonRequested(app, args) {
-		code = reportJSON(stderr, err, commandOf(app, args))
-	} else {
-		code = report(stderr, err, commandOf(app, args))
-	}
-	// A command a signal stopped (a batch after Ctrl-C) has said what it
-	// left undone; its status says it was interrupted, not that it failed.
 	var sig signalError
-	if code == exitFailed && errors.As(context.Cause(ctx), &sig) {
-		return sig.exitStatus()
+	if errors.As(context.Cause(ctx), &sig) {
+		err = &interruptedError{err: err, status: sig.exitStatus()}
 	}
-	return code
+	if jsonRequested(app, args) {
+		return reportJSON(stderr, err, commandOf(app, args))
+	}
+	return report(stderr, err, commandOf(app, args))
 }
 
 // out is what commands print with: stdout for results, stderr for

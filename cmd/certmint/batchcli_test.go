@@ -122,6 +122,12 @@ func TestBatchInterruptedSummary(t *testing.T) {
 				t.Fatalf("exit %d, want 130 with \"interrupted\"\n%s%s", code, stdout, stderr.String())
 			}
 			if jsonOut {
+				var e struct {
+					ExitStatus int `json:"exit_status"`
+				}
+				if err := json.Unmarshal(stderr.Bytes(), &e); err != nil || e.ExitStatus != exitInterrupted {
+					t.Errorf("stderr's exit_status %d (%v), want %d, as the process exits", e.ExitStatus, err, exitInterrupted)
+				}
 				var doc struct {
 					Rows []struct {
 						Line   int    `json:"line"`

@@ -266,6 +266,17 @@ func chain(err error) []error {
 	return out
 }
 
+// interruptedError is the error of a command a signal stopped (a batch
+// after Ctrl-C): it has said what it left undone, and exits 128 + the
+// signal's number where it would have exited 1, as shells report it.
+type interruptedError struct {
+	err    error
+	status int
+}
+
+func (e *interruptedError) Error() string { return e.err.Error() }
+func (e *interruptedError) Unwrap() error { return e.err }
+
 // classify returns err's exit status and hint from the table.
 func classify(err error, n namer) (code int, hint string) {
 	code = -1
@@ -283,6 +294,10 @@ func classify(err error, n namer) (code int, hint string) {
 	}
 	if code < 0 {
 		code = exitFailed
+	}
+	var ie *interruptedError
+	if code == exitFailed && errors.As(err, &ie) {
+		code = ie.status
 	}
 	return code, hint
 }
