@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -12,6 +13,9 @@ import (
 	"github.com/certmint/certmint/internal/testkit"
 	"github.com/certmint/certmint/store"
 )
+
+// v1BundleFolder is where the version-1 home's bundles were written.
+const v1BundleFolder = "/tmp/v1/out/"
 
 // TestV1HomeClean: the version-1 home of ca/testdata (made before schema
 // migrations existed), opened and so migrated by today's certmint, has
@@ -38,6 +42,14 @@ func TestV1HomeClean(t *testing.T) {
 	made := time.Date(2026, 12, 6, 15, 45, 0, 0, time.UTC)
 	r := runDoctor(t, s, Options{Now: made.Add(24 * time.Hour)})
 	for _, f := range r.Findings {
+		// The home records its bundles where they were written when it was
+		// made, /tmp/v1/out (ca/testdata/v1-home/README.md); they are not
+		// part of the fixture, and a test cannot own that shared path, so
+		// what doctor says of them depends on the machine, not the
+		// migration.
+		if strings.HasPrefix(f.Path, v1BundleFolder) {
+			continue
+		}
 		t.Errorf("doctor: %s: %s", f.Kind, f.Problem)
 	}
 	if r.SchemaVersion != store.LatestVersion(false) {
