@@ -403,3 +403,27 @@ func TestNoCommandHint(t *testing.T) {
 		}
 	}
 }
+
+// TestRequiredExamples: a command missing its required flags names them
+// all and, for the commands a newcomer types first, shows a whole command
+// line whose every flag the command has.
+func TestRequiredExamples(t *testing.T) {
+	app := newApp(nil, nil)
+	for name, ex := range requiredExamples {
+		cmd := findCommand(app.Commands, name)
+		if cmd == nil {
+			t.Errorf("requiredExamples: no command %q", name)
+			continue
+		}
+		for _, w := range strings.Fields(ex) {
+			if flag, _, _ := splitFlag(w); isFlag(w) && !defines(cmd, flag) {
+				t.Errorf("%s's example %q: %s has no flag %s", name, ex, name, w)
+			}
+		}
+	}
+	code, _, stderr := runCLI(t, "init", "--home", filepath.Join(t.TempDir(), "pki"))
+	want := "certmint: error: --root-cn, --issuing-cn and --base-url are required\ncertmint: hint: e.g. `" + requiredExamples["init"] + "`"
+	if code != 2 || !strings.HasPrefix(stderr, want) {
+		t.Errorf("init without flags: exit %d\n%s\nwant it to start with\n%s", code, stderr, want)
+	}
+}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -104,13 +105,26 @@ func requireFlags(c *cli.Context, names ...string) error {
 			missing = append(missing, "--"+n)
 		}
 	}
-	switch len(missing) {
-	case 0:
+	if len(missing) == 0 {
 		return nil
-	case 1:
-		return usageErrorf("%s is required (see `certmint %s --help`)", missing[0], commandName(c))
 	}
-	return usageErrorf("%v are required (see `certmint %s --help`)", missing, commandName(c))
+	what := missing[0] + " is required"
+	if n := len(missing); n > 1 {
+		what = strings.Join(missing[:n-1], ", ") + " and " + missing[n-1] + " are required"
+	}
+	if ex, ok := requiredExamples[commandName(c)]; ok {
+		return usageHint(fmt.Sprintf("e.g. `%s`; `certmint %s --help` says more", ex, commandName(c)), "%s", what)
+	}
+	return usageErrorf("%s (see `certmint %s --help`)", what, commandName(c))
+}
+
+// requiredExamples are whole command lines for the commands a newcomer
+// types first, shown when their required flags are missing.
+var requiredExamples = map[string]string{
+	"init":  `certmint init --root-cn "Contoso Root CA" --issuing-cn "Contoso Issuing CA 1" --base-url http://pki.contoso.com`,
+	"issue": "certmint issue --template server --cn www.contoso.com",
+	"batch": "certmint batch --template client --input hosts.csv --out bundles",
+	"sign":  "certmint sign --template server --csr www.contoso.com.csr",
 }
 
 // commandName is the command as typed, "db migrate": urfave/cli's FullName
