@@ -41,6 +41,28 @@ func BenchmarkIssue(b *testing.B) {
 	}
 }
 
+// BenchmarkIssueECDSA is the issuance of issue 13 item 5: one ECDSA P-256
+// client bundle (crt, key, pfx), record and files included, signed by the
+// bench home's issuing CA (RSA-4096 with CERTMINT_BENCH_FLOOR_HOME, as
+// scripts/bench.sh sets it) with its key already unlocked: what one
+// `certmint issue` process costs beyond the unlock and its own start.
+func BenchmarkIssueECDSA(b *testing.B) {
+	s := benchHome(b)
+	tm := ecdsaTemplate(b, "bench-ecdsa", "crt", "key", "pfx")
+	if _, err := s.Key(s.Issuing); err != nil {
+		b.Fatal(err)
+	}
+	out := b.TempDir()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		_, err := s.Issue(context.Background(), IssueRequest{Template: tm,
+			Subject: pkix.Name{CommonName: fmt.Sprintf("pc%d.acme.local", i)}, Out: out, Password: "bench"})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 // BenchmarkIssueParts splits an issuance into its three costs: key
 // generation, signing (cfssl signer + zlint), and the .pfx encoding.
 func BenchmarkIssueParts(b *testing.B) {
