@@ -114,3 +114,46 @@ func TestImportGroupRules(t *testing.T) {
 		}
 	}
 }
+
+// TestOnlyStoreSeesSQLx: the storage package owns every SQL statement, so
+// no other package's code imports sqlx (tests may, to reach past the store
+// and break a row on purpose).
+func TestOnlyStoreSeesSQLx(t *testing.T) {
+	root := filepath.Join("..", "..")
+	seen := 0
+	err := filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if name := d.Name(); path != root && (name == "third_party" || name == "testdata" || strings.HasPrefix(name, ".")) {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		f, err := parser.ParseFile(token.NewFileSet(), path, nil, parser.ImportsOnly)
+		if err != nil {
+			return err
+		}
+		for _, is := range f.Imports {
+			p, _ := strconv.Unquote(is.Path.Value)
+			if !strings.HasPrefix(p, "github.com/jmoiron/sqlx") {
+				continue
+			}
+			seen++
+			if rel, _ := filepath.Rel(root, path); filepath.Dir(rel) != "store" {
+				t.Errorf("%s imports %s: only store/ may; add a method to store.DB instead", rel, p)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if seen == 0 {
+		t.Error("no file imports sqlx: the check looks in the wrong place")
+	}
+}
