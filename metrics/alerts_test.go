@@ -15,6 +15,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/certmint/certmint/crl"
+	"github.com/certmint/certmint/internal/promtest"
 )
 
 // The example files of examples/publish.
@@ -77,7 +78,7 @@ func exported(t *testing.T) map[string][]string {
 	}
 	resp.Body.Close()
 	out := map[string][]string{"up": {"job", "instance"}}
-	for name, f := range scrape(t, srv.URL) {
+	for name, f := range promtest.Scrape(t, srv.URL+Path) {
 		labels := []string{"job", "instance"}
 		for _, l := range f.Metric[0].Label {
 			labels = append(labels, l.GetName())

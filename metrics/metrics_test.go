@@ -17,13 +17,12 @@ import (
 	"time"
 
 	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
 
 	"github.com/certmint/certmint/ca"
 	"github.com/certmint/certmint/crl"
 	"github.com/certmint/certmint/internal/keys"
 	"github.com/certmint/certmint/internal/pgtest"
+	"github.com/certmint/certmint/internal/promtest"
 	"github.com/certmint/certmint/internal/testkit"
 	"github.com/certmint/certmint/san"
 	"github.com/certmint/certmint/templates"
@@ -123,60 +122,6 @@ func issue(t *testing.T, s *ca.Store, tmpl, cn string, days int, now time.Time) 
 	return res
 }
 
-// scrape GETs /metrics and parses it with expfmt's text parser.
-func scrape(t *testing.T, url string) map[string]*dto.MetricFamily {
-	t.Helper()
-	resp, err := http.Get(url + Path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		body, _ := io.ReadAll(resp.Body)
-		t.Fatalf("GET /metrics: %s\n%s", resp.Status, body)
-	}
-	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/plain") {
-		t.Errorf("/metrics content type %q, want the text format", ct)
-	}
-	p := expfmt.NewTextParser(model.LegacyValidation)
-	fams, err := p.TextToMetricFamilies(resp.Body)
-	if err != nil {
-		t.Fatalf("/metrics does not parse: %v", err)
-	}
-	return fams
-}
-
-// sample finds the value of the series of name whose labels include
-// labels ("k=v" pairs); ok is false when there is none.
-func sample(fams map[string]*dto.MetricFamily, name string, labels ...string) (float64, bool) {
-	f := fams[name]
-	if f == nil {
-		return 0, false
-	}
-next:
-	for _, m := range f.Metric {
-		have := map[string]string{}
-		for _, l := range m.Label {
-			have[l.GetName()] = l.GetValue()
-		}
-		for _, kv := range labels {
-			k, v, _ := strings.Cut(kv, "=")
-			if have[k] != v {
-				continue next
-			}
-		}
-		switch {
-		case m.Gauge != nil:
-			return m.Gauge.GetValue(), true
-		case m.Counter != nil:
-			return m.Counter.GetValue(), true
-		case m.Untyped != nil:
-			return m.Untyped.GetValue(), true
-		}
-	}
-	return 0, false
-}
-
 // series lists the label sets of name, as "k=v,k=v" sorted.
 func series(fams map[string]*dto.MetricFamily, name string) []string {
 	var out []string
@@ -248,7 +193,7 @@ func testScrapeHome(t *testing.T, postgres bool) {
 		}
 	}
 
-	fams := scrape(t, srv.URL)
+	fams := promtest.Scrape(t, srv.URL+Path)
 	type want struct {
 		name   string
 		labels []string
@@ -297,7 +242,7 @@ func testScrapeHome(t *testing.T, postgres bool) {
 		want{"certmint_http_requests_total", []string{"kind=ocsp", "code=405"}, 1},
 	)
 	for _, w := range wants {
-		got, ok := sample(fams, w.name, w.labels...)
+		got, ok := promtest.Sample(fams, w.name, w.labels...)
 		if !ok {
 			t.Errorf("%s{%s}: missing; the series are %v", w.name, strings.Join(w.labels, ","), series(fams, w.name))
 			continue
@@ -392,12 +337,12 @@ func TestMux(t *testing.T) {
 	if strings.Join(seen, " ") != strings.Join(paths, " ") {
 		t.Errorf("the site saw %q, want %q", seen, paths)
 	}
-	scrape(t, srv.URL)
-	fams := scrape(t, srv.URL)
+	promtest.Scrape(t, srv.URL+Path)
+	fams := promtest.Scrape(t, srv.URL+Path)
 	if got := series(fams, "certmint_http_requests_total"); strings.Join(got, " ") != "code=200,kind=ocsp code=404,kind=crl" {
 		t.Errorf("request series %v", got)
 	}
-	if v, _ := sample(fams, "certmint_http_requests_total", "kind=ocsp", "code=200"); v != 2 {
+	if v, _ := promtest.Sample(fams, "certmint_http_requests_total", "kind=ocsp", "code=200"); v != 2 {
 		t.Errorf("ocsp requests %v, want 2", v)
 	}
 }
@@ -414,7 +359,7 @@ func TestScrapeDir(t *testing.T) {
 	m := New(Options{Dir: dir, Now: func() time.Time { return now }})
 	srv := httptest.NewServer(m.Mux(&crl.Handler{Dir: dir}))
 	defer srv.Close()
-	fams := scrape(t, srv.URL)
+	fams := promtest.Scrape(t, srv.URL+Path)
 	want := []string{"ca=" + s.Issuing.Slug + ",role=issuing", "ca=" + s.Root.Slug + ",role=root"}
 	for _, name := range []string{"certmint_ca_certificate_time_to_expiry_seconds", "certmint_crl_published", "certmint_crl_time_to_next_update_seconds"} {
 		if got := series(fams, name); strings.Join(got, " ") != strings.Join(want, " ") {
@@ -425,7 +370,7 @@ func TestScrapeDir(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v, _ := sample(fams, "certmint_crl_time_to_next_update_seconds", "ca="+s.Issuing.Slug); math.Abs(v-rl.NextUpdate.Sub(now).Seconds()) > 0.001 {
+	if v, _ := promtest.Sample(fams, "certmint_crl_time_to_next_update_seconds", "ca="+s.Issuing.Slug); math.Abs(v-rl.NextUpdate.Sub(now).Seconds()) > 0.001 {
 		t.Errorf("issuing CRL: %v s to nextUpdate, want %v", v, rl.NextUpdate.Sub(now).Seconds())
 	}
 	for _, name := range []string{"certmint_certificates", "certmint_certificates_expiring_within_30_days", "certmint_database_up"} {
@@ -457,11 +402,11 @@ func TestCRLChanges(t *testing.T) {
 	}
 	check := func(step string, published float64, next float64) {
 		t.Helper()
-		fams := scrape(t, srv.URL)
-		if v, ok := sample(fams, "certmint_crl_published", iss); !ok || v != published {
+		fams := promtest.Scrape(t, srv.URL+Path)
+		if v, ok := promtest.Sample(fams, "certmint_crl_published", iss); !ok || v != published {
 			t.Errorf("%s: certmint_crl_published %v (present %v), want %v", step, v, ok, published)
 		}
-		v, ok := sample(fams, "certmint_crl_next_update_timestamp_seconds", iss)
+		v, ok := promtest.Sample(fams, "certmint_crl_next_update_timestamp_seconds", iss)
 		if published == 0 && ok {
 			t.Errorf("%s: a nextUpdate (%v) for a CRL that is not published", step, v)
 		}
@@ -511,13 +456,13 @@ func TestDatabaseDown(t *testing.T) {
 	}})
 	srv := httptest.NewServer(m.Mux(&crl.Handler{Dir: s.PublicDir()}))
 	defer srv.Close()
-	if v, _ := sample(scrape(t, srv.URL), "certmint_database_up"); v != 1 {
+	if v, _ := promtest.Sample(promtest.Scrape(t, srv.URL+Path), "certmint_database_up"); v != 1 {
 		t.Fatalf("certmint_database_up %v before the database closed", v)
 	}
 	s.DB.Close()
 	for range 3 {
-		fams := scrape(t, srv.URL)
-		if v, ok := sample(fams, "certmint_database_up"); !ok || v != 0 {
+		fams := promtest.Scrape(t, srv.URL+Path)
+		if v, ok := promtest.Sample(fams, "certmint_database_up"); !ok || v != 0 {
 			t.Errorf("certmint_database_up %v (present %v), want 0", v, ok)
 		}
 		if _, ok := fams["certmint_certificates"]; ok {
@@ -571,7 +516,7 @@ func TestConcurrentScrapes(t *testing.T) {
 		}
 	}
 	wg.Wait()
-	if v, _ := sample(scrape(t, srv.URL), "certmint_http_requests_total", "kind=crl", "code=200"); v != 15 {
+	if v, _ := promtest.Sample(promtest.Scrape(t, srv.URL+Path), "certmint_http_requests_total", "kind=crl", "code=200"); v != 15 {
 		t.Errorf("%v CRL requests counted, want 15", v)
 	}
 }

@@ -12,58 +12,9 @@ import (
 	"testing"
 	"time"
 
-	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
-
 	"github.com/certmint/certmint/crl"
+	"github.com/certmint/certmint/internal/promtest"
 )
-
-// scrapeMetrics GETs url and parses it as the Prometheus text format.
-func scrapeMetrics(t *testing.T, url string) map[string]*dto.MetricFamily {
-	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET %s: %s", url, resp.Status)
-	}
-	p := expfmt.NewTextParser(model.LegacyValidation)
-	fams, err := p.TextToMetricFamilies(resp.Body)
-	if err != nil {
-		t.Fatalf("%s does not parse: %v", url, err)
-	}
-	return fams
-}
-
-// metricValue is the value of the series of name carrying every "k=v"
-// of labels; ok is false when there is none.
-func metricValue(fams map[string]*dto.MetricFamily, name string, labels ...string) (v float64, ok bool) {
-	f := fams[name]
-	if f == nil {
-		return 0, false
-	}
-next:
-	for _, m := range f.Metric {
-		have := map[string]string{}
-		for _, l := range m.Label {
-			have[l.GetName()] = l.GetValue()
-		}
-		for _, kv := range labels {
-			k, v, _ := strings.Cut(kv, "=")
-			if have[k] != v {
-				continue next
-			}
-		}
-		if m.Counter != nil {
-			return m.Counter.GetValue(), true
-		}
-		return m.Gauge.GetValue(), true
-	}
-	return 0, false
-}
 
 func httpStatus(t *testing.T, url string) int {
 	t.Helper()
@@ -107,7 +58,7 @@ func TestServeMetrics(t *testing.T) {
 		}
 	}
 	now := time.Now()
-	fams := scrapeMetrics(t, base+"/metrics")
+	fams := promtest.Scrape(t, base+"/metrics")
 	for _, tc := range []struct {
 		name   string
 		labels []string
@@ -126,7 +77,7 @@ func TestServeMetrics(t *testing.T) {
 		{"certmint_http_requests_total", []string{"kind=ca_certificate", "code=200"}, 1},
 		{"certmint_http_requests_total", []string{"kind=index", "code=200"}, 1},
 	} {
-		if got, ok := metricValue(fams, tc.name, tc.labels...); !ok || got != tc.want {
+		if got, ok := promtest.Sample(fams, tc.name, tc.labels...); !ok || got != tc.want {
 			t.Errorf("%s%v = %v (present %v), want %v", tc.name, tc.labels, got, ok, tc.want)
 		}
 	}
@@ -137,7 +88,7 @@ func TestServeMetrics(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, _ := metricValue(fams, "certmint_crl_time_to_next_update_seconds", "ca="+slug, "role="+role)
+		got, _ := promtest.Sample(fams, "certmint_crl_time_to_next_update_seconds", "ca="+slug, "role="+role)
 		if want := rl.NextUpdate.Sub(now).Seconds(); math.Abs(got-want) > 5 {
 			t.Errorf("%s CRL: %v s to nextUpdate, want %v", slug, got, want)
 		}
@@ -149,7 +100,7 @@ func TestServeMetrics(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, _ = metricValue(fams, "certmint_ca_certificate_time_to_expiry_seconds", "ca="+slug, "role="+role)
+		got, _ = promtest.Sample(fams, "certmint_ca_certificate_time_to_expiry_seconds", "ca="+slug, "role="+role)
 		if want := cert.NotAfter.Sub(now).Seconds(); math.Abs(got-want) > 5 {
 			t.Errorf("%s certificate: %v s to notAfter, want %v", slug, got, want)
 		}
@@ -171,13 +122,13 @@ func TestServeMetricsAddr(t *testing.T) {
 		t.Errorf("GET --addr /metrics: %d, want 404 (they are on --metrics-addr)", got)
 	}
 	httpStatus(t, base+"/cli-issuing-ca.crl")
-	fams := scrapeMetrics(t, m[1])
+	fams := promtest.Scrape(t, m[1])
 	for _, labels := range [][]string{{"kind=other", "code=404"}, {"kind=crl", "code=200"}} {
-		if v, _ := metricValue(fams, "certmint_http_requests_total", labels...); v != 1 {
+		if v, _ := promtest.Sample(fams, "certmint_http_requests_total", labels...); v != 1 {
 			t.Errorf("requests %v: %v, want 1", labels, v)
 		}
 	}
-	if v, _ := metricValue(fams, "certmint_database_up"); v != 1 {
+	if v, _ := promtest.Sample(fams, "certmint_database_up"); v != 1 {
 		t.Errorf("certmint_database_up %v", v)
 	}
 }
@@ -195,8 +146,8 @@ func TestServeMetricsDir(t *testing.T) {
 	if !strings.Contains(stderr.String(), "no CA home") {
 		t.Errorf("serve --dir --metrics does not say which metrics are missing:\n%s", stderr)
 	}
-	fams := scrapeMetrics(t, base+"/metrics")
-	if v, ok := metricValue(fams, "certmint_crl_published", "ca=cli-issuing-ca", "role=issuing"); !ok || v != 1 {
+	fams := promtest.Scrape(t, base+"/metrics")
+	if v, ok := promtest.Sample(fams, "certmint_crl_published", "ca=cli-issuing-ca", "role=issuing"); !ok || v != 1 {
 		t.Errorf("issuing CRL published %v (present %v)", v, ok)
 	}
 	if _, ok := fams["certmint_certificates"]; ok {
