@@ -191,22 +191,26 @@ func noCommandError(cmds []*cli.Command, lead [][]string) error {
 	if len(example) == 1 && !hasValue && takesValueAnywhere(cmds, name) {
 		example = append(example, "VALUE")
 	}
-	cmd := ""
-	var find func(cmds []*cli.Command, path string)
-	find = func(cmds []*cli.Command, path string) {
-		for _, c := range cmds {
-			if cmd == "" && len(c.Subcommands) == 0 && defines(c, name) {
-				cmd = path + c.Name
-			}
-			find(c.Subcommands, path+c.Name+" ")
-		}
+	cmd := "list"
+	if c := findCommand(cmds, cmd); c == nil || !defines(c, name) {
+		cmd = commandWith(cmds, name)
 	}
-	if list := findCommand(cmds, "list"); list != nil && defines(list, name) {
-		cmd = "list"
-	}
-	find(cmds, "")
 	return usageHint(fmt.Sprintf("put a command after %s, e.g. `certmint %s %s`; `certmint --help` lists the commands", them, strings.Join(example, " "), cmd),
 		"%s given without a command", strings.Join(slices.Concat(lead...), " "))
+}
+
+// commandWith is the first command (with its parent: "db migrate") that
+// has a flag of that name.
+func commandWith(cmds []*cli.Command, name string) string {
+	for _, c := range cmds {
+		if len(c.Subcommands) == 0 && defines(c, name) {
+			return c.Name
+		}
+		if sub := commandWith(c.Subcommands, name); sub != "" {
+			return c.Name + " " + sub
+		}
+	}
+	return ""
 }
 
 // defines reports whether the command has a flag of that name.
