@@ -1,6 +1,7 @@
 package testkit
 
 import (
+	"go/ast"
 	"go/parser"
 	"go/token"
 	"os"
@@ -27,18 +28,21 @@ func importGroup(path string) int {
 	return 0
 }
 
-// TestImportGroups: in every Go file of the repository (the vendored
-// third_party/ aside), imports come in up to three blank-line separated
-// groups, standard library, other modules, certmint's own, each sorted.
-func TestImportGroups(t *testing.T) {
-	root := filepath.Join("..", "..")
-	checked := 0
-	err := filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+// repoRoot is the repository, from this package's folder.
+var repoRoot = filepath.Join("..", "..")
+
+// eachGoFile parses the imports of every Go file of the repository (the
+// vendored third_party/ and testdata aside) and calls fn with its path
+// relative to the root; it returns how many files it read.
+func eachGoFile(t *testing.T, fn func(rel string, fset *token.FileSet, f *ast.File)) int {
+	t.Helper()
+	n := 0
+	err := filepath.WalkDir(repoRoot, func(path string, d os.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
 		if d.IsDir() {
-			if name := d.Name(); path != root && (name == "third_party" || name == "testdata" || strings.HasPrefix(name, ".")) {
+			if name := d.Name(); path != repoRoot && (name == "third_party" || name == "testdata" || strings.HasPrefix(name, ".")) {
 				return filepath.SkipDir
 			}
 			return nil
@@ -51,7 +55,22 @@ func TestImportGroups(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		checked++
+		n++
+		rel, _ := filepath.Rel(repoRoot, path)
+		fn(rel, fset, f)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// TestImportGroups: in every Go file of the repository (the vendored
+// third_party/ aside), imports come in up to three blank-line separated
+// groups, standard library, other modules, certmint's own, each sorted.
+func TestImportGroups(t *testing.T) {
+	checked := eachGoFile(t, func(path string, fset *token.FileSet, f *ast.File) {
 		type spec struct {
 			path  string
 			line  int
@@ -71,19 +90,15 @@ func TestImportGroups(t *testing.T) {
 				t.Errorf("%s:%d: %q comes after %q, of a later group (standard library, other modules, certmint)", path, b.line, b.path, a.path)
 			case b.group > a.group && b.line == a.line+1:
 				t.Errorf("%s:%d: %q starts a new group without a blank line before it", path, b.line, b.path)
-			case b.group == a.group && b.line > a.line+1 && !commentsBetween(path, a.line, b.line):
+			case b.group == a.group && b.line > a.line+1 && !commentsBetween(filepath.Join(repoRoot, path), a.line, b.line):
 				t.Errorf("%s:%d: %q is split from %q, of the same group, by a blank line", path, b.line, b.path, a.path)
 			case b.group == a.group && !sort.StringsAreSorted([]string{a.path, b.path}):
 				t.Errorf("%s:%d: %q is not sorted after %q", path, b.line, b.path, a.path)
 			}
 		}
-		return nil
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	if checked < 100 {
-		t.Fatalf("only %d Go files checked: is the repository root %s?", checked, root)
+		t.Fatalf("only %d Go files checked: is the repository root %s?", checked, repoRoot)
 	}
 }
 
@@ -119,24 +134,10 @@ func TestImportGroupRules(t *testing.T) {
 // no other package's code imports sqlx (tests may, to reach past the store
 // and break a row on purpose).
 func TestOnlyStoreSeesSQLx(t *testing.T) {
-	root := filepath.Join("..", "..")
 	seen := 0
-	err := filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() {
-			if name := d.Name(); path != root && (name == "third_party" || name == "testdata" || strings.HasPrefix(name, ".")) {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
-			return nil
-		}
-		f, err := parser.ParseFile(token.NewFileSet(), path, nil, parser.ImportsOnly)
-		if err != nil {
-			return err
+	eachGoFile(t, func(path string, _ *token.FileSet, f *ast.File) {
+		if strings.HasSuffix(path, "_test.go") {
+			return
 		}
 		for _, is := range f.Imports {
 			p, _ := strconv.Unquote(is.Path.Value)
@@ -144,15 +145,11 @@ func TestOnlyStoreSeesSQLx(t *testing.T) {
 				continue
 			}
 			seen++
-			if rel, _ := filepath.Rel(root, path); filepath.Dir(rel) != "store" {
-				t.Errorf("%s imports %s: only store/ may; add a method to store.DB instead", rel, p)
+			if filepath.Dir(path) != "store" {
+				t.Errorf("%s imports %s: only store/ may; add a method to store.DB instead", path, p)
 			}
 		}
-		return nil
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	if seen == 0 {
 		t.Error("no file imports sqlx: the check looks in the wrong place")
 	}
